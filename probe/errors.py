@@ -1,0 +1,32 @@
+"""voltprobe's one exception tree. Only `cli.py` catches it and picks the exit code.
+
+    VoltprobeError                 a failure of voltprobe itself, never a network outcome
+    ├── UsageError                 bad --peer, connection.source, option value   -> exit 2
+    └── CannotRunError             the check cannot run here (e.g. --mode raw
+                                   without CAP_NET_RAW)                          -> exit 3
+
+Network outcomes (refused, filtered, ICMP errors, NXDOMAIN) are not exceptions:
+they are `ProbeState` / `DnsOutcome` values in the report. An unreachable
+Kubernetes API or a 403 is a finding, not an error: the network check goes on.
+Programmer errors stay outside this tree.
+"""
+
+from __future__ import annotations
+
+
+class VoltprobeError(Exception):
+    """Root of every error voltprobe raises on purpose."""
+
+    exit_code = 3
+
+
+class UsageError(VoltprobeError):
+    """The user's input cannot be used (a bad peer, port, timeout...)."""
+
+    exit_code = 2
+
+
+class CannotRunError(VoltprobeError):
+    """The check cannot run in this environment."""
+
+    exit_code = 3

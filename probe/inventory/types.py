@@ -1,0 +1,215 @@
+"""What voltprobe knows about the local side: the cluster it runs in (or this host).
+
+These are plain frozen values; `probe/inventory/` gathers them and the checks
+read them. `Inventory.to_json()` is the report's `local` section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from probe.model import FAMILIES, Family
+
+Capability = Literal["yes", "no", "unknown"]
+
+
+@dataclass(frozen=True)
+class FamilyCapability:
+    """Can the local cluster use a family for pods, Services and nodes?"""
+
+    pods: Capability = "unknown"
+    services: Capability = "unknown"
+    nodes: Capability = "unknown"
+    evidence: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pods": self.pods,
+            "services": self.services,
+            "nodes": self.nodes,
+            "evidence": list(self.evidence),
+        }
+
+
+@dataclass(frozen=True)
+class ApiProblem:
+    """A Kubernetes API read that failed; becomes a finding, never an exception."""
+
+    resource: str  # "pods", "services", "endpointslices", "nodes", "servicecidrs", ...
+    verb: str  # "get" or "list"
+    namespace: str | None  # None: cluster-scoped or all namespaces
+    status: int | None  # HTTP status; None when the API could not be reached
+    reason: str  # "Forbidden", "Unauthorized", "NotFound", "Timeout", "ConnectionError", ...
+    message: str  # the apiserver's Status message, or the transport error
+    rule: str = ""  # the RBAC rule that would grant the read (for 403)
+    cluster_scoped: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "resource": self.resource,
+            "verb": self.verb,
+            "namespace": self.namespace,
+            "status": self.status,
+            "reason": self.reason,
+            "message": self.message,
+            "rule": self.rule,
+            "clusterScoped": self.cluster_scoped,
+        }
+
+
+@dataclass(frozen=True)
+class LoadBalancerIngress:
+    ip: str | None = None
+    hostname: str | None = None
+    family: Family | None = None  # of ip, by parsing (never by list position)
+    resolved: tuple[str, ...] = ()  # A and AAAA answers for hostname
+
+
+@dataclass(frozen=True)
+class ServicePort:
+    name: str | None
+    port: int
+    target_port: str | None = None
+    node_port: int | None = None
+    protocol: str = "TCP"
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    """A DR Service of the local Volt cluster."""
+
+    namespace: str
+    name: str
+    type: str  # ClusterIP, NodePort, LoadBalancer
+    ip_families: tuple[Family, ...]
+    ip_family_policy: str | None
+    cluster_ips: tuple[str, ...]
+    ports: tuple[ServicePort, ...]
+    selector: dict[str, str] = field(default_factory=dict)
+    lb_ingress: tuple[LoadBalancerIngress, ...] = ()
+    external_traffic_policy: str | None = None
+    per_pod: bool = False  # a <fullname>-cluster-N-dr Service
+
+
+@dataclass(frozen=True)
+class EndpointSliceInfo:
+    namespace: str
+    name: str
+    service: str
+    address_type: str  # IPv4, IPv6, FQDN
+    addresses: tuple[str, ...]
+    ready: int
+
+
+@dataclass(frozen=True)
+class PodInfo:
+    namespace: str
+    name: str
+    ips: tuple[str, ...]
+    node: str | None = None
+    multus: tuple[str, ...] = ()  # addresses on secondary networks (network-status)
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    name: str
+    addresses: tuple[tuple[str, str], ...]  # (type, address)
+    pod_cidrs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """The local side. `available` says whether the Kubernetes API answered."""
+
+    available: bool
+    reason: str  # why not available, or how the client was configured
+    source: str = "none"  # "in-cluster", "kubeconfig", "host"
+    namespace: str | None = None
+    probe_pod: PodInfo | None = None
+    pod_families: tuple[Family, ...] = ()  # families of the probing pod (or this host)
+    pod_families_source: str = ""  # "api", "POD_IPS", "interfaces"
+    volt_pods: tuple[PodInfo, ...] = ()
+    dr_services: tuple[ServiceInfo, ...] = ()
+    endpoint_slices: tuple[EndpointSliceInfo, ...] = ()
+    nodes: tuple[NodeInfo, ...] = ()
+    service_cidrs: tuple[str, ...] = ()
+    families: dict[Family, FamilyCapability] = field(
+        default_factory=lambda: {f: FamilyCapability() for f in FAMILIES}
+    )
+    primary_family: Family | None = None  # the cluster's first Service family, when known
+    problems: tuple[ApiProblem, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The report's `local` section."""
+        return {
+            "kubernetes": {
+                "available": self.available,
+                "reason": self.reason,
+                "source": self.source,
+                "namespace": self.namespace,
+                "problems": [p.to_json() for p in self.problems],
+            },
+            "pods": {
+                "probe": _pod_json(self.probe_pod) if self.probe_pod else None,
+                "probeFamilies": [f.value for f in self.pod_families],
+                "probeFamiliesSource": self.pod_families_source,
+                "volt": [_pod_json(p) for p in self.volt_pods],
+            },
+            "services": [_service_json(s) for s in self.dr_services],
+            "endpointSlices": [
+                {
+                    "namespace": e.namespace,
+                    "name": e.name,
+                    "service": e.service,
+                    "addressType": e.address_type,
+                    "addresses": list(e.addresses),
+                    "ready": e.ready,
+                }
+                for e in self.endpoint_slices
+            ],
+            "nodes": [
+                {
+                    "name": n.name,
+                    "addresses": [{"type": t, "address": a} for t, a in n.addresses],
+                    "podCIDRs": list(n.pod_cidrs),
+                }
+                for n in self.nodes
+            ],
+            "serviceCIDRs": list(self.service_cidrs),
+            "multus": [
+                {"pod": p.name, "namespace": p.namespace, "addresses": list(p.multus)}
+                for p in self.volt_pods
+                if p.multus
+            ],
+            "primaryFamily": self.primary_family.value if self.primary_family else None,
+            "families": {f.value: cap.to_json() for f, cap in self.families.items()},
+        }
+
+
+def _pod_json(pod: PodInfo) -> dict[str, Any]:
+    return {"namespace": pod.namespace, "name": pod.name, "ips": list(pod.ips), "node": pod.node}
+
+
+def _service_json(svc: ServiceInfo) -> dict[str, Any]:
+    return {
+        "namespace": svc.namespace,
+        "name": svc.name,
+        "type": svc.type,
+        "ipFamilies": [f.value for f in svc.ip_families],
+        "ipFamilyPolicy": svc.ip_family_policy,
+        "clusterIPs": list(svc.cluster_ips),
+        "externalTrafficPolicy": svc.external_traffic_policy,
+        "perPod": svc.per_pod,
+        "selector": svc.selector,
+        "ports": [
+            {"name": p.name, "port": p.port, "targetPort": p.target_port,
+             "nodePort": p.node_port, "protocol": p.protocol}
+            for p in svc.ports
+        ],
+        "loadBalancerIngress": [
+            {"ip": i.ip, "hostname": i.hostname,
+             "family": i.family.value if i.family else None, "resolved": list(i.resolved)}
+            for i in svc.lb_ingress
+        ],
+    }

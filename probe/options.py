@@ -1,0 +1,56 @@
+"""The options of one run, as one frozen object built by `cli.py`."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from probe.model import DEFAULT_DR_PORT, Target
+
+
+class Mode(str, enum.Enum):
+    AUTO = "auto"  # raw SYN when allowed, connect() otherwise
+    RAW = "raw"
+    CONNECT = "connect"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class KubeOptions:
+    enabled: bool = True
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespace: str | None = None
+    release: str | None = None
+    request_timeout: float = 5.0  # seconds per API call
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    targets: tuple[Target, ...]
+    port: int = DEFAULT_DR_PORT
+    timeout: float = 2.0  # seconds per probe
+    dns_timeout: float = 3.0  # seconds for all A/AAAA lookups of one name
+    mode: Mode = Mode.AUTO
+    concurrency: int = 512
+    rate: int = 5000  # packets per second for the raw path
+    quick: bool = False
+    per_pod: bool = False
+    pcap: str | None = None
+    resolv_conf: str = "/etc/resolv.conf"
+    kube: KubeOptions = KubeOptions()
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "port": self.port,
+            "timeout": self.timeout,
+            "dnsTimeout": self.dns_timeout,
+            "mode": self.mode.value,
+            "concurrency": self.concurrency,
+            "rate": self.rate,
+            "quick": self.quick,
+            "perPod": self.per_pod,
+            "kube": self.kube.enabled,
+        }

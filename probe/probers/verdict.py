@@ -1,0 +1,89 @@
+"""Evidence -> (ProbeState, reason), shared by the raw and connect probers.
+
+Reasons follow nmap's --reason vocabulary (syn-ack, reset, no-response,
+admin-prohibited, host-unreachable, net-unreachable, port-unreachable ...).
+"""
+
+from __future__ import annotations
+
+import errno
+
+from probe.model import Family, IcmpError, ProbeState
+
+# ICMPv4 type 3 (destination unreachable) codes, RFC 792 / RFC 1812
+_ICMP4_UNREACH = {
+    0: "net-unreachable",
+    1: "host-unreachable",
+    2: "proto-unreachable",
+    3: "port-unreachable",
+    4: "fragmentation-needed",
+    5: "source-route-failed",
+    6: "net-unknown",
+    7: "host-unknown",
+    9: "net-prohibited",
+    10: "host-prohibited",
+    11: "net-tos-unreachable",
+    12: "host-tos-unreachable",
+    13: "admin-prohibited",
+}
+# ICMPv6 type 1 (destination unreachable) codes, RFC 4443
+_ICMP6_UNREACH = {
+    0: "no-route",
+    1: "admin-prohibited",
+    2: "beyond-scope",
+    3: "addr-unreachable",
+    4: "port-unreachable",
+    5: "policy-failed",
+    6: "reject-route",
+}
+ICMP4_DEST_UNREACH = 3
+ICMP6_DEST_UNREACH = 1
+
+
+def icmp_reason(family: Family, icmp_type: int, code: int) -> str:
+    """nmap-style name of an ICMP error, e.g. 'admin-prohibited'."""
+    if family is Family.IPV4:
+        if icmp_type == ICMP4_DEST_UNREACH:
+            return _ICMP4_UNREACH.get(code, f"unreachable-code-{code}")
+        if icmp_type == 11:
+            return "time-exceeded"
+        return f"icmp-{icmp_type}-{code}"
+    if icmp_type == ICMP6_DEST_UNREACH:
+        return _ICMP6_UNREACH.get(code, f"unreachable-code-{code}")
+    if icmp_type == 3:
+        return "time-exceeded"
+    return f"icmpv6-{icmp_type}-{code}"
+
+
+def describe_icmp(family: Family, icmp: IcmpError) -> str:
+    """'admin-prohibited from 192.0.2.2 (ICMP 3/13)'."""
+    proto = "ICMP" if family is Family.IPV4 else "ICMPv6"
+    name = icmp_reason(family, icmp.type, icmp.code)
+    return f"{name} from {icmp.sender} ({proto} {icmp.type}/{icmp.code})"
+
+
+# errno of a failed connect() -> state, when no ICMP detail is known
+_LOCAL_NO_ROUTE = {errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
+_UNREACHABLE = {errno.EHOSTUNREACH, errno.EACCES, errno.EHOSTDOWN, errno.ENETDOWN, errno.EPERM}
+
+
+def connect_errno_state(err: int, synchronous: bool) -> ProbeState:
+    """Map a connect() errno to a state.
+
+    ENETUNREACH raised synchronously by connect() is a local routing verdict
+    (no-route, nothing sent); the same errno arriving later came from an ICMP
+    error and means the path is unreachable.
+    """
+    if err == errno.ECONNREFUSED:
+        return ProbeState.CLOSED
+    if err == errno.ETIMEDOUT:
+        return ProbeState.FILTERED
+    if err in _LOCAL_NO_ROUTE:
+        return ProbeState.NO_ROUTE if synchronous or err != errno.ENETUNREACH else ProbeState.UNREACHABLE
+    if err in _UNREACHABLE:
+        return ProbeState.UNREACHABLE
+    return ProbeState.ERROR
+
+
+def errno_name(err: int) -> str:
+    return errno.errorcode.get(err, f"errno {err}")
