@@ -236,14 +236,19 @@ class Report:
     timings: dict[str, float] = field(default_factory=dict)
     skipped_checks: tuple[dict[str, str], ...] = ()
     version: str = ""
+    error: str | None = None  # set when the run stopped early: the report is partial
 
     @property
     def exit_code(self) -> int:
-        """0 when a family qualifies, 1 when none does."""
+        """0 when a family qualifies, 1 when none does, 3 when the check did not finish."""
+        if self.error is not None:
+            return 3
         return 0 if self.recommendation.ip_families else 1
 
     @property
     def verdict(self) -> str:
+        if self.error is not None:
+            return f"INCOMPLETE: {self.error}"
         rec = self.recommendation
         if rec.ip_families:
             families = ",".join(f.value for f in rec.ip_families)
@@ -257,6 +262,7 @@ class Report:
             "version": self.version,
             "verdict": self.verdict,
             "exitCode": self.exit_code,
+            "error": self.error,
             "options": self.options,
             "targets": [
                 {

@@ -1,0 +1,67 @@
+"""`voltprobe demo`: the whole check against a responder on loopback, no cluster, no root."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+
+from probe.options import CheckOptions, KubeOptions, Mode
+from probe.serve import open_listeners, serve_forever
+from probe.targets import parse_peers
+
+
+def _loopback_listeners() -> tuple[list[socket.socket], str]:
+    """127.0.0.1 and ::1 on one ephemeral port; IPv4 alone when this host has no ::1."""
+    v4 = open_listeners(["127.0.0.1"], 0)
+    port = v4[0].getsockname()[1]
+    for _attempt in range(20):
+        try:
+            return v4 + open_listeners(["::1"], port), ""
+        except OSError as exc:  # includes CannotRunError's cause: port taken, no ::1
+            note = f" (no responder on ::1: {exc})"
+        except Exception as exc:  # noqa: BLE001 - CannotRunError from open_listeners
+            note = f" (no responder on ::1: {exc})"
+        if "in use" not in note:
+            return v4, note
+        for sock in v4:
+            sock.close()
+        v4 = open_listeners(["127.0.0.1"], 0)
+        port = v4[0].getsockname()[1]
+    return v4, note
+
+
+@contextlib.contextmanager
+def running_responder() -> Iterator[tuple[int, str]]:
+    sockets, note = _loopback_listeners()
+    port = sockets[0].getsockname()[1]
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    ready = threading.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        loop.call_soon(ready.set)
+        loop.run_until_complete(serve_forever(sockets, stop))
+
+    thread = threading.Thread(target=run, name="demo-responder", daemon=True)
+    thread.start()
+    ready.wait(5)
+    try:
+        yield port, note
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(5)
+        loop.close()
+
+
+def demo_options(port: int, args: argparse.Namespace) -> CheckOptions:
+    return CheckOptions(
+        targets=parse_peers([f"127.0.0.1:{port},[::1]:{port}"]),
+        timeout=args.timeout,
+        mode=Mode(args.mode),
+        kube=KubeOptions(enabled=False),
+    )

@@ -1,0 +1,70 @@
+"""The local families when there is no cluster to ask: this host's own addresses."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+from probe.inventory.types import FamilyCapability, Inventory
+from probe.model import FAMILIES, Family
+
+
+def host_families() -> tuple[Family, ...]:
+    """Families in which this host has a global-scope address (not loopback, not link-local)."""
+    found: set[Family] = set()
+    for family, address in _interface_addresses():
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not (ip.is_loopback or ip.is_link_local or ip.is_unspecified):
+            found.add(family)
+    return tuple(f for f in FAMILIES if f in found)
+
+
+def _interface_addresses() -> list[tuple[Family, str]]:
+    """Addresses from /proc (IPv6) and the kernel's routing choice (IPv4), no extra packages."""
+    addresses: list[tuple[Family, str]] = []
+    try:
+        with open("/proc/net/if_inet6", encoding="ascii") as lines:
+            for line in lines:
+                hexaddr = line.split()[0]
+                text = ":".join(hexaddr[i : i + 4] for i in range(0, 32, 4))
+                addresses.append((Family.IPV6, str(ipaddress.ip_address(text))))
+    except OSError:
+        pass
+    addresses.extend((Family.IPV4, a) for a in _ipv4_addresses())
+    return addresses
+
+
+def _ipv4_addresses() -> list[str]:
+    """IPv4 addresses of the interfaces, via SIOCGIFADDR on each interface name."""
+    import fcntl
+    import struct
+
+    result = []
+    siocgifaddr = 0x8915
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for _index, name in socket.if_nameindex():
+            try:
+                packed = fcntl.ioctl(sock.fileno(), siocgifaddr, struct.pack("256s", name.encode()[:15]))
+            except OSError:
+                continue
+            result.append(socket.inet_ntoa(packed[20:24]))
+    return result
+
+
+def host_inventory(reason: str) -> Inventory:
+    families = host_families()
+    capabilities = {
+        f: FamilyCapability(
+            pods="yes" if f in families else "unknown",
+            evidence=(f"this host {'has' if f in families else 'has no'} global {f} address",),
+        )
+        for f in FAMILIES
+    }
+    return Inventory(
+        available=False,
+        reason=reason,
+        source="host",
+        pod_families=families,
+        pod_families_source="interfaces",
+        families=capabilities,
+    )

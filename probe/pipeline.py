@@ -1,0 +1,169 @@
+"""One run of `voltprobe check`: targets -> resolve + inventory -> probe -> checks -> report.
+
+Only this module sequences the stages; each stage is a plain function of plain data.
+A failure after DNS still yields a (partial) report: nothing learned is lost.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from probe import __version__
+from probe.errors import VoltprobeError
+from probe.facts import Facts
+from probe.inventory.types import Inventory
+from probe.model import (
+    DnsAnswer,
+    DnsOutcome,
+    Endpoint,
+    Family,
+    Method,
+    ProbeResult,
+    ProbeState,
+    Recommendation,
+    Report,
+)
+from probe.options import CheckOptions
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class PartialRun:
+    """What a run has learned so far; turned into a report even when a stage fails."""
+
+    options: CheckOptions
+    timings: dict[str, float] = field(default_factory=dict)
+    dns: tuple[DnsAnswer, ...] = ()
+    inventory: Inventory | None = None
+    probes: tuple[ProbeResult, ...] = ()
+    raw_note: str = ""
+
+
+def gather_inventory(options: CheckOptions) -> Inventory:
+    from probe.inventory.host import host_inventory
+
+    if not options.kube.enabled:
+        return host_inventory("--no-kube given")
+    from probe.inventory import gather
+
+    return gather(options.kube, options.port)
+
+
+def plan_endpoints(
+    run: PartialRun,
+) -> tuple[list[Endpoint], list[ProbeResult]]:
+    """Endpoints to probe, and the rows for (target, family) pairs with nothing to probe."""
+    endpoints: list[Endpoint] = []
+    rows: list[ProbeResult] = []
+    for target in run.options.targets:
+        for family in target.families():
+            answer = next(
+                (a for a in run.dns if a.target == target.text and a.family is family), None
+            )
+            if answer is None:
+                continue
+            if answer.outcome in (DnsOutcome.OK, DnsOutcome.LITERAL):
+                endpoints.extend(
+                    Endpoint(target.text, address, family, target.port)
+                    for address in answer.addresses
+                )
+                continue
+            state = (
+                ProbeState.NO_ADDRESS
+                if answer.outcome is DnsOutcome.NO_ADDRESS
+                else ProbeState.DNS_ERROR
+            )
+            reason = f"{answer.outcome}: {answer.detail}" if answer.detail else str(answer.outcome)
+            rows.append(ProbeResult(target.text, family, target.port, state, reason, Method.CONNECT))
+    return endpoints, rows
+
+
+def probe_endpoints(run: PartialRun, endpoints: list[Endpoint]) -> list[ProbeResult]:
+    """Probe each distinct (address, port) once and give every target its rows."""
+    from probe.probers.select import plan_probes
+
+    assert run.inventory is not None
+    unique = list({(e.address, e.port): e for e in endpoints}.values())
+    plan = plan_probes(run.options, run.inventory, unique)
+    run.raw_note = plan.raw_note
+    by_key: dict[tuple[str, int], ProbeResult] = {}
+    for prober, batch in plan.batches:
+        for result in prober.probe(batch):
+            by_key[(result.address or "", result.port)] = result
+    rows = []
+    for endpoint in endpoints:
+        found = by_key[(endpoint.address, endpoint.port)]
+        rows.append(
+            ProbeResult(
+                endpoint.target, found.family, found.port, found.state, found.reason,
+                found.method, found.address, found.rtt_ms, found.icmp,
+            )
+        )
+    return rows
+
+
+def execute(options: CheckOptions, run: PartialRun, progress: Progress) -> None:
+    """Fill `run` stage by stage; raises VoltprobeError (the run keeps what it learned)."""
+    from probe.resolve import resolve_targets
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="inventory") as pool:
+        started = time.perf_counter()
+        inventory_future = pool.submit(gather_inventory, options)
+        progress(f"resolving {len(options.targets)} peer endpoint(s)")
+        run.dns = resolve_targets(options.targets, options.resolv_conf, options.dns_timeout)
+        run.timings["resolve"] = _ms(started)
+        run.inventory = inventory_future.result()
+        run.timings["inventory"] = _ms(started)
+    endpoints, no_address_rows = plan_endpoints(run)
+    run.probes = tuple(_in_target_order(options, no_address_rows))  # kept if probing fails
+    progress(f"probing {len(endpoints)} address(es) on the DR port")
+    started = time.perf_counter()
+    probed = probe_endpoints(run, endpoints)
+    run.timings["probe"] = _ms(started)
+    run.probes = tuple(_in_target_order(options, probed + no_address_rows))
+
+
+def build_report(run: PartialRun, error: VoltprobeError | None = None) -> Report:
+    """Checks and recommendation over what the run learned (complete or not)."""
+    from probe.checks import DEFAULT_REGISTRY
+    from probe.inventory.host import host_inventory
+    from probe.recommend import recommend
+
+    inventory = run.inventory or host_inventory("the run stopped before the inventory")
+    facts = Facts(run.options.targets, run.dns, run.probes, inventory, run.options, run.raw_note)
+    findings, skipped = DEFAULT_REGISTRY.run(facts)
+    recommendation = recommend(facts)
+    if error is not None:
+        recommendation = Recommendation(
+            (), recommendation.helm_key, {}, (f"The check did not finish: {error}",), None
+        )
+    options = run.options.to_json()
+    if run.raw_note:
+        options["rawNotUsed"] = run.raw_note
+    return Report(
+        targets=run.options.targets,
+        dns=run.dns,
+        probes=run.probes,
+        findings=tuple(findings),
+        recommendation=recommendation,
+        local=inventory.to_json(),
+        options=options,
+        timings=dict(run.timings),
+        skipped_checks=tuple(s.to_json() for s in skipped),
+        version=__version__,
+        error=str(error) if error else None,
+    )
+
+
+def _in_target_order(options: CheckOptions, rows: list[ProbeResult]) -> list[ProbeResult]:
+    order = {t.text: i for i, t in enumerate(options.targets)}
+    family_order = {Family.IPV4: 0, Family.IPV6: 1}
+    return sorted(rows, key=lambda r: (order.get(r.target, 0), family_order[r.family]))
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000

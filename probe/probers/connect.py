@@ -1,0 +1,172 @@
+"""The unprivileged prober: non-blocking connect() for every endpoint at once.
+
+Why not plain `asyncio.open_connection`: an ICMPv6 reject that arrives while
+connect() holds the socket lock becomes only a soft error, the connect times
+out and the reject is misreported as `filtered`. With IP_RECVERR /
+IPV6_RECVERR the kernel aborts the connect and queues the ICMP type, code and
+sender on the socket's error queue, which we read (raw-probing.md, pitfall 9).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import resource
+import socket
+import struct
+import time
+from collections.abc import Sequence
+
+from probe.model import Endpoint, Family, IcmpError, Method, ProbeResult, ProbeState
+from probe.probers.verdict import connect_errno_state, describe_icmp, errno_name
+
+# <linux/in.h>, <linux/in6.h>, <linux/errqueue.h>; not all are in the socket module
+SOL_IP = 0
+SOL_IPV6 = 41
+IP_RECVERR = 11
+IPV6_RECVERR = 25
+SO_EE_ORIGIN_ICMP = 2
+SO_EE_ORIGIN_ICMP6 = 3
+_EXTENDED_ERR = struct.Struct("=IBBBBII")  # ee_errno, origin, type, code, pad, info, data
+
+_AF = {Family.IPV4: socket.AF_INET, Family.IPV6: socket.AF_INET6}
+
+
+class ConnectProber:
+    """Probe with the kernel's own TCP handshake; needs no privileges."""
+
+    method = Method.CONNECT
+
+    def __init__(self, timeout: float, concurrency: int = 512):
+        self.timeout = timeout
+        self.concurrency = max(1, min(concurrency, _fd_budget()))
+
+    def probe(self, endpoints: Sequence[Endpoint]) -> list[ProbeResult]:
+        return asyncio.run(self.probe_async(endpoints))
+
+    async def probe_async(self, endpoints: Sequence[Endpoint]) -> list[ProbeResult]:
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def bounded(endpoint: Endpoint) -> ProbeResult:
+            async with slots:
+                return await probe_endpoint(endpoint, self.timeout)
+
+        return list(await asyncio.gather(*(bounded(e) for e in endpoints)))
+
+
+async def probe_endpoint(endpoint: Endpoint, timeout: float) -> ProbeResult:
+    """One non-blocking connect() with RECVERR; never raises for network outcomes."""
+    family = endpoint.family
+
+    def result(
+        state: ProbeState, reason: str, rtt: float | None = None, icmp: IcmpError | None = None
+    ) -> ProbeResult:
+        return ProbeResult(
+            target=endpoint.target,
+            family=family,
+            port=endpoint.port,
+            state=state,
+            reason=reason,
+            method=Method.CONNECT,
+            address=endpoint.address,
+            rtt_ms=rtt,
+            icmp=icmp,
+        )
+
+    try:
+        sock = socket.socket(_AF[family], socket.SOCK_STREAM)
+    except OSError as exc:
+        # EAFNOSUPPORT: this kernel has the family disabled
+        return result(connect_errno_state(exc.errno, True), f"{errno_name(exc.errno)} (socket)")
+    try:
+        sock.setblocking(False)
+        if family is Family.IPV4:
+            sock.setsockopt(SOL_IP, IP_RECVERR, 1)
+        else:
+            sock.setsockopt(SOL_IPV6, IPV6_RECVERR, 1)
+        # close with RST: no TIME_WAIT on our side, no half-closed session on the peer
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sockaddr = socket.getaddrinfo(
+            endpoint.address, endpoint.port, _AF[family], socket.SOCK_STREAM, 0,
+            socket.AI_NUMERICHOST,
+        )[0][4]
+        started = time.perf_counter()
+        err = sock.connect_ex(sockaddr)
+        if err == 0:
+            return result(ProbeState.OPEN, "syn-ack", _ms_since(started))
+        if err != errno.EINPROGRESS:
+            # refused at once: local routing (no-route) or a local firewall
+            return result(connect_errno_state(err, True), errno_name(err))
+        loop = asyncio.get_running_loop()
+        writable = loop.create_future()
+        loop.add_writer(sock, lambda: writable.done() or writable.set_result(None))
+        try:
+            await asyncio.wait_for(writable, timeout)
+            timed_out = False
+        except asyncio.TimeoutError:
+            timed_out = True
+        finally:
+            loop.remove_writer(sock)
+        rtt = None if timed_out else _ms_since(started)
+        err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)  # also the soft error
+        icmp = read_icmp_error(sock, family)
+        if err == 0 and not timed_out:
+            return result(ProbeState.OPEN, "syn-ack", rtt)
+        if err == 0 and icmp is None:
+            return result(ProbeState.FILTERED, "no-response")
+        if icmp is not None:
+            reason = f"{describe_icmp(family, icmp)}, {errno_name(err or errno.EHOSTUNREACH)}"
+            return result(ProbeState.UNREACHABLE, reason, rtt, icmp)
+        state = connect_errno_state(err, False)
+        if state is ProbeState.CLOSED:
+            return result(state, "reset", rtt)
+        return result(state, errno_name(err), rtt)
+    except OSError as exc:
+        return result(ProbeState.ERROR, f"{errno_name(exc.errno or 0)}: {exc.strerror}")
+    finally:
+        sock.close()
+
+
+def read_icmp_error(sock: socket.socket, family: Family) -> IcmpError | None:
+    """The ICMP error queued by IP(V6)_RECVERR, if any (type, code and sender)."""
+    try:
+        _data, ancdata, _flags, _addr = sock.recvmsg(1, 512, socket.MSG_ERRQUEUE)
+    except (BlockingIOError, InterruptedError):
+        return None
+    except OSError:
+        return None
+    for level, kind, data in ancdata:
+        if (level, kind) not in ((SOL_IP, IP_RECVERR), (SOL_IPV6, IPV6_RECVERR)):
+            continue
+        if len(data) < _EXTENDED_ERR.size:
+            continue
+        _ee_errno, origin, icmp_type, code, _pad, _info, _data32 = _EXTENDED_ERR.unpack_from(data)
+        if origin not in (SO_EE_ORIGIN_ICMP, SO_EE_ORIGIN_ICMP6):
+            continue
+        return IcmpError(icmp_type, code, _offender(data[_EXTENDED_ERR.size :]))
+    return None
+
+
+def _offender(sockaddr: bytes) -> str:
+    """The sender of the ICMP error, from the sockaddr after sock_extended_err."""
+    if len(sockaddr) >= 8 and struct.unpack_from("=H", sockaddr)[0] == socket.AF_INET:
+        return socket.inet_ntop(socket.AF_INET, sockaddr[4:8])
+    if len(sockaddr) >= 24 and struct.unpack_from("=H", sockaddr)[0] == socket.AF_INET6:
+        return socket.inet_ntop(socket.AF_INET6, sockaddr[8:24])
+    return "unknown"
+
+
+def _ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def _fd_budget() -> int:
+    """How many sockets we may hold at once: the soft fd limit (raised to hard) minus room."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass
+    return max(16, min(soft, 65536) - 64)

@@ -1,0 +1,102 @@
+"""A and AAAA lookups for every named target, concurrently, with dnspython.
+
+The resolver reads resolv.conf as a pod has it (nameservers, search domains,
+ndots), so a short Service name resolves the way VoltDB's JVM would see it.
+Each (target, family) gets exactly one DnsAnswer; failures are outcomes, not
+exceptions. dnspython's exceptions are translated here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+from probe.errors import CannotRunError
+from probe.model import DnsAnswer, DnsOutcome, Family, Target
+
+_RDTYPE = {Family.IPV4: "A", Family.IPV6: "AAAA"}
+
+
+def make_resolver(resolv_conf: str, lifetime: float) -> object:
+    """A dnspython async resolver configured from `resolv_conf`."""
+    import dns.asyncresolver
+    import dns.resolver
+
+    try:
+        resolver = dns.asyncresolver.Resolver(filename=resolv_conf)
+    except (OSError, dns.resolver.NoResolverConfiguration) as exc:
+        raise CannotRunError(f"cannot read resolver configuration {resolv_conf}: {exc}") from exc
+    resolver.lifetime = lifetime
+    resolver.timeout = min(lifetime, max(lifetime / 2, 1.0))
+    return resolver
+
+
+def resolve_targets(
+    targets: Sequence[Target], resolv_conf: str, lifetime: float
+) -> tuple[DnsAnswer, ...]:
+    """One DnsAnswer per (target, family); IP literals get a `literal` answer."""
+    return asyncio.run(resolve_targets_async(targets, resolv_conf, lifetime))
+
+
+async def resolve_targets_async(
+    targets: Sequence[Target], resolv_conf: str, lifetime: float
+) -> tuple[DnsAnswer, ...]:
+    named = [t for t in targets if not t.is_literal]
+    resolver = make_resolver(resolv_conf, lifetime) if named else None
+    answers: list[DnsAnswer] = []
+    lookups = []
+    for target in targets:
+        if target.literal_family is not None:
+            answers.append(
+                DnsAnswer(target.text, target.literal_family, DnsOutcome.LITERAL, (target.host,))
+            )
+            continue
+        for family in (Family.IPV4, Family.IPV6):
+            lookups.append(_lookup(resolver, target, family))
+    answers.extend(await asyncio.gather(*lookups))
+    order = {t.text: i for i, t in enumerate(targets)}
+    return tuple(sorted(answers, key=lambda a: (order[a.target], a.family.value)))
+
+
+async def _lookup(resolver: object, target: Target, family: Family) -> DnsAnswer:
+    import dns.exception
+    import dns.resolver
+
+    started = time.perf_counter()
+
+    def answer(outcome: DnsOutcome, addresses: tuple[str, ...] = (), detail: str = "") -> DnsAnswer:
+        elapsed = (time.perf_counter() - started) * 1000
+        return DnsAnswer(target.text, family, outcome, addresses, detail, elapsed)
+
+    try:
+        result = await resolver.resolve(  # type: ignore[attr-defined]
+            target.host, _RDTYPE[family], search=True, raise_on_no_answer=True
+        )
+    except dns.resolver.NXDOMAIN as exc:
+        tried = ", ".join(str(n) for n in exc.qnames())
+        return answer(DnsOutcome.NXDOMAIN, detail=f"NXDOMAIN for {tried}")
+    except dns.resolver.NoAnswer as exc:
+        return answer(DnsOutcome.NO_ADDRESS, detail=f"no {_RDTYPE[family]} record: {exc}")
+    except dns.resolver.LifetimeTimeout as exc:
+        return answer(DnsOutcome.TIMEOUT, detail=str(exc))
+    except dns.resolver.NoNameservers as exc:
+        return answer(DnsOutcome.SERVFAIL, detail=_servers_said(exc))
+    except dns.exception.DNSException as exc:
+        return answer(DnsOutcome.ERROR, detail=f"{type(exc).__name__}: {exc}")
+    addresses = tuple(sorted({rr.to_text() for rr in result}, key=_address_key))
+    return answer(DnsOutcome.OK, addresses, detail=f"{result.qname}".rstrip("."))
+
+
+def _servers_said(exc: Exception) -> str:
+    """'SERVFAIL from 192.0.2.2' style text from dnspython's NoNameservers."""
+    errors = getattr(exc, "kwargs", {}).get("errors", [])
+    # dnspython's error tuples are (server, tcp, port, error, message)
+    parts = [f"{error[0]} answered {error[3]}" for error in errors]
+    return "all nameservers failed: " + "; ".join(parts) if parts else str(exc)
+
+
+def _address_key(address: str) -> tuple[int, ...]:
+    import ipaddress
+
+    return tuple(ipaddress.ip_address(address).packed)
