@@ -1,0 +1,484 @@
+"""A fake Kubernetes API server over real HTTP(S), for tests that use the real client.
+
+    with FakeApiServer(token="t0ken") as api:          # HTTP on 127.0.0.1:<ephemeral>
+        api.load(objects.dual_stack())                 # a cluster flavour
+        api.add_fault(Fault(verb="list", resource="nodes", status=403))
+        ... point a kubeconfig at api.url ...
+
+Routing is generic: any resource in `resources.RESOURCE_TYPES` can be read
+(GET one, LIST namespaced or across namespaces), created (POST, 409 on a clash)
+and deleted (DELETE answers a Status). Errors are `Status` bodies as the
+apiserver writes them. Faults (status codes, delays, connection resets) are
+chosen per request by (verb, resource[, namespace]); hooks run after a create.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import struct
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from . import resources, status
+from .resources import ResourceType
+from .selectors import SelectorError, field_matcher, label_matcher
+from .store import BadContinue, Conflict, Missing, ObjectStore
+
+DEFAULT_TOKEN = "fake-api-token"
+DEFAULT_USER = "system:serviceaccount:volt:voltprobe"
+
+VERSION_INFO: dict[str, str] = {
+    "major": "1",
+    "minor": "33",
+    "emulationMajor": "1",
+    "emulationMinor": "33",
+    "minCompatibilityMajor": "1",
+    "minCompatibilityMinor": "32",
+    "gitVersion": "v1.33.2",
+    "gitCommit": "a57b6f7709f6c2722b92f07b8b4c48210a51fc40",
+    "gitTreeState": "clean",
+    "buildDate": "2025-06-17T18:32:30Z",
+    "goVersion": "go1.24.4",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
+
+CreateHook = Callable[["FakeApiServer", dict[str, Any]], None]
+
+
+@dataclass
+class Fault:
+    """What to do to matching requests instead of (or before) answering them.
+
+    verb: get | list | create | delete | "*"; resource: a plural ("pods",
+    "servicecidrs", "pods/log"), "version", "discovery" or "*".
+    `status` answers with that code and a proper Status body; `delay` sleeps
+    first; `reset` closes the connection with a TCP RST; `times` limits how
+    many requests the fault applies to (None: all).
+    """
+
+    verb: str = "*"
+    resource: str = "*"
+    namespace: str | None = None
+    status: int | None = None
+    delay: float = 0.0
+    reset: bool = False
+    times: int | None = None
+    message: str = ""
+    group_version: str | None = None
+    hits: int = field(default=0, init=False)
+
+    def matches(self, verb: str, resource: str, namespace: str | None, group_version: str) -> bool:
+        if self.times is not None and self.hits >= self.times:
+            return False
+        return (
+            self.verb in ("*", verb)
+            and self.resource in ("*", resource)
+            and (self.namespace is None or self.namespace == namespace)
+            and (self.group_version is None or self.group_version == group_version)
+        )
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    method: str
+    path: str
+    query: dict[str, str]
+    verb: str
+    resource: str
+    namespace: str | None
+    group_version: str
+    authorization: str | None
+
+
+@dataclass(frozen=True)
+class _Route:
+    kind: str  # "version", "api", "apis", "group", "discovery", "resource", "unknown"
+    group_version: str = ""
+    plural: str = ""
+    namespace: str | None = None
+    name: str | None = None
+    subresource: str | None = None
+
+
+def _parse_path(path: str) -> _Route:
+    parts = [p for p in path.split("/") if p]
+    if parts == ["version"]:
+        return _Route("version")
+    if parts == ["api"]:
+        return _Route("api")
+    if parts == ["apis"]:
+        return _Route("apis")
+    if len(parts) >= 2 and parts[0] == "api":
+        gv, rest = parts[1], parts[2:]
+    elif len(parts) == 2 and parts[0] == "apis":
+        return _Route("group", group_version=parts[1])
+    elif len(parts) >= 3 and parts[0] == "apis":
+        gv, rest = f"{parts[1]}/{parts[2]}", parts[3:]
+    else:
+        return _Route("unknown")
+    if not rest:
+        return _Route("discovery", group_version=gv)
+    if rest[0] == "namespaces" and len(rest) >= 3:
+        tail = rest[3:]
+        return _Route(
+            "resource", gv, rest[2], namespace=rest[1],
+            name=tail[0] if tail else None,
+            subresource="/".join(tail[1:]) or None,
+        )
+    return _Route(
+        "resource", gv, rest[0], None,
+        name=rest[1] if len(rest) > 1 else None,
+        subresource="/".join(rest[2:]) or None,
+    )
+
+
+class _Reply(Exception):
+    """Raised inside a handler to answer at once with a status and a JSON body."""
+
+    def __init__(self, body: dict[str, Any], code: int | None = None) -> None:
+        super().__init__(body.get("message", ""))
+        self.code = code or int(body.get("code", 200))
+        self.body = body
+
+
+class FakeApiServer:
+    def __init__(
+        self,
+        *,
+        token: str | None = DEFAULT_TOKEN,
+        user: str = DEFAULT_USER,
+        tls: tuple[str, str] | None = None,  # (cert file, key file)
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.store = ObjectStore()
+        self.token = token
+        self.user = user
+        self.version: dict[str, str] = dict(VERSION_INFO)
+        self.served: frozenset[str] = resources.DEFAULT_SERVED
+        self._tls = tls
+        self._host = host
+        self._faults: list[Fault] = []
+        self._hooks: dict[str, list[CreateHook]] = {}
+        self._logs: dict[tuple[str, str], str] = {}
+        self._requests: list[RequestRecord] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------
+
+    def start(self) -> FakeApiServer:
+        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+        httpd = _HTTPServer((self._host, 0), _Handler, app=self, family=family)
+        if self._tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self._tls)
+            httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+        self._httpd = httpd
+        self._thread = threading.Thread(target=httpd.serve_forever, name="fake-api", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> FakeApiServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._httpd is not None, "server not started"
+        return int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self._tls else "http"
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"{scheme}://{host}:{self.port}"
+
+    # -- configuration ---------------------------------------------------
+
+    def load(self, flavour: Any) -> None:
+        """Load a cluster flavour (see objects.py): its objects, version and served APIs."""
+        self.store.put_many(list(flavour.objects))
+        self.version = dict(flavour.version)
+        self.served = flavour.served
+
+    def add_fault(self, fault: Fault) -> Fault:
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def on_create(self, resource: str, hook: CreateHook) -> None:
+        """Call `hook(server, created_object)` after every create of `resource` (a plural)."""
+        self._hooks.setdefault(resource, []).append(hook)
+
+    def set_log(self, namespace: str, pod: str, text: str) -> None:
+        with self._lock:
+            self._logs[(namespace, pod)] = text
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        with self._lock:
+            return list(self._requests)
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self._requests.clear()
+
+    # -- request handling ------------------------------------------------
+
+    def _fault_for(self, verb: str, resource: str, namespace: str | None, gv: str) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.matches(verb, resource, namespace, gv):
+                    fault.hits += 1
+                    return fault
+        return None
+
+    def _authorized(self, header: str | None, route: _Route) -> bool:
+        if self.token is None:
+            return True
+        if header is None:
+            return route.kind == "version"  # anonymous may read /version (public-info-viewer)
+        scheme, _, credential = header.partition(" ")
+        return scheme.lower() == "bearer" and credential.strip() == self.token
+
+    def handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> tuple[int, bytes, str] | None:
+        """Answer one request: (code, body, content type), or None to reset the connection."""
+        url = urlsplit(raw_path)
+        query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        route = _parse_path(url.path)
+        verb, resource = self._verb_resource(method, route)
+        with self._lock:
+            self._requests.append(RequestRecord(
+                method, url.path, query, verb, resource, route.namespace,
+                route.group_version, headers.get("Authorization"),
+            ))
+        try:
+            if not self._authorized(headers.get("Authorization"), route):
+                raise _Reply(status.unauthorized())
+            fault = self._fault_for(verb, resource, route.namespace, route.group_version)
+            if fault is not None:
+                if fault.delay:
+                    self._stopping.wait(fault.delay)
+                if fault.reset:
+                    return None
+                if fault.status is not None:
+                    raise _Reply(self._fault_body(fault, verb, route))
+            return self._dispatch(method, route, query, body)
+        except _Reply as reply:
+            return reply.code, json.dumps(reply.body).encode(), "application/json"
+
+    @staticmethod
+    def _verb_resource(method: str, route: _Route) -> tuple[str, str]:
+        if route.kind == "version":
+            return "get", "version"
+        if route.kind != "resource":
+            return "get", "discovery"
+        resource = f"{route.plural}/{route.subresource}" if route.subresource else route.plural
+        if method == "POST":
+            return "create", resource
+        if method == "DELETE":
+            return "delete", resource
+        if method in ("PUT", "PATCH"):
+            return ("update" if method == "PUT" else "patch"), resource
+        return ("get" if route.name else "list"), resource
+
+    def _fault_body(self, fault: Fault, verb: str, route: _Route) -> dict[str, Any]:
+        rt = resources.find(route.group_version, route.plural) or resources.ResourceType(
+            route.group_version or "v1", route.plural or "unknown", "Unknown", False
+        )
+        code = fault.status or 500
+        if code == 401:
+            return status.unauthorized()
+        if code == 403:
+            return status.forbidden(rt, verb, self.user, route.namespace, route.name)
+        if code == 404:
+            if route.name:
+                return status.not_found(rt, route.name)
+            return status.no_such_path()
+        if code == 500:
+            return status.internal_error(fault.message or "etcdserver: request timed out")
+        return status.status(code, "Unknown", fault.message or f"fault {code}")
+
+    def _dispatch(self, method: str, route: _Route, query: dict[str, str], body: bytes) -> tuple[int, bytes, str]:
+        if route.kind == "version":
+            return _json(200, self.version)
+        if route.kind == "api":
+            return _json(200, {
+                "kind": "APIVersions", "versions": ["v1"],
+                "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}],
+            })
+        if route.kind == "apis":
+            return _json(200, self._group_list())
+        if route.kind == "discovery" and route.group_version in self.served:
+            return _json(200, self._resource_list(route.group_version))
+        if route.kind != "resource" or route.group_version not in self.served:
+            raise _Reply(status.no_such_path())
+        rt = resources.find(route.group_version, route.plural)
+        if rt is None or (route.namespace is not None and not rt.namespaced):
+            raise _Reply(status.no_such_path())
+        if method == "GET" and route.subresource == "log" and rt.plural == "pods" and route.name:
+            self._get_or_404(rt, route.namespace, route.name)
+            with self._lock:
+                text = self._logs.get((route.namespace or "", route.name), "")
+            return 200, text.encode(), "text/plain"
+        if route.subresource:
+            raise _Reply(status.no_such_path())
+        if method == "GET" and route.name:
+            return _json(200, self._get_or_404(rt, route.namespace, route.name))
+        if method == "GET":
+            return _json(200, self._list(rt, route.namespace, query))
+        if method == "POST" and not route.name:
+            return self._create(rt, route.namespace, query, body)
+        if method == "DELETE" and route.name:
+            try:
+                obj = self.store.delete(rt, route.namespace, route.name)
+            except Missing:
+                raise _Reply(status.not_found(rt, route.name)) from None
+            return _json(200, status.success(rt, route.name, obj["metadata"]["uid"]))
+        raise _Reply(status.method_not_allowed(method))
+
+    def _get_or_404(self, rt: ResourceType, namespace: str | None, name: str) -> dict[str, Any]:
+        try:
+            return self.store.get(rt, namespace, name)
+        except Missing:
+            raise _Reply(status.not_found(rt, name)) from None
+
+    def _list(self, rt: ResourceType, namespace: str | None, query: dict[str, str]) -> dict[str, Any]:
+        try:
+            labels = label_matcher(query.get("labelSelector"))
+            fields = field_matcher(query.get("fieldSelector"), rt.plural)
+            limit = int(query["limit"]) if query.get("limit") else None
+            page = self.store.list(
+                rt, namespace,
+                lambda obj: labels(obj) and fields(obj),
+                limit=limit, continue_token=query.get("continue") or None,
+            )
+        except SelectorError as exc:
+            raise _Reply(status.bad_request(str(exc))) from None
+        except BadContinue:
+            raise _Reply(status.bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")) from None
+        except ValueError:
+            raise _Reply(status.bad_request(f"invalid limit: {query.get('limit')!r}")) from None
+        meta: dict[str, Any] = {"resourceVersion": page.resource_version}
+        if page.continue_token:
+            meta["continue"] = page.continue_token
+            meta["remainingItemCount"] = page.remaining
+        for item in page.items:  # list items carry no apiVersion/kind on the wire
+            item.pop("apiVersion", None)
+            item.pop("kind", None)
+        return {"kind": f"{rt.kind}List", "apiVersion": rt.group_version, "metadata": meta, "items": page.items}
+
+    def _create(self, rt: ResourceType, namespace: str | None, query: dict[str, str], body: bytes) -> tuple[int, bytes, str]:
+        try:
+            obj = json.loads(body or b"{}")
+            created = self.store.create(rt, namespace, obj, dry_run=query.get("dryRun") == "All")
+        except Conflict as exc:
+            raise _Reply(status.already_exists(rt, str(exc))) from None
+        except ValueError as exc:
+            raise _Reply(status.bad_request(str(exc))) from None
+        if query.get("dryRun") != "All":
+            for hook in self._hooks.get(rt.plural, []):
+                hook(self, created)
+        return _json(201, created)
+
+    def _group_list(self) -> dict[str, Any]:
+        groups: dict[str, list[str]] = {}
+        for gv in sorted(self.served):
+            if "/" in gv:
+                group, _, version = gv.partition("/")
+                groups.setdefault(group, []).append(version)
+        return {
+            "kind": "APIGroupList",
+            "apiVersion": "v1",
+            "groups": [
+                {
+                    "name": group,
+                    "versions": [{"groupVersion": f"{group}/{v}", "version": v} for v in versions],
+                    "preferredVersion": {"groupVersion": f"{group}/{versions[0]}", "version": versions[0]},
+                }
+                for group, versions in groups.items()
+            ],
+        }
+
+    def _resource_list(self, gv: str) -> dict[str, Any]:
+        return {
+            "kind": "APIResourceList",
+            "apiVersion": "v1",
+            "groupVersion": gv,
+            "resources": [
+                {"name": rt.plural, "singularName": rt.singular, "namespaced": rt.namespaced,
+                 "kind": rt.kind, "verbs": list(rt.verbs)}
+                for rt in resources.RESOURCE_TYPES if rt.group_version == gv
+            ],
+        }
+
+
+def _json(code: int, body: dict[str, Any]) -> tuple[int, bytes, str]:
+    return code, json.dumps(body).encode(), "application/json"
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], handler: type, *, app: FakeApiServer, family: int) -> None:
+        self.address_family = family
+        self.app = app
+        super().__init__(address, handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients that give up (timeouts, resets) are part of the tests; stay quiet."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _HTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Silence the per-request log line."""
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        answer = self.server.app.handle(self.command, self.path, self.headers, body)
+        if answer is None:
+            # SO_LINGER 0 makes close() send a RST: "connection reset by peer".
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
+        code, payload, content_type = answer
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Audit-Id", "00000000-0000-0000-0000-000000000000")
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = _serve
+    do_POST = _serve
+    do_DELETE = _serve
+    do_PUT = _serve
+    do_PATCH = _serve
