@@ -1,0 +1,185 @@
+"""The installed CLI end to end on loopback: exit codes, outputs, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support.processes import closed_port, responder, run_cli, run_json
+
+NO_KUBE = "--no-kube"
+
+
+def test_help_does_not_import_heavy_modules() -> None:
+    code = (
+        "import sys, runpy\n"
+        "sys.argv = ['voltprobe', '--help']\n"
+        "try:\n    runpy.run_module('probe', run_name='__main__')\n"
+        "except SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
+        "heavy = [m for m in ('kubernetes', 'scapy', 'dns', 'tabulate') if m in sys.modules]\n"
+        "print('HEAVY=' + ','.join(heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "usage: voltprobe" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "HEAVY="  # no heavy module imported
+
+
+def test_python_dash_m_probe_works() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "probe", "check", "--help"], capture_output=True, text=True
+    )
+    assert done.returncode == 0
+    assert "--peer" in done.stdout and "connection.source" in done.stdout
+
+
+def test_demo_passes_with_ipv4_and_json_keys() -> None:
+    code, report = run_json("demo")
+    assert code == 0
+    assert report["schema"] == "voltprobe/v1"
+    rows = report["probes"]
+    assert {(r["family"], r["state"]) for r in rows} >= {("IPv4", "open")}
+    for row in rows:
+        assert set(row) >= {"target", "address", "family", "port", "state", "reason", "method",
+                            "rttMs"}
+        assert row["method"] == "connect"
+    assert report["recommendation"]["ipFamilies"] == ["IPv4"]
+    assert report["recommendation"]["helmValues"] == {
+        "cluster": {"serviceSpec": {"dr": {"ipFamilies": ["IPv4"]}}}
+    }
+    assert report["local"]["kubernetes"]["available"] is False
+
+
+def test_check_open_and_closed_ports_over_loopback(tmp_path: Path) -> None:
+    with responder() as port:
+        dead = closed_port()
+        code, report = run_json(
+            "check", "--peer", f"127.0.0.1:{port}", "--peer", f"127.0.0.1:{dead}", NO_KUBE
+        )
+    states = {(r["port"], r["state"], r["reason"]) for r in report["probes"]}
+    assert states == {(port, "open", "syn-ack"), (dead, "closed", "reset")}
+    assert code == 1
+    assert report["recommendation"]["ipFamilies"] == []
+    assert report["exitCode"] == 1
+    ids = {f["id"] for f in report["findings"]}
+    assert "VP301" in ids  # some refuse, some accept: DR listener not armed
+
+
+def test_ip_literal_appears_only_in_its_own_family() -> None:
+    with responder() as port:
+        code, report = run_json("check", "--peer", f"127.0.0.1:{port}", NO_KUBE)
+    assert code == 0
+    assert [r["family"] for r in report["probes"]] == ["IPv4"]
+    assert report["probes"][0]["target"] == "127.0.0.1"
+
+
+def test_values_output_and_files(tmp_path: Path) -> None:
+    values = tmp_path / "values.yaml"
+    term = tmp_path / "termination-log"
+    report_file = tmp_path / "report.json"
+    with responder() as port:
+        done = run_cli(
+            "check", "--peer", f"127.0.0.1:{port}", NO_KUBE, "--per-pod", "-o", "values",
+            "--values-out", str(values), "--termination-log", str(term),
+            "--report-file", str(report_file),
+        )
+    assert done.returncode == 0, done.stderr
+    expected = {"cluster": {"serviceSpec": {"perpod": {"dr": {"ipFamilies": ["IPv4"]}}}}}
+    assert yaml.safe_load(done.stdout) == expected
+    assert yaml.safe_load(values.read_text()) == expected
+    assert term.read_text().startswith("PASS")
+    assert len(term.read_text().encode()) < 4096
+    assert json.loads(report_file.read_text())["recommendation"]["helmKey"] == (
+        "cluster.serviceSpec.perpod.dr.ipFamilies"
+    )
+
+
+def test_values_output_when_nothing_works_is_a_comment_and_exit_1() -> None:
+    dead = closed_port()
+    done = run_cli("check", "--peer", f"127.0.0.1:{dead}", NO_KUBE, "-o", "values")
+    assert done.returncode == 1
+    assert all(line.startswith("#") for line in done.stdout.splitlines())
+    assert yaml.safe_load(done.stdout) is None
+
+
+def test_log_json_markers_carry_the_full_report() -> None:
+    with responder() as port:
+        done = run_cli("check", "--peer", f"127.0.0.1:{port}", NO_KUBE, "--log-json")
+    begin = done.stdout.index("----- BEGIN VOLTPROBE REPORT -----")
+    end = done.stdout.index("----- END VOLTPROBE REPORT -----")
+    body = done.stdout[begin:end].split("\n", 1)[1]
+    assert json.loads(body)["exitCode"] == 0
+    assert "TARGET" in done.stdout[:begin]  # the human table comes first
+
+
+def test_yaml_output_is_the_same_document_as_json() -> None:
+    with responder() as port:
+        yaml_done = run_cli("check", "--peer", f"127.0.0.1:{port}", NO_KUBE, "-o", "yaml")
+    document = yaml.safe_load(yaml_done.stdout)
+    assert document["schema"] == "voltprobe/v1"
+    assert document["probes"][0]["state"] == "open"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check"],
+        ["check", "--peer", ""],
+        ["check", "--peer", "a..b"],
+        ["check", "--peer", "a:70000"],
+        ["check", "--peer", "a", "--timeout", "0"],
+        ["check", "--peer", "a", "--timeout", "61"],
+        ["check", "--peer", "a", "--timeout", "nan"],
+        ["check", "--peer", "a", "--port", "0"],
+        ["check", "--peer", "a", "--mode", "fast"],
+        ["check", "--peer", "a!"],
+        ["explain", "VP999"],
+        ["no-such-command"],
+        ["serve", "--bind", "not-an-ip", "--port", "0"],
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args: list[str]) -> None:
+    done = run_cli(*args)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1, done.stderr
+
+
+def test_partial_report_is_written_when_the_run_stops(tmp_path: Path) -> None:
+    report_file = tmp_path / "report.json"
+    done = run_cli(
+        "check", "--peer", "peer.example", "--peer", "192.0.2.1", NO_KUBE,
+        "--resolv-conf", str(tmp_path / "missing.conf"), "--report-file", str(report_file),
+    )
+    assert done.returncode == 3
+    assert "resolver configuration" in done.stderr and "Traceback" not in done.stderr
+    partial = json.loads(report_file.read_text())
+    assert partial["exitCode"] == 3 and partial["error"]
+    assert partial["verdict"].startswith("INCOMPLETE")
+
+
+def test_unresolvable_name_gets_dns_error_rows_in_both_families(tmp_path: Path) -> None:
+    # a resolver on loopback where nothing listens: refused at once, no traffic leaves
+    conf = tmp_path / "resolv.conf"
+    conf.write_text("nameserver 127.0.0.1\n")
+    code, report = run_json(
+        "check", "--peer", "peer.example", NO_KUBE, "--resolv-conf", str(conf),
+        "--dns-timeout", "1",
+    )
+    assert code == 1
+    rows = [(r["family"], r["state"], r["address"]) for r in report["probes"]]
+    assert rows == [("IPv4", "dns-error", None), ("IPv6", "dns-error", None)]
+    assert "VP201" in {f["id"] for f in report["findings"]}
+
+
+def test_explain_prints_text_and_remedy() -> None:
+    done = run_cli("explain", "vp304")
+    assert done.returncode == 0
+    assert "VP304" in done.stdout and "Remedy:" in done.stdout
+    assert "admin" in done.stdout.lower()

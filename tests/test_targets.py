@@ -1,0 +1,116 @@
+"""--peer and connection.source parsing: every accepted form and every rejection."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from probe.errors import UsageError
+from probe.model import Family
+from probe.targets import format_endpoints, parse_peers
+
+
+def hosts_ports(values: list[str], port: int = 5555) -> list[tuple[str, int, Family | None]]:
+    return [(t.host, t.port, t.literal_family) for t in parse_peers(values, port)]
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("peer", [("peer", 5555, None)]),
+        ("peer:6000", [("peer", 6000, None)]),
+        ("192.0.2.7", [("192.0.2.7", 5555, Family.IPV4)]),
+        ("192.0.2.7:5556", [("192.0.2.7", 5556, Family.IPV4)]),
+        ("[2001:db8::1]:5557", [("2001:db8::1", 5557, Family.IPV6)]),
+        ("[2001:db8::1]", [("2001:db8::1", 5555, Family.IPV6)]),
+        ("2001:db8::1", [("2001:db8::1", 5555, Family.IPV6)]),
+        ("2001:DB8:0:0::1", [("2001:db8::1", 5555, Family.IPV6)]),
+        ("Peer-DR.Volt_NS.svc.cluster.local.", [("peer-dr.volt_ns.svc.cluster.local.", 5555, None)]),
+        ("a:1,b:2", [("a", 1, None), ("b", 2, None)]),
+        (" a:1 , b ", [("a", 1, None), ("b", 5555, None)]),
+        # connection.source as given to helm --set, pasted verbatim
+        (r"x-dr.ns.svc:5555\,[2001:db8::9]:5555", [("x-dr.ns.svc", 5555, None),
+                                                  ("2001:db8::9", 5555, Family.IPV6)]),
+        ("'a,b'", [("a", 5555, None), ("b", 5555, None)]),
+        ("bücher.example", [("xn--bcher-kva.example", 5555, None)]),
+    ],
+)
+def test_accepted_forms(value: str, expected: list) -> None:
+    assert hosts_ports([value]) == expected
+
+
+def test_port_option_changes_default_but_explicit_port_wins() -> None:
+    assert hosts_ports(["a,b:7000,[2001:db8::1]"], 6000) == [
+        ("a", 6000, None),
+        ("b", 7000, None),
+        ("2001:db8::1", 6000, Family.IPV6),
+    ]
+
+
+def test_repeated_peer_and_duplicates_keep_order_once() -> None:
+    assert hosts_ports(["b", "a,b", "A"]) == [("b", 5555, None), ("a", 5555, None)]
+
+
+def test_text_keeps_what_the_user_typed() -> None:
+    (target,) = parse_peers(["[2001:DB8::1]:5555"])
+    assert target.text == "2001:DB8::1"
+    assert target.host == "2001:db8::1"
+    assert target.endpoint_text() == "[2001:db8::1]:5555"
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("", "empty peer list"),
+        (",", "empty entry"),
+        ("a,,b", "empty entry"),
+        ("a..b", "empty label"),
+        (".a", "empty label"),
+        ("a b", "only letters"),
+        ("a/b", "only letters"),
+        ("a@b", "only letters"),
+        ("a:0", "outside 1..65535"),
+        ("a:65536", "outside 1..65535"),
+        ("a:", "bad port"),
+        ("a:x", "bad port"),
+        (":5555", "missing host"),
+        ("[2001:db8::1", "missing ']'"),
+        ("[192.0.2.1]:5555", "not an IPv6"),
+        ("[2001:db8::1]5555", "unexpected"),
+        ("x" * 64 + ".example", "over 63"),
+        (".".join(["a" * 60] * 5), "at most 253"),
+        ("999.1.1.1", "neither a valid IP"),
+    ],
+)
+def test_rejections(value: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        parse_peers([value])
+
+
+def test_no_peer_at_all_is_rejected() -> None:
+    with pytest.raises(UsageError, match="no peer"):
+        parse_peers([])
+
+
+def test_default_port_is_validated() -> None:
+    with pytest.raises(UsageError, match="outside"):
+        parse_peers(["a"], 0)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.from_regex(r"[a-z][a-z0-9-]{0,20}(\.[a-z][a-z0-9_-]{0,20}){0,3}", fullmatch=True),
+            st.integers(1, 65535),
+        ),
+        min_size=1,
+        max_size=5,
+        unique_by=lambda hp: hp[0],
+    )
+)
+def test_format_then_parse_round_trips(pairs: list[tuple[str, int]]) -> None:
+    targets = parse_peers([",".join(f"{h}:{p}" for h, p in pairs)])
+    assert parse_peers([format_endpoints(targets)]) == targets
+    # the --set form (escaped commas) parses to the same targets
+    assert parse_peers([format_endpoints(targets).replace(",", "\\,")]) == targets
