@@ -1,0 +1,109 @@
+"""The family choice, the Helm key and values, and the connection.source hint."""
+
+from __future__ import annotations
+
+from probe.model import Family, ProbeState
+from probe.recommend import DR_KEY, PERPOD_DR_KEY, family_problems, recommend
+from tests.support.facts import V4, V6, cluster, dns, dr_service, make_facts, row
+
+OPEN, FILTERED = ProbeState.OPEN, ProbeState.FILTERED
+
+
+def both_names(v4_state: ProbeState, v6_state: ProbeState, inventory=None, per_pod=False):  # noqa: ANN001, ANN201
+    return make_facts(
+        "peer",
+        [dns("peer", V4, "192.0.2.2"), dns("peer", V6, "2001:db8::2")],
+        [row("peer", "192.0.2.2", v4_state), row("peer", "2001:db8::2", v6_state)],
+        inventory=inventory,
+        per_pod=per_pod,
+    )
+
+
+def test_only_working_family_is_recommended() -> None:
+    rec = recommend(both_names(FILTERED, OPEN))
+    assert rec.ip_families == (V6,)
+    assert rec.helm_values == {"cluster": {"serviceSpec": {"dr": {"ipFamilies": ["IPv6"]}}}}
+    assert rec.helm_key == DR_KEY
+
+
+def test_both_work_without_cluster_facts_picks_ipv4_for_the_jvm() -> None:
+    rec = recommend(both_names(OPEN, OPEN))
+    assert rec.ip_families == (V4,)
+    assert "JVM" in rec.rationale[-1]
+
+
+def test_both_work_with_cluster_facts_picks_the_primary_family() -> None:
+    rec = recommend(both_names(OPEN, OPEN, inventory=cluster(primary=V6)))
+    assert rec.ip_families == (V6,)
+    assert "primary" in rec.rationale[-1]
+
+
+def test_cluster_that_cannot_allocate_the_only_working_family_gets_no_recommendation() -> None:
+    # single-stack IPv4 cluster, IPv6-only peer
+    facts = make_facts(
+        "peer",
+        [dns("peer", V4), dns("peer", V6, "2001:db8::2")],
+        [row("peer", None, ProbeState.NO_ADDRESS, family=V4), row("peer", "2001:db8::2", OPEN)],
+        inventory=cluster(services={V4: "yes", V6: "no"}, pods={V4: "yes", V6: "no"}),
+    )
+    rec = recommend(facts)
+    assert rec.ip_families == ()
+    assert rec.helm_values == {}
+    assert any("cannot give Services an IPv6 address" in r for r in rec.rationale)
+    assert any("no IPv4 address for peer" in r for r in rec.rationale)
+
+
+def test_unknown_capability_does_not_rule_a_family_out() -> None:
+    inventory = cluster(services={V4: "unknown", V6: "unknown"}, primary=None)
+    assert recommend(both_names(FILTERED, OPEN, inventory=inventory)).ip_families == (V6,)
+
+
+def test_every_named_target_must_have_an_address_in_the_family() -> None:
+    facts = make_facts(
+        "a,b",
+        [dns("a", V4, "192.0.2.2"), dns("a", V6, "2001:db8::2"),
+         dns("b", V4, "192.0.2.3"), dns("b", V6)],
+        [row("a", "192.0.2.2", OPEN), row("a", "2001:db8::2", OPEN), row("b", "192.0.2.3", OPEN)],
+    )
+    assert family_problems(facts, V6) == ["no IPv6 address for b"]
+    assert recommend(facts).ip_families == (V4,)
+
+
+def test_ip_literals_count_only_in_their_own_family() -> None:
+    facts = make_facts("192.0.2.2,2001:db8::2", rows=[row("192.0.2.2", "192.0.2.2", OPEN),
+                                                     row("2001:db8::2", "2001:db8::2", OPEN)])
+    assert family_problems(facts, V4) == [] and family_problems(facts, V6) == []
+
+
+def test_nothing_probed_never_qualifies() -> None:
+    facts = make_facts("peer", [dns("peer", V4), dns("peer", V6)])
+    assert recommend(facts).ip_families == ()
+
+
+def test_per_pod_key_from_flag_or_from_cluster() -> None:
+    assert recommend(both_names(OPEN, FILTERED, per_pod=True)).helm_values == {
+        "cluster": {"serviceSpec": {"perpod": {"dr": {"ipFamilies": ["IPv4"]}}}}
+    }
+    per_pod_cluster = cluster(dr_services=(dr_service("volt-voltdb-cluster-0-dr", per_pod=True),))
+    assert recommend(both_names(OPEN, FILTERED, inventory=per_pod_cluster)).helm_key == (
+        PERPOD_DR_KEY
+    )
+
+
+def test_connection_source_uses_ipv6_literals_for_dual_stack_names() -> None:
+    rec = recommend(both_names(FILTERED, OPEN))
+    assert rec.connection_source == {
+        "value": "[2001:db8::2]:5555",
+        "helmSet": "[2001:db8::2]:5555",
+    }
+
+
+def test_connection_source_keeps_names_for_ipv4_and_escapes_commas_for_set() -> None:
+    facts = make_facts(
+        "a,b:6000",
+        [dns("a", V4, "192.0.2.2"), dns("a", V6), dns("b", V4, "192.0.2.3"), dns("b", V6)],
+        [row("a", "192.0.2.2", OPEN), row("b", "192.0.2.3", OPEN, port=6000)],
+    )
+    rec = recommend(facts)
+    assert rec.connection_source == {"value": "a:5555,b:6000", "helmSet": "a:5555\\,b:6000"}
+    assert rec.ip_families == (Family.IPV4,)
