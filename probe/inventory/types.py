@@ -63,7 +63,15 @@ class LoadBalancerIngress:
     ip: str | None = None
     hostname: str | None = None
     family: Family | None = None  # of ip, by parsing (never by list position)
-    resolved: tuple[str, ...] = ()  # A and AAAA answers for hostname
+    resolved: tuple[str, ...] = ()  # A and AAAA answers for hostname (IP literals only)
+    ip_mode: str | None = None  # VIP | Proxy
+    resolve_error: str = ""  # why the hostname gave no address (nxdomain, timeout ...)
+
+    @property
+    def families(self) -> tuple[Family, ...]:
+        """The families this ingress point offers: its ip's, or its hostname's answers'."""
+        found = {self.family} if self.family else {Family.of(a) for a in self.resolved}
+        return tuple(f for f in FAMILIES if f in found)
 
 
 @dataclass(frozen=True)
@@ -103,12 +111,30 @@ class EndpointSliceInfo:
 
 
 @dataclass(frozen=True)
+class MultusNetwork:
+    """One entry of a pod's k8s.v1.cni.cncf.io/network-status annotation."""
+
+    name: str
+    interface: str | None
+    ips: tuple[str, ...]  # bare addresses (any /prefix stripped)
+    default: bool = False
+
+
+@dataclass(frozen=True)
 class PodInfo:
     namespace: str
     name: str
     ips: tuple[str, ...]
     node: str | None = None
     multus: tuple[str, ...] = ()  # addresses on secondary networks (network-status)
+    networks: tuple[MultusNetwork, ...] = ()  # every network-status entry, default included
+    host_network: bool = False
+    phase: str | None = None
+
+    @property
+    def families(self) -> tuple[Family, ...]:
+        found = {Family.of(ip) for ip in self.ips}
+        return tuple(f for f in FAMILIES if f in found)
 
 
 @dataclass(frozen=True)
@@ -139,6 +165,8 @@ class Inventory:
     )
     primary_family: Family | None = None  # the cluster's first Service family, when known
     problems: tuple[ApiProblem, ...] = ()
+    server_version: str | None = None  # the apiserver's gitVersion
+    notes: tuple[str, ...] = ()  # observations that are not API failures (naming, discovery)
 
     def to_json(self) -> dict[str, Any]:
         """The report's `local` section."""
@@ -148,7 +176,9 @@ class Inventory:
                 "reason": self.reason,
                 "source": self.source,
                 "namespace": self.namespace,
+                "version": self.server_version,
                 "problems": [p.to_json() for p in self.problems],
+                "notes": list(self.notes),
             },
             "pods": {
                 "probe": _pod_json(self.probe_pod) if self.probe_pod else None,
@@ -178,9 +208,18 @@ class Inventory:
             ],
             "serviceCIDRs": list(self.service_cidrs),
             "multus": [
-                {"pod": p.name, "namespace": p.namespace, "addresses": list(p.multus)}
+                {
+                    "pod": p.name,
+                    "namespace": p.namespace,
+                    "addresses": list(p.multus),
+                    "networks": [
+                        {"name": n.name, "interface": n.interface, "ips": list(n.ips),
+                         "default": n.default}
+                        for n in p.networks
+                    ],
+                }
                 for p in self.volt_pods
-                if p.multus
+                if p.networks
             ],
             "primaryFamily": self.primary_family.value if self.primary_family else None,
             "families": {f.value: cap.to_json() for f, cap in self.families.items()},
@@ -188,7 +227,15 @@ class Inventory:
 
 
 def _pod_json(pod: PodInfo) -> dict[str, Any]:
-    return {"namespace": pod.namespace, "name": pod.name, "ips": list(pod.ips), "node": pod.node}
+    return {
+        "namespace": pod.namespace,
+        "name": pod.name,
+        "ips": list(pod.ips),
+        "families": [f.value for f in pod.families],
+        "node": pod.node,
+        "hostNetwork": pod.host_network,
+        "phase": pod.phase,
+    }
 
 
 def _service_json(svc: ServiceInfo) -> dict[str, Any]:
@@ -209,7 +256,9 @@ def _service_json(svc: ServiceInfo) -> dict[str, Any]:
         ],
         "loadBalancerIngress": [
             {"ip": i.ip, "hostname": i.hostname,
-             "family": i.family.value if i.family else None, "resolved": list(i.resolved)}
+             "family": i.family.value if i.family else None, "ipMode": i.ip_mode,
+             "resolved": list(i.resolved), "resolvedFamilies": [f.value for f in i.families],
+             "resolveError": i.resolve_error}
             for i in svc.lb_ingress
         ],
     }

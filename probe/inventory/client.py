@@ -1,0 +1,126 @@
+"""Which cluster to ask, and with what credentials.
+
+Order: an explicit --kubeconfig or --context wins; otherwise in-cluster config when
+KUBERNETES_SERVICE_HOST is set; otherwise the kubeconfig (KUBECONFIG, then
+~/.kube/config). Not finding a cluster is an outcome (`Unavailable`), not an error.
+The client gets its own Configuration: the library's global default is never set.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from probe.inventory.environment import Environment
+from probe.options import KubeOptions
+
+
+@dataclass(frozen=True)
+class Connection:
+    api_client: Any  # kubernetes.client.ApiClient
+    source: str  # "in-cluster" | "kubeconfig"
+    server: str  # the API server URL
+    namespace: str | None  # from the context or the service account, if any
+    description: str  # how it was configured, for the report
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    reason: str
+
+
+def connect(options: KubeOptions, env: Environment) -> Connection | Unavailable:
+    if options.kubeconfig or options.context:
+        return _from_kubeconfig(options, env)
+    if env.environ.get("KUBERNETES_SERVICE_HOST"):
+        inside = _in_cluster(env)
+        if isinstance(inside, Connection):
+            return inside
+        outside = _from_kubeconfig(options, env)
+        if isinstance(outside, Connection):
+            return outside
+        return Unavailable(f"{inside.reason}; {outside.reason}")
+    return _from_kubeconfig(options, env)
+
+
+def _configuration() -> Any:
+    """A fresh client Configuration: one retry (a stale keep-alive connection), no more."""
+    from kubernetes import client
+    from urllib3.util.retry import Retry
+
+    config = client.Configuration()
+    config.retries = Retry(total=1, connect=1, read=1, status=0, redirect=0, other=0)
+    return config
+
+
+def _config_errors() -> tuple[type[BaseException], ...]:
+    import yaml
+    from kubernetes.config import ConfigException
+
+    return (ConfigException, OSError, ValueError, TypeError, KeyError, yaml.YAMLError)
+
+
+def _in_cluster(env: Environment) -> Connection | Unavailable:
+    from kubernetes import client
+    from kubernetes.config.incluster_config import InClusterConfigLoader
+
+    directory = env.serviceaccount_dir
+    config = _configuration()
+    try:
+        InClusterConfigLoader(
+            token_filename=os.path.join(directory, "token"),
+            cert_filename=os.path.join(directory, "ca.crt"),
+            environ=env.environ,
+        ).load_and_set(config)
+    except _config_errors() as exc:
+        return Unavailable(f"in-cluster config failed ({directory}): {exc}")
+    namespace = _read_text(os.path.join(directory, "namespace"))
+    return Connection(
+        client.ApiClient(config), "in-cluster", config.host, namespace,
+        f"in-cluster service account ({directory})",
+    )
+
+
+def kubeconfig_path(options: KubeOptions, env: Environment) -> str:
+    """--kubeconfig, then $KUBECONFIG (may list several files), then ~/.kube/config."""
+    return options.kubeconfig or env.environ.get("KUBECONFIG") or os.path.join(env.home, ".kube", "config")
+
+
+def _from_kubeconfig(options: KubeOptions, env: Environment) -> Connection | Unavailable:
+    from kubernetes import client
+    from kubernetes.config import kube_config
+
+    path = kubeconfig_path(options, env)
+    files = [p for p in path.split(os.pathsep) if p]
+    if not any(os.path.isfile(os.path.expanduser(p)) for p in files):
+        where = "not in a cluster (KUBERNETES_SERVICE_HOST unset)"
+        if env.environ.get("KUBERNETES_SERVICE_HOST"):
+            where = "in-cluster config unusable"
+        return Unavailable(f"no kubeconfig at {path} and {where}")
+    config = _configuration()
+    try:
+        kube_config.load_kube_config(
+            config_file=path, context=options.context,
+            client_configuration=config, persist_config=False,
+        )
+        contexts, active = kube_config.list_kube_config_contexts(config_file=path)
+    except _config_errors() as exc:
+        return Unavailable(f"kubeconfig {path} unusable: {exc}")
+    context_name = options.context or (active or {}).get("name")
+    namespace = next(
+        ((c.get("context") or {}).get("namespace") for c in contexts or [] if c.get("name") == context_name),
+        None,
+    )
+    return Connection(
+        client.ApiClient(config), "kubeconfig", config.host, namespace,
+        f"kubeconfig {path}, context {context_name}",
+    )
+
+
+def _read_text(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read().strip() or None
+    except OSError:
+        return None

@@ -1,0 +1,43 @@
+"""A and AAAA lookups for load-balancer hostnames (AWS NLBs report only a hostname)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+# (hostname, timeout seconds) -> (addresses, error text or "")
+ResolveHost = Callable[[str, float], tuple[tuple[str, ...], str]]
+
+
+def resolve_host(hostname: str, timeout: float) -> tuple[tuple[str, ...], str]:
+    """Addresses of `hostname` in both families, within one shared time budget."""
+    import time
+
+    import dns.exception
+    import dns.resolver
+
+    resolver = dns.resolver.Resolver()
+    deadline = time.monotonic() + timeout
+    addresses: list[str] = []
+    errors: list[str] = []
+    for rdtype in ("A", "AAAA"):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            errors.append(f"{rdtype}: timeout")
+            continue
+        try:
+            answer = resolver.resolve(hostname, rdtype, lifetime=remaining, search=False)
+        except dns.resolver.NoAnswer:
+            continue  # NODATA: the name exists without this family
+        except dns.resolver.NXDOMAIN:
+            return (), "NXDOMAIN"
+        except dns.resolver.NoNameservers:
+            errors.append(f"{rdtype}: no nameserver answered")
+            continue
+        except dns.exception.Timeout:
+            errors.append(f"{rdtype}: timeout")
+            continue
+        except dns.exception.DNSException as exc:
+            errors.append(f"{rdtype}: {exc}")
+            continue
+        addresses.extend(r.address for r in answer)
+    return tuple(addresses), "; ".join(errors)

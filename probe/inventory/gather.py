@@ -1,0 +1,262 @@
+"""One inventory run: connect, read (get/list only, one paged list per kind), summarise.
+
+Reads, in order: /version (is anyone there?), the probe's own pod, the namespace's
+Services (to find the DR ones), the Volt pods (through the DR selectors), the
+namespace's EndpointSlices, nodes and ServiceCIDRs (cluster-scoped, optional).
+A failed read becomes an ApiProblem and the run goes on with what it has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from probe.inventory import capability, parse, volt
+from probe.inventory.api import ApiReader, Read
+from probe.inventory.client import Connection, Unavailable, connect
+from probe.inventory.environment import Environment
+from probe.inventory.host import host_inventory
+from probe.inventory.types import (
+    ApiProblem,
+    EndpointSliceInfo,
+    Inventory,
+    LoadBalancerIngress,
+    NodeInfo,
+    PodInfo,
+    ServiceInfo,
+)
+from probe.model import FAMILIES, Family
+from probe.options import KubeOptions
+
+Obj = dict[str, Any]
+
+# Transport failures on /version mean nobody (usable) is there: stop and fall back.
+_UNREACHABLE = {"ConnectionRefused", "ConnectionError", "ConnectionReset", "Timeout", "TLSError", "ProtocolError", "ClientError"}
+
+
+def gather(options: KubeOptions, dr_port: int, env: Environment | None = None) -> Inventory:
+    """The local inventory. Never raises for anything the cluster or the network does."""
+    env = env or Environment.default()
+    if not options.enabled:
+        return host_inventory("--no-kube given")
+    connection = connect(options, env)
+    if isinstance(connection, Unavailable):
+        return _fallback(connection.reason, env)
+    try:
+        return _gather(connection, options, dr_port, env)
+    finally:
+        connection.api_client.close()
+
+
+def _fallback(reason: str, env: Environment, *, problems: tuple[ApiProblem, ...] = (),
+              namespace: str | None = None) -> Inventory:
+    """No usable cluster: this pod's POD_IPS, or this host's interfaces, for the families."""
+    inventory = host_inventory(reason)
+    downward = _downward_ips(env)
+    if downward:
+        families = tuple(f for f in FAMILIES if any(parse.family_of(ip) is f for ip in downward))
+        caps = {
+            f: replace(inventory.families[f], pods="yes" if f in families else "no",
+                       evidence=(f"pods: POD_IPS {','.join(downward)}",))
+            for f in FAMILIES
+        }
+        inventory = replace(inventory, pod_families=families, pod_families_source="POD_IPS", families=caps)
+    else:
+        families = env.interface_families()
+        caps = {
+            f: replace(inventory.families[f], pods="yes" if f in families else "unknown",
+                       evidence=(f"this host {'has' if f in families else 'has no'} global {f} address",))
+            for f in FAMILIES
+        }
+        inventory = replace(inventory, pod_families=families, families=caps)
+    return replace(inventory, problems=problems, namespace=namespace)
+
+
+def _downward_ips(env: Environment) -> tuple[str, ...]:
+    raw = env.environ.get("POD_IPS") or env.environ.get("POD_IP") or ""
+    return tuple(ip for ip in (parse.bare_address(p) for p in raw.split(",") if p.strip()) if ip)
+
+
+def _gather(conn: Connection, options: KubeOptions, dr_port: int, env: Environment) -> Inventory:
+    reader = ApiReader(conn.api_client, options.request_timeout, env.page_size)
+    from kubernetes import client
+
+    core = client.CoreV1Api(conn.api_client)
+    problems: list[ApiProblem] = []
+    notes: list[str] = []
+    namespace = (options.namespace or env.environ.get("POD_NAMESPACE") or conn.namespace or "default")
+
+    version = reader.call(Read("get", "version", cluster_scoped=True), client.VersionApi(conn.api_client).get_code)
+    if isinstance(version, ApiProblem):
+        if version.reason in _UNREACHABLE or version.status == 401:
+            why = "credentials rejected" if version.status == 401 else "not reachable"
+            reason = f"Kubernetes API at {conn.server} {why} ({version.reason}: {version.message})"
+            return _fallback(reason, env, problems=(version,), namespace=namespace)
+        problems.append(version)
+        version = {}
+
+    # The probe's own pod: the API's answer is the truth for the pod's families.
+    probe_pod = _probe_pod(reader, core, env, problems)
+
+    # The namespace's Services, once; the DR ones are recognised by their ports.
+    services = reader.list_all(Read("list", "services", namespace=namespace), core.list_namespaced_service, namespace)
+    if isinstance(services, ApiProblem):
+        problems.append(services)
+        services = []
+    candidates, dr_notes = volt.find_dr_services(services, dr_port, options.release)
+    notes += dr_notes
+    dr_services = [parse.service_info(c.obj, c.per_pod) for c in candidates]
+    dr_services = [_resolve_ingress(s, env, options.request_timeout) for s in dr_services]
+    if not dr_services and not isinstance(services, ApiProblem):
+        notes.append(
+            f"no DR Service (a port named `replication` or port {dr_port}) in namespace {namespace}"
+            + ("" if options.namespace else "; pass --namespace if Volt runs elsewhere")
+        )
+
+    volt_pods = _volt_pods(reader, core, namespace, candidates, options.release, problems, notes)
+    slices = _endpoint_slices(reader, conn.api_client, namespace, dr_services, problems)
+    nodes = _nodes(reader, core, problems)
+    cidr_result = _service_cidrs(reader, conn.api_client, problems)
+
+    pods_for_families = ([probe_pod] if probe_pod else []) + volt_pods
+    downward = () if probe_pod else _downward_ips(env)
+    cidrs, cidr_primary = parse.service_cidrs(cidr_result) if cidr_result is not None else ((), None)
+    evidence = capability.Evidence(
+        pods=tuple(pods_for_families),
+        downward_ips=downward,
+        services=tuple(parse.service_info(s, False) for s in services),
+        service_cidrs=cidrs if cidr_result is not None else None,
+        nodes=tuple(nodes) if nodes is not None else None,
+    )
+    families = capability.summarize(evidence)
+    pod_families, pod_source = _probe_families(probe_pod, downward, env)
+    return Inventory(
+        available=True,
+        reason=f"read through {conn.description}",
+        source=conn.source,
+        namespace=namespace,
+        probe_pod=probe_pod,
+        pod_families=pod_families,
+        pod_families_source=pod_source,
+        volt_pods=tuple(volt_pods),
+        dr_services=tuple(dr_services),
+        endpoint_slices=tuple(slices),
+        nodes=tuple(nodes or ()),
+        service_cidrs=cidrs,
+        families=families,
+        primary_family=capability.primary_family(cidr_primary, families),
+        problems=tuple(problems),
+        server_version=version.get("gitVersion") if isinstance(version, dict) else None,
+        notes=tuple(notes),
+    )
+
+
+def _probe_families(probe_pod: PodInfo | None, downward: tuple[str, ...], env: Environment) -> tuple[tuple[Family, ...], str]:
+    """The probing pod's families: the API, then POD_IPS, then this host's interfaces."""
+    if probe_pod is not None and probe_pod.ips:
+        return probe_pod.families, "api"
+    if downward:
+        found = {parse.family_of(ip) for ip in downward}
+        return tuple(f for f in FAMILIES if f in found), "POD_IPS"
+    return env.interface_families(), "interfaces"
+
+
+def _probe_pod(reader: ApiReader, core: Any, env: Environment, problems: list[ApiProblem]) -> PodInfo | None:
+    name, namespace = env.environ.get("POD_NAME"), env.environ.get("POD_NAMESPACE")
+    if not name or not namespace:
+        return None
+    obj = reader.call(Read("get", "pods", namespace=namespace, name=name), core.read_namespaced_pod, name, namespace)
+    if isinstance(obj, ApiProblem):
+        problems.append(obj)
+        return None
+    pod, _ = parse.pod_info(obj)
+    return pod
+
+
+def _volt_pods(reader: ApiReader, core: Any, namespace: str, candidates: list[volt.DrCandidate],
+               release: str | None, problems: list[ApiProblem], notes: list[str]) -> list[PodInfo]:
+    """Pods the DR Services select (one list call with the labels they share)."""
+    sels = volt.selectors(candidates)
+    if sels:
+        common = volt.selector_text(volt.common_selector(sels))
+        pods = reader.list_all(Read("list", "pods", namespace=namespace), core.list_namespaced_pod,
+                               namespace, label_selector=common or None)
+        keep = lambda obj: volt.matches_any(obj, sels)  # noqa: E731 - a one-line predicate
+    elif release:
+        pods = reader.list_all(Read("list", "pods", namespace=namespace), core.list_namespaced_pod, namespace)
+        keep = lambda obj: volt.is_release_pod(obj, release)  # noqa: E731
+    else:
+        return []
+    if isinstance(pods, ApiProblem):
+        problems.append(pods)
+        return []
+    result = []
+    for obj in pods:
+        if keep(obj):
+            pod, error = parse.pod_info(obj)
+            result.append(pod)
+            if error:
+                notes.append(f"pod {pod.name}: {error}")
+    if not result:
+        notes.append(f"no Volt pods found in namespace {namespace}")
+    return result
+
+
+def _endpoint_slices(reader: ApiReader, api_client: Any, namespace: str, dr_services: list[ServiceInfo],
+                     problems: list[ApiProblem]) -> list[EndpointSliceInfo]:
+    if not dr_services:
+        return []
+    from kubernetes import client
+
+    names = {s.name for s in dr_services}
+    discovery = client.DiscoveryV1Api(api_client)
+    # One Service: ask for its slices; several: one list of the namespace, filtered here.
+    selector = f"kubernetes.io/service-name={next(iter(names))}" if len(names) == 1 else None
+    slices = reader.list_all(Read("list", "endpointslices", group="discovery.k8s.io", namespace=namespace),
+                             discovery.list_namespaced_endpoint_slice, namespace, label_selector=selector)
+    if isinstance(slices, ApiProblem):
+        problems.append(slices)
+        return []
+    infos = [parse.endpoint_slice_info(obj) for obj in slices]
+    return sorted((s for s in infos if s.service in names), key=lambda s: (s.service, s.address_type, s.name))
+
+
+def _nodes(reader: ApiReader, core: Any, problems: list[ApiProblem]) -> list[NodeInfo] | None:
+    nodes = reader.list_all(Read("list", "nodes", cluster_scoped=True), core.list_node)
+    if isinstance(nodes, ApiProblem):
+        problems.append(nodes)
+        return None
+    return [parse.node_info(obj) for obj in nodes]
+
+
+def _service_cidrs(reader: ApiReader, api_client: Any, problems: list[ApiProblem]) -> list[Obj] | None:
+    """networking.k8s.io/v1, else v1beta1 through the generic call (no typed v1beta1 API)."""
+    from kubernetes import client
+
+    read = Read("list", "servicecidrs", group="networking.k8s.io", cluster_scoped=True)
+    result = reader.list_all(read, client.NetworkingV1Api(api_client).list_service_cidr)
+    if isinstance(result, ApiProblem) and result.status == 404:
+        result = reader.list_raw(read, "/apis/networking.k8s.io/v1beta1/servicecidrs")
+        if isinstance(result, ApiProblem) and result.status == 404:
+            result = replace(result, message=(
+                "the ServiceCIDR API is not served (neither networking.k8s.io/v1 nor v1beta1; "
+                "Kubernetes before 1.33 or MultiCIDRServiceAllocator off)"
+            ))
+    if isinstance(result, ApiProblem):
+        problems.append(result)
+        return None
+    return result
+
+
+def _resolve_ingress(svc: ServiceInfo, env: Environment, timeout: float) -> ServiceInfo:
+    """Resolve load-balancer hostnames (A and AAAA): AWS NLBs report no IP."""
+    if not any(i.hostname and not i.ip for i in svc.lb_ingress):
+        return svc
+    resolved: list[LoadBalancerIngress] = []
+    for ingress in svc.lb_ingress:
+        if ingress.hostname and not ingress.ip:
+            addresses, error = env.resolve_host(ingress.hostname, min(timeout, 3.0))
+            literals = tuple(a for a in (parse.bare_address(x) for x in addresses) if a)
+            ingress = replace(ingress, resolved=literals, resolve_error=error)
+        resolved.append(ingress)
+    return replace(svc, lb_ingress=tuple(resolved))
