@@ -153,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     explain = commands.add_parser("explain", help="explain a finding id (VPxxx), or list them")
     explain.add_argument("check_id", nargs="?", metavar="VPxxx")
+    explain.add_argument("--markdown", action="store_true",
+                         help="print the table of checks as Markdown (as in the README)")
     explain.set_defaults(func=cmd_explain)
 
     from probe import job, manifest
@@ -260,6 +262,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from probe.checks import DEFAULT_REGISTRY
 
+    if args.markdown:
+        from probe.render.markdown import checks_table
+
+        print(checks_table(DEFAULT_REGISTRY), end="")
+        return 0
     if not args.check_id:
         for spec in DEFAULT_REGISTRY.specs():
             print(f"{spec.id}  {spec.severity.value:<7}  {spec.title}")

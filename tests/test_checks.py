@@ -286,3 +286,13 @@ def test_vp501_dual_stack_name_while_ipv6_recommended() -> None:
     assert run("VP501", ipv4_only_works) == []
     nothing = make_facts("peer", [dns("peer", V4), dns("peer", V6)])
     assert skip_reason("VP501", nothing) == "no family is recommended"
+
+
+def test_reachability_failures_are_errors_only_when_no_family_works() -> None:
+    v6_dropped = peer_both(row("peer", "192.0.2.2", OPEN),
+                           row("peer", "2001:db8::2", FILTERED, "no-response"))
+    (finding,) = run("VP303", v6_dropped)
+    assert finding.severity is Severity.WARNING  # IPv4 works: XDCR can connect
+    both_dropped = peer_both(row("peer", "192.0.2.2", FILTERED, "no-response"),
+                             row("peer", "2001:db8::2", FILTERED, "no-response"))
+    assert {f.severity for f in run("VP303", both_dropped)} == {Severity.ERROR}

@@ -25,6 +25,14 @@ def _subjects(rows: Iterable[ProbeResult]) -> tuple[str, ...]:
     return tuple(f"{r.target} {endpoint_of(r)} {r.family}" for r in rows)
 
 
+def blocking(facts: Facts) -> Severity:
+    """ERROR when no family works (XDCR would not connect); WARNING when another family
+    works, since the recommended family never holds a failed probe."""
+    from probe.recommend import qualifying_families
+
+    return Severity.WARNING if qualifying_families(facts) else Severity.ERROR
+
+
 @check(
     "VP301",
     "Some DR endpoints refuse connections while others accept",
@@ -51,6 +59,7 @@ def some_closed(facts: Facts) -> Iterable[Hit]:
                 f"{len(closed)} of {len(rows)} {family} DR endpoints refuse connections while "
                 f"others accept: {describe(closed)}",
                 _subjects(closed),
+                severity=blocking(facts),
             )
 
 
@@ -76,6 +85,7 @@ def all_closed(facts: Facts) -> Iterable[Hit]:
             yield Hit(
                 f"every {family} DR endpoint refuses connections: {describe(rows)}",
                 _subjects(rows),
+                severity=blocking(facts),
             )
 
 
@@ -110,7 +120,7 @@ def filtered(facts: Facts) -> Iterable[Hit]:
             message += (
                 f"; local DR Service(s) {', '.join(local_etp)} use externalTrafficPolicy: Local"
             )
-        yield Hit(message, _subjects(rows))
+        yield Hit(message, _subjects(rows), severity=blocking(facts))
 
 
 @check(
@@ -142,6 +152,7 @@ def admin_prohibited(facts: Facts) -> Iterable[Hit]:
                 f"{len(rows)} {family} DR endpoint(s) rejected as administratively "
                 f"prohibited{by}: {describe(rows)}",
                 _subjects(rows),
+                severity=blocking(facts),
             )
 
 
@@ -171,6 +182,7 @@ def unreachable(facts: Facts) -> Iterable[Hit]:
             yield Hit(
                 f"{len(rows)} {family} DR endpoint(s) unreachable: {describe(rows)}",
                 _subjects(rows),
+                severity=blocking(facts),
             )
 
 
