@@ -8,12 +8,18 @@ Exit codes: 0 a family qualifies; 1 none does (XDCR would not connect);
 from __future__ import annotations
 
 import argparse
+import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from probe import __version__
 from probe.errors import CannotRunError, UsageError, VoltprobeError
 from probe.model import DEFAULT_DR_PORT
+
+if TYPE_CHECKING:
+    from probe.model import Report
+    from probe.options import CheckOptions
 
 EXIT_INTERRUPTED = 130
 REPORT_BEGIN = "----- BEGIN VOLTPROBE REPORT -----"
@@ -29,22 +35,22 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _bounded_float(name: str, low: float, high: float, low_inclusive: bool = False):  # noqa: ANN202
+def _bounded_float(name: str, low: float, high: float) -> Callable[[str], float]:
+    """A parser for low < value <= high (NaN refused)."""
+
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{name} must be a number, not {text!r}") from None
-        too_low = value < low if low_inclusive else value <= low
-        if too_low or value > high or value != value:
-            bound = ">=" if low_inclusive else ">"
-            raise argparse.ArgumentTypeError(f"{name} must be {bound} {low:g} and <= {high:g}")
+        if math.isnan(value) or not low < value <= high:
+            raise argparse.ArgumentTypeError(f"{name} must be > {low:g} and <= {high:g}")
         return value
 
     return parse
 
 
-def _int_range(name: str, low: int, high: int):  # noqa: ANN202
+def _int_range(name: str, low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         if not text.strip().isdigit():
             raise argparse.ArgumentTypeError(f"{name} must be a whole number, not {text!r}")
@@ -191,12 +197,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     return run_and_report(options, args)
 
 
-def run_and_report(options: object, args: argparse.Namespace) -> int:
+def run_and_report(options: CheckOptions, args: argparse.Namespace) -> int:
     """Run the pipeline, write every requested output (partial or not), pick the exit code."""
     from probe.pipeline import PartialRun, build_report, execute
     from probe.render import render, render_json
 
-    run = PartialRun(options)  # type: ignore[arg-type]
+    run = PartialRun(options)
     error: VoltprobeError | None = None
     interrupted = False
 
@@ -223,18 +229,17 @@ def run_and_report(options: object, args: argparse.Namespace) -> int:
     return report.exit_code
 
 
-def _write_files(report: object, args: argparse.Namespace) -> None:
+def _write_files(report: Report, args: argparse.Namespace) -> None:
     from probe.render import render_json
     from probe.render.values import render_values
 
-    outputs = {
-        getattr(args, "report_file", None): lambda: render_json(report),  # type: ignore[arg-type]
-        getattr(args, "values_out", None): lambda: render_values(report),  # type: ignore[arg-type]
-        getattr(args, "termination_log", None): lambda: (
-            report.verdict[:TERMINATION_LOG_LIMIT] + "\n"  # type: ignore[attr-defined]
-        ),
-    }
-    for path, content in outputs.items():
+    outputs: list[tuple[str | None, Callable[[], str]]] = [
+        (getattr(args, "report_file", None), lambda: render_json(report)),
+        (getattr(args, "values_out", None), lambda: render_values(report)),
+        (getattr(args, "termination_log", None),
+         lambda: report.verdict[:TERMINATION_LOG_LIMIT] + "\n"),
+    ]
+    for path, content in outputs:
         if not path:
             continue
         try:
@@ -271,12 +276,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
         for spec in DEFAULT_REGISTRY.specs():
             print(f"{spec.id}  {spec.severity.value:<7}  {spec.title}")
         return 0
-    spec = DEFAULT_REGISTRY.get(args.check_id)
-    if spec is None:
+    found = DEFAULT_REGISTRY.get(args.check_id)
+    if found is None:
         raise UsageError(f"unknown check id {args.check_id!r}: `voltprobe explain` lists them")
-    print(f"{spec.id}: {spec.title} (severity: {spec.severity.value})\n")
-    print(spec.explain + "\n")
-    print(f"Remedy: {spec.remedy}")
+    print(f"{found.id}: {found.title} (severity: {found.severity.value})\n")
+    print(found.explain + "\n")
+    print(f"Remedy: {found.remedy}")
     return 0
 
 

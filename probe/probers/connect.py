@@ -77,7 +77,8 @@ async def probe_endpoint(endpoint: Endpoint, timeout: float) -> ProbeResult:
         sock = socket.socket(_AF[family], socket.SOCK_STREAM)
     except OSError as exc:
         # EAFNOSUPPORT: this kernel has the family disabled
-        return result(connect_errno_state(exc.errno, True), f"{errno_name(exc.errno)} (socket)")
+        err = exc.errno or errno.EAFNOSUPPORT
+        return result(connect_errno_state(err, True), f"{errno_name(err)} (socket)")
     try:
         sock.setblocking(False)
         if family is Family.IPV4:
@@ -98,8 +99,13 @@ async def probe_endpoint(endpoint: Endpoint, timeout: float) -> ProbeResult:
             # refused at once: local routing (no-route) or a local firewall
             return result(connect_errno_state(err, True), errno_name(err))
         loop = asyncio.get_running_loop()
-        writable = loop.create_future()
-        loop.add_writer(sock, lambda: writable.done() or writable.set_result(None))
+        writable: asyncio.Future[None] = loop.create_future()
+
+        def on_writable() -> None:
+            if not writable.done():
+                writable.set_result(None)
+
+        loop.add_writer(sock, on_writable)
         try:
             await asyncio.wait_for(writable, timeout)
             timed_out = False
