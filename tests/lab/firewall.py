@@ -56,7 +56,11 @@ class Rule:
         return " ".join(parts)
 
 
-def drop(family: Family | None = None, address: str | None = None, port: int | None = DEFAULT_DR_PORT) -> Rule:
+def drop(
+    family: Family | None = None,
+    address: str | None = None,
+    port: int | None = DEFAULT_DR_PORT,
+) -> Rule:
     return Rule(Action.DROP, family, address, port)
 
 

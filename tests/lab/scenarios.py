@@ -234,7 +234,10 @@ SCENARIOS: tuple[Scenario, ...] = (
         families=(V6,),
         exit_code=0,
         rules=(reject(Action.HOST_UNREACHABLE, address=pod4(13)),),
-        dns=(DnsExpect(pod4(11), V4, DnsOutcome.LITERAL), DnsExpect(pod6(11), V6, DnsOutcome.LITERAL)),
+        dns=(
+            DnsExpect(pod4(11), V4, DnsOutcome.LITERAL),
+            DnsExpect(pod6(11), V6, DnsOutcome.LITERAL),
+        ),
     ),
     Scenario(
         "two-peers-one-without-aaaa",  # every named target needs an address in the family

@@ -16,7 +16,6 @@ def run(args: Sequence[str], stdin: str | None = None, timeout: float = 30.0) ->
         list(args), input=stdin, capture_output=True, text=True, timeout=timeout, check=False
     )
     if proc.returncode != 0:
-        raise LabCommandError(
-            f"{' '.join(args)} exited {proc.returncode}: {proc.stderr.strip() or proc.stdout.strip()}"
-        )
+        output = proc.stderr.strip() or proc.stdout.strip()
+        raise LabCommandError(f"{' '.join(args)} exited {proc.returncode}: {output}")
     return proc.stdout

@@ -76,7 +76,9 @@ def _report(rows: list[dict[str, object]], families: list[str], code: int) -> Ch
     return CheckRun(("voltprobe",), code, json.dumps(report), "", 0.1)
 
 
-def _row(target: str, family: str, address: str | None, state: str, reason: str) -> dict[str, object]:
+def _row(
+    target: str, family: str, address: str | None, state: str, reason: str
+) -> dict[str, object]:
     return {"target": target, "family": family, "address": address, "state": state,
             "reason": reason, "method": "connect"}  # fmt: skip
 

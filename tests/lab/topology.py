@@ -55,7 +55,7 @@ V4_PEER_ADDRESS = "203.0.113.1"
 
 NAMES: tuple[Record, ...] = (
     Record(f"volt-dr.{ZONE}", (pod4(1), pod6(1))),  # A and AAAA
-    Record(f"volt-pods.{ZONE}", tuple(pod4(n) for n in (11, 12, 13)) + tuple(pod6(n) for n in (11, 12, 13))),
+    Record(f"volt-pods.{ZONE}", tuple(f(n) for f in (pod4, pod6) for n in (11, 12, 13))),
     Record(f"volt-legacy.{ZONE}", (V4_PEER_ADDRESS,)),  # A only, on the peer without IPv6
     Record(f"volt-v6.{ZONE}", (pod6(3),)),  # AAAA only
 )

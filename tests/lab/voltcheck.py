@@ -126,13 +126,13 @@ def _check_expect(
         for e in scenario.expect
         if e.address and (e.target, e.family) == (expect.target, expect.family)
     }
-    matching = [
-        row
-        for row in rows
-        if row.get("target") == expect.target
-        and row.get("family") == expect.family.value
-        and (row.get("address") == expect.address if expect.address else row.get("address") not in pinned)
-    ]
+    def wanted(row: dict[str, Any]) -> bool:
+        if (row.get("target"), row.get("family")) != (expect.target, expect.family.value):
+            return False
+        address = row.get("address")
+        return address == expect.address if expect.address else address not in pinned
+
+    matching = [row for row in rows if wanted(row)]
     where = f"{expect.target} {expect.family}" + (f" {expect.address}" if expect.address else "")
     if not matching:
         return [f"{where}: no probe row"]
@@ -145,6 +145,7 @@ def _check_expect(
             continue
         if expect.reason and expect.reason not in reason:
             problems.append(f"{label}: reason {reason!r} lacks {expect.reason!r}")
-        if method is Method.CONNECT and expect.errnos and not any(e in reason for e in expect.errnos):
+        named = any(errno in reason for errno in expect.errnos)
+        if method is Method.CONNECT and expect.errnos and not named:
             problems.append(f"{label}: reason {reason!r} names none of {list(expect.errnos)}")
     return problems
