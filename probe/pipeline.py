@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from probe import __version__
-from probe.errors import VoltprobeError
+from probe.errors import UsageError, VoltprobeError
 from probe.facts import Facts
 from probe.inventory.types import Inventory
 from probe.model import (
@@ -29,6 +29,10 @@ from probe.model import (
 from probe.options import CheckOptions
 
 Progress = Callable[[str], None]
+
+# voltprobe probes what the user or the cluster named, never ranges: a peer cluster has
+# a handful of DR endpoints, so thousands of addresses mean a mistake, not a cluster.
+MAX_ENDPOINTS = 4096
 
 
 @dataclass
@@ -120,6 +124,11 @@ def execute(options: CheckOptions, run: PartialRun, progress: Progress) -> None:
         run.timings["inventory"] = _ms(started)
     endpoints, no_address_rows = plan_endpoints(run)
     run.probes = tuple(_in_target_order(options, no_address_rows))  # kept if probing fails
+    if len(endpoints) > MAX_ENDPOINTS:
+        raise UsageError(
+            f"{len(endpoints)} addresses to probe is over the cap of {MAX_ENDPOINTS}: "
+            "voltprobe checks a peer's DR endpoints, it is not a scanner"
+        )
     progress(f"probing {len(endpoints)} address(es) on the DR port")
     started = time.perf_counter()
     probed = probe_endpoints(run, endpoints)

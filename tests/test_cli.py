@@ -183,3 +183,11 @@ def test_explain_prints_text_and_remedy() -> None:
     assert done.returncode == 0
     assert "VP304" in done.stdout and "Remedy:" in done.stdout
     assert "admin" in done.stdout.lower()
+
+
+def test_endpoint_cap_refuses_scanner_sized_input_before_sending_anything() -> None:
+    peers = ",".join(f"192.0.2.1:{port}" for port in range(1, 4098))
+    done = run_cli("check", "--peer", peers, NO_KUBE, "-o", "json")
+    assert done.returncode == 2
+    assert "not a scanner" in done.stderr
+    assert json.loads(done.stdout)["probes"] == []  # nothing was probed
