@@ -89,13 +89,14 @@ def problem_from_exception(read: Read, exc: BaseException) -> ApiProblem:
         return make(exc.status, reason, message or str(exc.reason or ""))
     if isinstance(exc, u3.MaxRetryError) and exc.reason is not None:
         return problem_from_exception(read, exc.reason)
+    # NewConnectionError subclasses ConnectTimeoutError in urllib3: test it first.
+    if isinstance(exc, u3.NewConnectionError):
+        refused = isinstance(exc.__cause__ or exc.__context__, ConnectionRefusedError) or "refused" in str(exc)
+        return make(None, "ConnectionRefused" if refused else "ConnectionError", str(exc))
     if isinstance(exc, (u3.TimeoutError, TimeoutError)):
         return make(None, "Timeout", f"no answer in time: {exc}")
     if isinstance(exc, u3.SSLError):
         return make(None, "TLSError", str(exc))
-    if isinstance(exc, u3.NewConnectionError):
-        refused = isinstance(exc.__cause__ or exc.__context__, ConnectionRefusedError) or "refused" in str(exc)
-        return make(None, "ConnectionRefused" if refused else "ConnectionError", str(exc))
     if isinstance(exc, u3.ProtocolError):
         cause = exc.args[1] if len(exc.args) > 1 else exc
         reset = isinstance(cause, ConnectionResetError) or "reset" in str(exc).lower()

@@ -96,7 +96,7 @@ def _gather(conn: Connection, options: KubeOptions, dr_port: int, env: Environme
         version = {}
 
     # The probe's own pod: the API's answer is the truth for the pod's families.
-    probe_pod = _probe_pod(reader, core, env, problems)
+    probe_pod = _probe_pod(reader, core, env, namespace, problems)
 
     # The namespace's Services, once; the DR ones are recognised by their ports.
     services = reader.list_all(Read("list", "services", namespace=namespace), core.list_namespaced_service, namespace)
@@ -161,9 +161,11 @@ def _probe_families(probe_pod: PodInfo | None, downward: tuple[str, ...], env: E
     return env.interface_families(), "interfaces"
 
 
-def _probe_pod(reader: ApiReader, core: Any, env: Environment, problems: list[ApiProblem]) -> PodInfo | None:
-    name, namespace = env.environ.get("POD_NAME"), env.environ.get("POD_NAMESPACE")
-    if not name or not namespace:
+def _probe_pod(reader: ApiReader, core: Any, env: Environment, default_namespace: str,
+               problems: list[ApiProblem]) -> PodInfo | None:
+    name = env.environ.get("POD_NAME")
+    namespace = env.environ.get("POD_NAMESPACE") or default_namespace
+    if not name:
         return None
     obj = reader.call(Read("get", "pods", namespace=namespace, name=name), core.read_namespaced_pod, name, namespace)
     if isinstance(obj, ApiProblem):
