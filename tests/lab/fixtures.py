@@ -14,23 +14,36 @@ from collections.abc import Iterator
 
 import pytest
 
+from .netns import add_namespace, delete_namespace
 from .requirements import REQUIRE_ENV, lab_required, missing_reason
 from .resources import LabRun
+from .shell import LabCommandError
 from .topology import Lab, build_lab
 
 
 @pytest.fixture(scope="session")
 def lab_run() -> Iterator[LabRun]:
-    reason = missing_reason()
+    run = LabRun()
+    reason = missing_reason() or _cannot_create_namespaces(run)
     if reason is not None:
         if lab_required():
             pytest.fail(f"{REQUIRE_ENV}=1 but the lab cannot run: {reason}", pytrace=False)
         pytest.skip(f"lab skipped: {reason} (set {REQUIRE_ENV}=1 to make this a failure)")
-    run = LabRun()
     yield run
     leftovers = run.leftovers()
     if leftovers:
         pytest.fail("the lab left behind: " + "; ".join(leftovers), pytrace=False)
+
+
+def _cannot_create_namespaces(run: LabRun) -> str | None:
+    """Root is not always enough (e.g. a container without CAP_SYS_ADMIN): try one."""
+    name = f"{run.prefix}check"
+    try:
+        add_namespace(name)
+    except LabCommandError as exc:
+        return f"cannot create a network namespace: {exc}"
+    delete_namespace(name)
+    return None
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,7 @@ DR = "volt-dr"  # A + AAAA
 PODS = "volt-pods"  # three A + three AAAA (per-pod endpoints)
 LEGACY = "volt-legacy"  # A only, on the peer without IPv6
 V6_ONLY = "volt-v6"  # AAAA only
+STALE = "volt-stale"  # A + an AAAA pointing at the peer without IPv6
 GONE = "volt-gone"  # NXDOMAIN
 BROKEN = f"volt-dr.{SERVFAIL_ZONE}"  # SERVFAIL
 NO_ROUTE_ERRNOS = ("ENETUNREACH", "EADDRNOTAVAIL", "EAFNOSUPPORT")
@@ -174,6 +175,13 @@ SCENARIOS: tuple[Scenario, ...] = (
         families=(V4,),
         exit_code=0,
         dns=(DnsExpect(LEGACY, V4, DnsOutcome.OK), DnsExpect(LEGACY, V6, DnsOutcome.NO_ADDRESS)),
+    ),
+    Scenario(
+        "stale-aaaa-to-peer-without-ipv6",
+        (STALE,),
+        (opened(STALE, V4), unreachable(STALE, V6, "addr-unreachable", "EHOSTUNREACH")),
+        families=(V4,),
+        exit_code=0,
     ),
     Scenario(
         "aaaa-only-name",

@@ -1,7 +1,9 @@
 """The standard lab: three probers and two peers, dual-stack where it matters.
 
     prober "p" (DUAL)     vp0 192.0.2.1/29  2001:db8:1:0::1/64 <-> vq0 .2  ::2   peer "q"
-                          vp3 192.0.2.25/29                    <-> vu0 .26        v4 peer "u"
+                          vp3 192.0.2.25/29 2001:db8:1:3::1/64 <-> vu0 .26        v4 peer "u"
+                          (2001:db8:0:3::/64 routes to u, which has no IPv6: ND fails fast,
+                          so a stale AAAA gives addr-unreachable)
     prober "r" (NO_ROUTE6) vp0 192.0.2.9/29 2001:db8:1:1::1/64 <-> vq1 .10 ::2   peer "q"
                           (no IPv6 route to the endpoints: ENETUNREACH)
     prober "s" (NO_IPV6)  vp0 192.0.2.17/29                    <-> vq2 .18        peer "q"
@@ -52,12 +54,14 @@ def pod6(n: int) -> str:
 
 
 V4_PEER_ADDRESS = "203.0.113.1"
+STALE_V6_ADDRESS = "2001:db8:0:3::1"  # an AAAA for the peer without IPv6
 
 NAMES: tuple[Record, ...] = (
     Record(f"volt-dr.{ZONE}", (pod4(1), pod6(1))),  # A and AAAA
     Record(f"volt-pods.{ZONE}", tuple(f(n) for f in (pod4, pod6) for n in (11, 12, 13))),
     Record(f"volt-legacy.{ZONE}", (V4_PEER_ADDRESS,)),  # A only, on the peer without IPv6
     Record(f"volt-v6.{ZONE}", (pod6(3),)),  # AAAA only
+    Record(f"volt-stale.{ZONE}", (V4_PEER_ADDRESS, STALE_V6_ADDRESS)),  # AAAA of a v4-only host
 )
 
 NO_ICMP_RATE_LIMIT = {
@@ -67,6 +71,12 @@ NO_ICMP_RATE_LIMIT = {
     "net.ipv4.icmp_msgs_burst": "1000000",
 }
 NO_DAD = {"net.ipv6.conf.all.accept_dad": "0", "net.ipv6.conf.default.accept_dad": "0"}
+# Give up on a silent IPv6 neighbour after one 100 ms solicitation (default 3 x 1 s).
+FAST_ND_FAILURE = {
+    "net.ipv6.neigh.vp3.mcast_solicit": "1",
+    "net.ipv6.neigh.vp3.ucast_solicit": "1",
+    "net.ipv6.neigh.vp3.retrans_time_ms": "100",
+}
 IPV6_OFF = {"net.ipv6.conf.all.disable_ipv6": "1", "net.ipv6.conf.default.disable_ipv6": "1"}
 
 
@@ -161,6 +171,8 @@ def _build(resources: Resources) -> Lab:
     _link(no_route6, "vp0", peer, "vq1", 1, ipv6=True)
     _link(no_ipv6, "vp0", peer, "vq2", 2, ipv6=False)
     _link(dual, "vp3", v4_peer, "vu0", 3, ipv6=False)
+    add_address(dual, "2001:db8:1:3::1/64", "vp3")  # u answers no neighbour solicitation
+    dual.sysctl(FAST_ND_FAILURE)
 
     for n in POD_IDS:
         add_address(peer, f"{pod4(n)}/32", "lo")
@@ -172,6 +184,7 @@ def _build(resources: Resources) -> Lab:
     add_route(dual, "198.51.100.0/24", _peer_side(0))
     add_route(dual, "2001:db8:0:2::/64", _peer_side(0, v6=True))
     add_route(dual, "203.0.113.0/24", _peer_side(3))
+    add_route(dual, "2001:db8:0:3::/64", _peer_side(3, v6=True))
     add_route(no_route6, "198.51.100.0/24", _peer_side(1))  # and deliberately no IPv6 route
     add_route(no_ipv6, "198.51.100.0/24", _peer_side(2))
 
