@@ -1,17 +1,168 @@
-"""`voltprobe manifest`: render the in-cluster Job manifests (placeholder until issue 7)."""
+"""`voltprobe manifest`: render the in-cluster manifests with the parameters filled in.
+
+    voltprobe manifest --peer HOST[:PORT] [--namespace NS] [--image IMG] [--raw] [--per-pod]
+    voltprobe manifest clusterrole [--namespace NS]
+    voltprobe manifest responder [--service-type T] [--ip-family-policy P] [--ip-families F,F]
+
+The output is what k8s/*.yaml hold with the defaults (both come from probe/k8sjob/).
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
+
+WHAT = ("job", "clusterrole", "responder")
 
 
 def add_parser(commands: Any) -> None:
-    parser = commands.add_parser("manifest", help="render the in-cluster Job manifests")
+    from probe.k8sjob.objects import (
+        DEFAULT_ACTIVE_DEADLINE,
+        DEFAULT_IMAGE,
+        DEFAULT_NAMESPACE,
+        DEFAULT_TTL,
+        IP_FAMILY_POLICIES,
+        SERVICE_TYPES,
+    )
+    from probe.model import DEFAULT_DR_PORT
+
+    parser = commands.add_parser(
+        "manifest",
+        help="render the in-cluster Job (or responder) manifests for kubectl/GitOps",
+        description="Print Kubernetes manifests with the parameters filled in: the probe Job "
+        "with its ServiceAccount and read-only RBAC (default), the optional cluster-wide read "
+        "access (clusterrole), or the DR-port responder (responder).",
+    )
+    parser.add_argument(
+        "what", nargs="?", choices=WHAT, default="job", help="which manifests (default job)"
+    )
+    parser.add_argument(
+        "--peer",
+        action="append",
+        default=[],
+        metavar="HOST[:PORT][,...]",
+        help="job: the peer cluster's DR endpoint(s); repeatable; required",
+    )
+    parser.add_argument(
+        "--namespace",
+        default=DEFAULT_NAMESPACE,
+        help=f"namespace of every object (default {DEFAULT_NAMESPACE}); use the "
+        "Volt cluster's namespace",
+    )
+    parser.add_argument("--name", help="object name (default voltprobe / voltprobe-responder)")
+    parser.add_argument(
+        "--image",
+        default=DEFAULT_IMAGE,
+        help=f"voltprobe image (default {DEFAULT_IMAGE}, a placeholder)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_DR_PORT, help=f"DR port (default {DEFAULT_DR_PORT})"
+    )
+    job = parser.add_argument_group("job")
+    job.add_argument("--timeout", type=float, default=2.0, help="seconds per probe (default 2)")
+    job.add_argument(
+        "--raw",
+        action="store_true",
+        help="raw SYN probes: root + NET_RAW; needs a privileged-level namespace",
+    )
+    job.add_argument(
+        "--per-pod", action="store_true", help="recommend cluster.serviceSpec.perpod.dr.ipFamilies"
+    )
+    job.add_argument(
+        "--deadline",
+        type=int,
+        default=DEFAULT_ACTIVE_DEADLINE,
+        help=f"activeDeadlineSeconds (default {DEFAULT_ACTIVE_DEADLINE})",
+    )
+    job.add_argument(
+        "--ttl",
+        type=int,
+        default=DEFAULT_TTL,
+        help=f"ttlSecondsAfterFinished (default {DEFAULT_TTL})",
+    )
+    job.add_argument(
+        "--with-cluster-role",
+        action="store_true",
+        help="also render the optional ClusterRole + binding (nodes, servicecidrs)",
+    )
+    responder = parser.add_argument_group("responder")
+    responder.add_argument(
+        "--service-type",
+        choices=SERVICE_TYPES,
+        default="LoadBalancer",
+        help="Service type (default LoadBalancer)",
+    )
+    responder.add_argument(
+        "--ip-family-policy",
+        choices=IP_FAMILY_POLICIES,
+        default="PreferDualStack",
+        help="Service ipFamilyPolicy (default PreferDualStack)",
+    )
+    responder.add_argument(
+        "--ip-families",
+        metavar="FAMILY[,FAMILY]",
+        help="Service ipFamilies in order, e.g. IPv6,IPv4 (default: unset)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from probe.errors import CannotRunError
+    sys.stdout.write(render(args))
+    return 0
 
-    raise CannotRunError("voltprobe manifest is not implemented yet")
+
+def render(args: argparse.Namespace) -> str:
+    from probe.errors import UsageError
+    from probe.k8sjob import files
+    from probe.k8sjob.objects import DEFAULT_NAME, DEFAULT_RESPONDER_NAME
+
+    if args.what == "responder":
+        return files.responder_file(responder_params(args, args.name or DEFAULT_RESPONDER_NAME))
+    if args.what == "clusterrole":
+        return files.cluster_role_file(args.name or DEFAULT_NAME, args.namespace)
+    if not args.peer:
+        raise UsageError("manifest needs --peer HOST[:PORT][,...] (the peer cluster's DR endpoint)")
+    params = job_params(args, args.name or DEFAULT_NAME, tuple(args.peer))
+    return files.job_file(params, cluster_read=args.with_cluster_role)
+
+
+def job_params(args: argparse.Namespace, name: str, peers: tuple[str, ...]) -> Any:
+    from probe.k8sjob.objects import JobParams
+    from probe.targets import parse_peers
+
+    parse_peers(peers, args.port)  # a bad peer is a usage error now, not a failed Job later
+    return JobParams(
+        peers=peers,
+        name=name,
+        namespace=args.namespace,
+        image=args.image,
+        port=args.port,
+        timeout=args.timeout,
+        raw=args.raw,
+        per_pod=args.per_pod,
+        active_deadline_seconds=args.deadline,
+        ttl_seconds_after_finished=args.ttl,
+    )
+
+
+def responder_params(args: argparse.Namespace, name: str) -> Any:
+    from probe.errors import UsageError
+    from probe.k8sjob.objects import ResponderParams
+    from probe.model import Family
+
+    families: tuple[Family, ...] = ()
+    if args.ip_families:
+        try:
+            families = tuple(Family.make(f) for f in args.ip_families.split(","))
+        except ValueError as exc:
+            raise UsageError(f"--ip-families: {exc}") from None
+    return ResponderParams(
+        name=name,
+        namespace=args.namespace,
+        image=args.image,
+        port=args.port,
+        service_type=args.service_type,
+        ip_family_policy=args.ip_family_policy,
+        ip_families=families,
+    )

@@ -1,0 +1,9 @@
+"""Running voltprobe inside a cluster: the manifests and the `voltprobe job` flow.
+
+objects.py   the Kubernetes objects as plain dicts, built from frozen parameters (pure)
+files.py     the YAML files: which objects go in which file, with their header comments;
+             k8s/*.yaml are these files rendered with the defaults (a test keeps them equal)
+logs.py      the JSON report between the marker lines of a pod log (pure)
+kube.py      kubeconfig loading and ApiException translation (the one boundary)
+runner.py    `voltprobe job run` / `job logs`: create, wait, collect, clean up
+"""

@@ -1,0 +1,197 @@
+"""The manifest files: which objects go in which YAML file, with their header comments.
+
+k8s/*.yaml in the repository are exactly these files rendered with the default
+parameters (`STATIC_FILES`; tests/test_manifests.py keeps them equal). Regenerate them
+with `python -m probe.k8sjob.files k8s` after changing objects.py.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import yaml
+
+from probe.k8sjob.objects import (
+    CLUSTER_ROLE,
+    DEFAULT_ACTIVE_DEADLINE,
+    DEFAULT_IMAGE,
+    DEFAULT_NAME,
+    DEFAULT_NAMESPACE,
+    DEFAULT_RESPONDER_NAME,
+    DEFAULT_TTL,
+    PLACEHOLDER_PEER,
+    JobParams,
+    Obj,
+    ResponderParams,
+    check_name,
+    cluster_role,
+    cluster_role_binding,
+    job_objects,
+    responder_objects,
+)
+from probe.model import DEFAULT_DR_PORT
+
+
+def to_yaml(objects: Iterable[Obj]) -> str:
+    docs = [yaml.safe_dump(obj, sort_keys=False, default_flow_style=False) for obj in objects]
+    return "---\n" + "---\n".join(docs)
+
+
+def _comment(lines: Iterable[str]) -> str:
+    return "".join(f"# {line}".rstrip() + "\n" for line in lines)
+
+
+def _common_flags(name: str, default_name: str, namespace: str, image: str) -> list[str]:
+    flags: list[str] = []
+    if name != default_name:
+        flags += ["--name", name]
+    if namespace != DEFAULT_NAMESPACE:
+        flags += ["--namespace", namespace]
+    if image != DEFAULT_IMAGE:
+        flags += ["--image", image]
+    return flags
+
+
+def job_command(p: JobParams, cluster_read: bool = False) -> str:
+    """The `voltprobe manifest` invocation that renders this Job again."""
+    argv = ["voltprobe", "manifest"]
+    for peer in p.peers:
+        argv += ["--peer", peer]
+    argv += _common_flags(p.name, DEFAULT_NAME, p.namespace, p.image)
+    if p.port != DEFAULT_DR_PORT:
+        argv += ["--port", str(p.port)]
+    if p.timeout != 2.0:
+        argv += ["--timeout", f"{p.timeout:g}"]
+    if p.active_deadline_seconds != DEFAULT_ACTIVE_DEADLINE:
+        argv += ["--deadline", str(p.active_deadline_seconds)]
+    if p.ttl_seconds_after_finished != DEFAULT_TTL:
+        argv += ["--ttl", str(p.ttl_seconds_after_finished)]
+    if p.raw:
+        argv.append("--raw")
+    if p.per_pod:
+        argv.append("--per-pod")
+    if cluster_read:
+        argv.append("--with-cluster-role")
+    return shlex.join(argv)
+
+
+def job_file(p: JobParams, cluster_read: bool = False) -> str:
+    ns, name = p.namespace, p.name
+    lines = [
+        f"voltprobe in-cluster check: ServiceAccount, read-only Role + RoleBinding, Job ({p.mode} mode).",
+        f"Rendered by: {job_command(p, cluster_read)}",
+        "",
+        "1. Set the PEER env value of the Job to the peer cluster's DR endpoint(s):",
+        "   host[:port][,host[:port]...]; the peer's dr.connection.source value works verbatim.",
+        f"2. Everything is in namespace {ns!r}. Run it in the Volt cluster's namespace: edit every",
+        "   `namespace:` (the RoleBinding subject too) or render with --namespace NS.",
+        f"3. kubectl apply -f FILE && kubectl -n {ns} wait --for=condition=complete job/{name}",
+        f"   kubectl -n {ns} logs job/{name}      the report; JSON between the marker lines",
+        f"   kubectl -n {ns} describe pod -l job-name={name}   the verdict (termination message)",
+        f"   voltprobe job logs --namespace {ns} {name}      the JSON report alone",
+        "   Run it in both clusters, each pointing at the other: XDCR dials both ways.",
+        "Optional cluster-wide read access (nodes, servicecidrs): k8s/probe-clusterrole.yaml.",
+    ]
+    if p.raw:
+        lines += [
+            "",
+            "RAW VARIANT: runs as root (UID 0) with capabilities drop ALL, add NET_RAW, for raw",
+            "SYN probes (--mode raw). NET_RAW is outside the baseline and restricted Pod Security",
+            "levels, so the namespace must be at the privileged level:",
+            f"  kubectl label namespace {ns} pod-security.kubernetes.io/enforce=privileged",
+            "Otherwise the Job creates no pod (event FailedCreate: violates PodSecurity); then",
+            "use the default manifest (connect mode, restricted level) instead.",
+        ]
+    else:
+        lines += [
+            "",
+            "Meets the restricted Pod Security level: non-root, drop ALL capabilities, no privilege",
+            "escalation, seccomp RuntimeDefault, read-only root filesystem (/tmp is an emptyDir).",
+            "Raw SYN probes need root + NET_RAW: see probe-job-raw.yaml (`--raw`).",
+        ]
+    text = to_yaml(job_objects(p, cluster_read))
+    # Point at the one value a user must edit, right where it is.
+    text = text.replace(
+        "- name: PEER\n", "- name: PEER  # set value: to the peer's DR endpoint(s)\n", 1
+    )
+    return _comment(lines) + text
+
+
+def cluster_role_file(name: str = DEFAULT_NAME, namespace: str = DEFAULT_NAMESPACE) -> str:
+    check_name(name, "name")
+    check_name(namespace, "namespace")
+    argv = ["voltprobe", "manifest", "clusterrole"]
+    argv += _common_flags(name, DEFAULT_NAME, namespace, DEFAULT_IMAGE)
+    lines = [
+        "voltprobe OPTIONAL cluster-wide read access: get/list nodes and servicecidrs.",
+        f"Rendered by: {shlex.join(argv)}",
+        "",
+        "Lets the probe tell which IP families the cluster supports for pods (node podCIDRs)",
+        "and Services (ServiceCIDRs). Without it the check still runs; it reports the family",
+        "capability as unknown (finding VP103) and never rules a family out for that reason.",
+        f"Binds ClusterRole {CLUSTER_ROLE} to ServiceAccount {namespace}/{name}",
+        "(created by probe-job.yaml); change the subject if you run the probe elsewhere.",
+        "Applying it needs cluster-admin-like rights; the probe itself stays read-only.",
+    ]
+    return _comment(lines) + to_yaml([cluster_role(), cluster_role_binding(name, namespace)])
+
+
+def responder_command(r: ResponderParams) -> str:
+    argv = ["voltprobe", "manifest", "responder"]
+    argv += _common_flags(r.name, DEFAULT_RESPONDER_NAME, r.namespace, r.image)
+    if r.port != DEFAULT_DR_PORT:
+        argv += ["--port", str(r.port)]
+    if r.service_type != "LoadBalancer":
+        argv += ["--service-type", r.service_type]
+    if r.ip_family_policy != "PreferDualStack":
+        argv += ["--ip-family-policy", r.ip_family_policy]
+    if r.ip_families:
+        argv += ["--ip-families", ",".join(f.value for f in r.ip_families)]
+    return shlex.join(argv)
+
+
+def responder_file(r: ResponderParams) -> str:
+    lines = [
+        f"voltprobe responder: `voltprobe serve` on port {r.port} behind a Service shaped like",
+        "Volt's DR Service, to test the path through the real load balancers in both",
+        "families before VoltDB's DR listener exists.",
+        f"Rendered by: {responder_command(r)}",
+        "",
+        "Shape the Service like the Volt DR Service you will deploy: --service-type",
+        "(ClusterIP|NodePort|LoadBalancer), --ip-family-policy and --ip-families IPv6,IPv4",
+        "(the first family is the primary one and cannot be changed later).",
+        "PreferDualStack without ipFamilies works on any cluster (both families where available).",
+        f"Then from the other cluster: voltprobe check --peer <this Service's address>:{r.port}",
+        "Meets the restricted Pod Security level; needs no RBAC.",
+    ]
+    return _comment(lines) + to_yaml(responder_objects(r))
+
+
+def _default_job(raw: bool = False) -> JobParams:
+    return JobParams(peers=(PLACEHOLDER_PEER,), raw=raw)
+
+
+# The checked-in files, relative to the repository root, and how each is rendered.
+STATIC_FILES: dict[str, Callable[[], str]] = {
+    "k8s/probe-job.yaml": lambda: job_file(_default_job()),
+    "k8s/probe-job-raw.yaml": lambda: job_file(_default_job(raw=True)),
+    "k8s/probe-clusterrole.yaml": lambda: cluster_role_file(),
+    "k8s/responder.yaml": lambda: responder_file(ResponderParams()),
+}
+
+
+def write_static(directory: Path) -> list[Path]:
+    written = []
+    for rel, render in STATIC_FILES.items():
+        path = directory / Path(rel).name
+        path.write_text(render(), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for written_path in write_static(Path(sys.argv[1] if len(sys.argv) > 1 else "k8s")):
+        print(written_path)

@@ -1,0 +1,431 @@
+"""The in-cluster objects as plain dicts (wire names), built from frozen parameters.
+
+This module is the single source of every manifest: `voltprobe manifest`, `voltprobe
+job run` and the checked-in k8s/*.yaml all come from these functions. It does no I/O.
+
+Security: the default Job meets the "restricted" Pod Security level (non-root, all
+capabilities dropped, no privilege escalation, RuntimeDefault seccomp, read-only root
+filesystem) and probes with connect(). `raw=True` is the documented exception: root
+plus NET_RAW for SYN probes, which needs a namespace at the "privileged" level.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from probe.errors import UsageError
+from probe.model import DEFAULT_DR_PORT, Family
+
+Obj = dict[str, Any]
+
+DEFAULT_IMAGE = "ghcr.io/voltprobe/voltprobe:0.1.0"  # placeholder: push to your registry
+DEFAULT_NAME = "voltprobe"
+DEFAULT_NAMESPACE = "default"
+DEFAULT_RESPONDER_NAME = "voltprobe-responder"
+# ".invalid" never resolves (RFC 2606), so an unedited manifest fails loudly with NXDOMAIN.
+PLACEHOLDER_PEER = "change-me.invalid:5555"
+CONTAINER = "voltprobe"
+TERMINATION_LOG = "/dev/termination-log"
+IMAGE_UID = 10001  # the non-root user the Dockerfile creates; numeric so the kubelet can verify
+CLUSTER_ROLE = "voltprobe-cluster-read"
+DEFAULT_ACTIVE_DEADLINE = 300
+DEFAULT_TTL = 3600
+
+SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
+IP_FAMILY_POLICIES = ("SingleStack", "PreferDualStack", "RequireDualStack")
+
+# Names become label values and pod-name prefixes: a DNS-1123 label, short enough that the
+# Job controller's 6-character pod suffix still fits in 63.
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+MAX_NAME = 52
+
+
+def check_name(value: str, what: str) -> str:
+    if len(value) > MAX_NAME or not _NAME.match(value):
+        raise UsageError(
+            f"{what} {value!r} must be a DNS-1123 label: lower-case letters, digits and '-', "
+            f"starting and ending with a letter or digit, at most {MAX_NAME} characters"
+        )
+    return value
+
+
+def check_image(value: str) -> str:
+    if not value or any(ch.isspace() for ch in value):
+        raise UsageError(f"image {value!r} must be a non-empty image reference without spaces")
+    return value
+
+
+def check_port(value: int) -> int:
+    if not 1 <= value <= 65535:
+        raise UsageError(f"port {value} must be from 1 to 65535")
+    return value
+
+
+@dataclass(frozen=True)
+class JobParams:
+    """Everything that varies between renderings of the probe Job and its RBAC."""
+
+    peers: tuple[str, ...]
+    name: str = DEFAULT_NAME
+    namespace: str = DEFAULT_NAMESPACE
+    image: str = DEFAULT_IMAGE
+    port: int = DEFAULT_DR_PORT
+    timeout: float = 2.0
+    raw: bool = False
+    per_pod: bool = False
+    active_deadline_seconds: int = DEFAULT_ACTIVE_DEADLINE
+    ttl_seconds_after_finished: int = DEFAULT_TTL
+
+    def __post_init__(self) -> None:
+        if not self.peers or any(not p.strip() for p in self.peers):
+            raise UsageError("no peer given: use --peer HOST[:PORT][,HOST[:PORT]...]")
+        check_name(self.name, "name")
+        check_name(self.namespace, "namespace")
+        check_image(self.image)
+        check_port(self.port)
+        if not 0 < self.timeout <= 60:
+            raise UsageError("--timeout must be > 0 and <= 60 seconds")
+        if self.active_deadline_seconds < 1 or self.ttl_seconds_after_finished < 0:
+            raise UsageError("the deadline must be >= 1 s and the TTL >= 0 s")
+
+    @property
+    def peer_value(self) -> str:
+        """One comma list: `voltprobe check --peer` accepts it, like connection.source."""
+        return ",".join(p.strip() for p in self.peers)
+
+    @property
+    def mode(self) -> str:
+        return "raw" if self.raw else "connect"
+
+
+@dataclass(frozen=True)
+class ResponderParams:
+    """The stand-in DR listener and a Service shaped like Volt's DR Service."""
+
+    name: str = DEFAULT_RESPONDER_NAME
+    namespace: str = DEFAULT_NAMESPACE
+    image: str = DEFAULT_IMAGE
+    port: int = DEFAULT_DR_PORT
+    service_type: str = "LoadBalancer"
+    ip_family_policy: str = "PreferDualStack"
+    ip_families: tuple[Family, ...] = ()  # empty: let the cluster choose (never fails)
+
+    def __post_init__(self) -> None:
+        check_name(self.name, "name")
+        check_name(self.namespace, "namespace")
+        check_image(self.image)
+        check_port(self.port)
+        if self.service_type not in SERVICE_TYPES:
+            raise UsageError(f"service type must be one of {', '.join(SERVICE_TYPES)}")
+        if self.ip_family_policy not in IP_FAMILY_POLICIES:
+            raise UsageError(f"ipFamilyPolicy must be one of {', '.join(IP_FAMILY_POLICIES)}")
+        if len(set(self.ip_families)) != len(self.ip_families):
+            raise UsageError("ipFamilies must not repeat a family")
+        # The apiserver rejects this combination; say so before kubectl does.
+        if len(self.ip_families) == 2 and self.ip_family_policy == "SingleStack":
+            raise UsageError(
+                "two ipFamilies need ipFamilyPolicy PreferDualStack or RequireDualStack"
+            )
+
+
+# -- shared pieces -----------------------------------------------------------
+
+
+def labels(name: str, component: str, app: str = "voltprobe") -> dict[str, str]:
+    return {
+        "app.kubernetes.io/name": app,
+        "app.kubernetes.io/instance": name,
+        "app.kubernetes.io/component": component,
+    }
+
+
+def _meta(name: str, namespace: str | None, label_set: dict[str, str]) -> Obj:
+    meta: Obj = {"name": name}
+    if namespace is not None:
+        meta["namespace"] = namespace
+    meta["labels"] = dict(label_set)
+    return meta
+
+
+def restricted_pod_security() -> Obj:
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": IMAGE_UID,
+        "runAsGroup": IMAGE_UID,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def restricted_container_security() -> Obj:
+    return {
+        "allowPrivilegeEscalation": False,
+        "privileged": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+
+
+def _raw_pod_security() -> Obj:
+    # Capabilities in `add` are effective only for UID 0 (file capabilities would be
+    # ignored under no_new_privs), so raw probing runs as root.
+    return {
+        "runAsNonRoot": False,
+        "runAsUser": 0,
+        "runAsGroup": 0,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def _raw_container_security() -> Obj:
+    return {
+        "allowPrivilegeEscalation": False,
+        "privileged": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": False,
+        "runAsUser": 0,
+        "capabilities": {"drop": ["ALL"], "add": ["NET_RAW"]},
+    }
+
+
+def _python_env() -> list[Obj]:
+    # The root filesystem is read-only: no .pyc files, and HOME on the /tmp emptyDir.
+    return [
+        {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
+        {"name": "PYTHONUNBUFFERED", "value": "1"},
+        {"name": "HOME", "value": "/tmp"},
+    ]
+
+
+def _resources() -> Obj:
+    return {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}}
+
+
+def _tmp_volume() -> tuple[Obj, Obj]:
+    volume = {"name": "tmp", "emptyDir": {"sizeLimit": "16Mi"}}
+    mount = {"name": "tmp", "mountPath": "/tmp"}
+    return volume, mount
+
+
+# -- the probe Job and its RBAC ---------------------------------------------
+
+
+def service_account(p: JobParams) -> Obj:
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": _meta(p.name, p.namespace, labels(p.name, "probe")),
+    }
+
+
+def role(p: JobParams) -> Obj:
+    """Read-only and namespaced: what `voltprobe check` reads about the local Volt cluster."""
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": _meta(p.name, p.namespace, labels(p.name, "probe")),
+        "rules": [
+            {"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["get", "list"]},
+            {
+                "apiGroups": ["discovery.k8s.io"],
+                "resources": ["endpointslices"],
+                "verbs": ["get", "list"],
+            },
+        ],
+    }
+
+
+def _subject(name: str, namespace: str) -> Obj:
+    return {"kind": "ServiceAccount", "name": name, "namespace": namespace}
+
+
+def role_binding(p: JobParams) -> Obj:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": _meta(p.name, p.namespace, labels(p.name, "probe")),
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": p.name},
+        "subjects": [_subject(p.name, p.namespace)],
+    }
+
+
+def cluster_role() -> Obj:
+    """Optional, cluster-wide, still read-only: node and Service CIDR families."""
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": _meta(CLUSTER_ROLE, None, labels(CLUSTER_ROLE, "probe")),
+        "rules": [
+            {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list"]},
+            {
+                "apiGroups": ["networking.k8s.io"],
+                "resources": ["servicecidrs"],
+                "verbs": ["get", "list"],
+            },
+        ],
+    }
+
+
+def cluster_role_binding_name(name: str, namespace: str) -> str:
+    # Cluster-scoped: one binding per ServiceAccount that runs the probe.
+    return f"{CLUSTER_ROLE}-{namespace}-{name}"
+
+
+def cluster_role_binding(name: str, namespace: str) -> Obj:
+    """Binds the optional ClusterRole to the probe's ServiceAccount `namespace/name`."""
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": _meta(cluster_role_binding_name(name, namespace), None, labels(name, "probe")),
+        "roleRef": {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": CLUSTER_ROLE,
+        },
+        "subjects": [_subject(name, namespace)],
+    }
+
+
+def probe_args(p: JobParams) -> list[str]:
+    """`voltprobe check` as the container runs it; $(VAR) is expanded by the kubelet."""
+    args = [
+        "check",
+        "--peer",
+        "$(PEER)",
+        "--port",
+        "$(DR_PORT)",
+        "--timeout",
+        "$(PROBE_TIMEOUT)",
+        "--mode",
+        p.mode,
+        "--termination-log",
+        TERMINATION_LOG,
+        "--log-json",
+    ]
+    if p.per_pod:
+        args.append("--per-pod")
+    return args
+
+
+def _field_env(name: str, path: str) -> Obj:
+    return {"name": name, "valueFrom": {"fieldRef": {"fieldPath": path}}}
+
+
+def job(p: JobParams) -> Obj:
+    volume, mount = _tmp_volume()
+    container: Obj = {
+        "name": CONTAINER,
+        "image": p.image,
+        "imagePullPolicy": "IfNotPresent",
+        "args": probe_args(p),
+        "env": [
+            {"name": "PEER", "value": p.peer_value},
+            {"name": "DR_PORT", "value": str(p.port)},
+            {"name": "PROBE_TIMEOUT", "value": f"{p.timeout:g}"},
+            _field_env("POD_NAME", "metadata.name"),
+            _field_env("POD_NAMESPACE", "metadata.namespace"),
+            _field_env("POD_IPS", "status.podIPs"),
+            *_python_env(),
+        ],
+        "resources": _resources(),
+        "securityContext": _raw_container_security() if p.raw else restricted_container_security(),
+        "terminationMessagePath": TERMINATION_LOG,
+        # If voltprobe dies before writing its verdict, the log tail takes its place.
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+        "volumeMounts": [mount],
+    }
+    template_labels = labels(p.name, "probe")
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": _meta(p.name, p.namespace, template_labels),
+        "spec": {
+            "backoffLimit": 0,  # a second attempt would only repeat the same network answer
+            "activeDeadlineSeconds": p.active_deadline_seconds,
+            "ttlSecondsAfterFinished": p.ttl_seconds_after_finished,
+            "template": {
+                "metadata": {"labels": dict(template_labels)},
+                "spec": {
+                    "serviceAccountName": p.name,
+                    "automountServiceAccountToken": True,  # the check reads the API
+                    "enableServiceLinks": False,
+                    "restartPolicy": "Never",
+                    "securityContext": _raw_pod_security() if p.raw else restricted_pod_security(),
+                    "containers": [container],
+                    "volumes": [volume],
+                },
+            },
+        },
+    }
+
+
+def job_objects(p: JobParams, cluster_read: bool = False) -> list[Obj]:
+    """In creation order: the Job last, so its ServiceAccount and RBAC exist when it starts."""
+    objects = [service_account(p), role(p), role_binding(p)]
+    if cluster_read:
+        objects += [cluster_role(), cluster_role_binding(p.name, p.namespace)]
+    return objects + [job(p)]
+
+
+# -- the responder -----------------------------------------------------------
+
+
+def responder_deployment(r: ResponderParams) -> Obj:
+    volume, mount = _tmp_volume()
+    pod_labels = labels(r.name, "responder", app="voltprobe-responder")
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _meta(r.name, r.namespace, pod_labels),
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": dict(pod_labels)},
+            "template": {
+                "metadata": {"labels": dict(pod_labels)},
+                "spec": {
+                    "automountServiceAccountToken": False,  # serve never reads the API
+                    "enableServiceLinks": False,
+                    "securityContext": restricted_pod_security(),
+                    "containers": [
+                        {
+                            "name": "responder",
+                            "image": r.image,
+                            "imagePullPolicy": "IfNotPresent",
+                            "args": ["serve", "--port", str(r.port)],
+                            "env": _python_env(),
+                            "ports": [{"name": "dr", "containerPort": r.port, "protocol": "TCP"}],
+                            "readinessProbe": {
+                                "tcpSocket": {"port": "dr"},
+                                "periodSeconds": 10,
+                            },
+                            "resources": _resources(),
+                            "securityContext": restricted_container_security(),
+                            "volumeMounts": [mount],
+                        }
+                    ],
+                    "volumes": [volume],
+                },
+            },
+        },
+    }
+
+
+def responder_service(r: ResponderParams) -> Obj:
+    pod_labels = labels(r.name, "responder", app="voltprobe-responder")
+    spec: Obj = {"type": r.service_type, "ipFamilyPolicy": r.ip_family_policy}
+    if r.ip_families:
+        spec["ipFamilies"] = [f.value for f in r.ip_families]
+    spec["selector"] = dict(pod_labels)
+    spec["ports"] = [{"name": "dr", "port": r.port, "targetPort": "dr", "protocol": "TCP"}]
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _meta(r.name, r.namespace, pod_labels),
+        "spec": spec,
+    }
+
+
+def responder_objects(r: ResponderParams) -> list[Obj]:
+    return [responder_deployment(r), responder_service(r)]
