@@ -183,7 +183,10 @@ class FakeApiServer:
             context.load_cert_chain(*self._tls)
             httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
         self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, name="fake-api", daemon=True)
+        # A short poll interval keeps stop() (and so each test's teardown) quick.
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-api", daemon=True
+        )
         self._thread.start()
         return self
 
