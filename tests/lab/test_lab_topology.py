@@ -106,6 +106,16 @@ def test_teardown_removes_exactly_what_it_built(lab_run: LabRun) -> None:
         delete_namespace(decoy.name)
 
 
+def test_leftovers_are_detected() -> None:
+    run = LabRun()
+    leaked = add_namespace(f"{run.prefix}leak")
+    try:
+        assert run.leftovers() == [f"namespace {leaked.name}"]
+    finally:
+        delete_namespace(leaked.name)
+    assert run.leftovers() == []
+
+
 def test_failed_build_undoes_itself(monkeypatch: pytest.MonkeyPatch) -> None:
     run = LabRun()  # a run of its own, so leftovers() sees only this build
 

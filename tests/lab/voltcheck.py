@@ -16,6 +16,7 @@ from probe.model import SCHEMA, Family, Method
 from .netns import Namespace
 from .responder import voltprobe_script
 from .scenarios import Expect, Scenario
+from .topology import Lab
 
 PROBE_TIMEOUT = "1"  # seconds per probe: filtered rows cost this much
 RUN_TIMEOUT = 60.0  # seconds for one `voltprobe check` (a hang is a failure)
@@ -69,6 +70,12 @@ def run_check(
     return CheckRun(
         tuple(argv), proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started
     )
+
+
+def run_scenario(lab: Lab, scenario: Scenario, method: Method = Method.CONNECT) -> CheckRun:
+    """Set the scenario's firewall rules, then run its check from its prober."""
+    lab.set_rules(scenario.rules)
+    return run_check(lab.prober(scenario.prober), scenario.check_args(), method)
 
 
 def compare(scenario: Scenario, run: CheckRun, method: Method = Method.CONNECT) -> list[str]:
