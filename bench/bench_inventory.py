@@ -17,11 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, for tests.fakeapi
 
-from probe.inventory import Environment, gather  # noqa: E402
-from probe.model import Family  # noqa: E402
-from probe.options import KubeOptions  # noqa: E402
-from tests.fakeapi import FakeApiServer, objects  # noqa: E402
-from tests.fakeapi.fixtures import kubeconfig_for  # noqa: E402
+from probe.inventory import Environment, gather
+from probe.model import Family
+from probe.options import KubeOptions
+from tests.fakeapi import FakeApiServer, objects
+from tests.fakeapi.files import kubeconfig_for
 
 
 def main() -> int:

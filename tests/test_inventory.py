@@ -10,15 +10,21 @@ import socket
 import time
 from pathlib import Path
 
-import pytest
-
 from probe.inventory import Environment, gather, host_inventory
 from probe.inventory.types import ApiProblem, Inventory
 from probe.model import Family
 from probe.options import KubeOptions
-from tests.fakeapi import FakeApiServer, Fault, KubeContext, objects, write_incluster_files, write_kubeconfig
-from tests.fakeapi.fixtures import fake_api, fake_api_tls, kubeconfig_for, tls_files  # noqa: F401
-from tests.fakeapi.files import make_self_signed
+from tests.fakeapi import (
+    FakeApiServer,
+    Fault,
+    KubeContext,
+    objects,
+    write_incluster_files,
+    write_kubeconfig,
+)
+from tests.fakeapi.files import kubeconfig_for, make_self_signed
+
+pytest_plugins = ("tests.fakeapi.fixtures",)  # fake_api, fake_api_tls, tls_files
 
 V4, V6 = Family.IPV4, Family.IPV6
 NS = objects.NAMESPACE
@@ -33,14 +39,23 @@ def env_for(flavour: objects.Flavour | None = None, **extra: str) -> Environment
     return Environment(
         environ=environ,
         serviceaccount_dir="/nonexistent/serviceaccount",
-        resolve_host=lambda host, timeout: (names.get(host, ()), "" if host in names else "NXDOMAIN"),
+        resolve_host=lambda host, timeout: (
+            names.get(host, ()),
+            "" if host in names else "NXDOMAIN",
+        ),
         interface_families=lambda: (V4,),
         home="/nonexistent-home",
     )
 
 
-def run(api: FakeApiServer, tmp_path: Path, flavour: objects.Flavour | None, *, env: Environment | None = None,
-        **options: object) -> Inventory:
+def run(
+    api: FakeApiServer,
+    tmp_path: Path,
+    flavour: objects.Flavour | None,
+    *,
+    env: Environment | None = None,
+    **options: object,
+) -> Inventory:
     kubeconfig = kubeconfig_for(api, tmp_path / "kubeconfig", namespace=NS)
     opts = KubeOptions(kubeconfig=str(kubeconfig), **options)  # type: ignore[arg-type]
     return gather(opts, 5555, env or env_for(flavour))
@@ -88,28 +103,53 @@ def test_dual_stack(fake_api: FakeApiServer, tmp_path: Path) -> None:
     assert lb.ip_families == (V4, V6) and lb.cluster_ips == ("10.96.20.1", "fd00:10:96::1401")
     assert lb.external_traffic_policy == "Local"
     # The ingress lists IPv6 first: families come from parsing, not position.
-    assert [(i.ip, i.family) for i in lb.lb_ingress] == [("2001:db8:ff::55", V6), ("203.0.113.55", V4)]
+    assert [(i.ip, i.family) for i in lb.lb_ingress] == [
+        ("2001:db8:ff::55", V6),
+        ("203.0.113.55", V4),
+    ]
     assert [(p.name, p.port, p.node_port) for p in lb.ports] == [("replication", 5555, 30555)]
     assert names[f"{objects.FULLNAME}-cluster-2-dr"].ports[0].node_port == 32762
 
-    assert [p.name for p in inv.volt_pods] == [objects.volt_pod_name(i) for i in range(3)]  # no nginx
-    slices = [(s.service, s.address_type, s.addresses) for s in inv.endpoint_slices if s.service == DR]
+    assert [p.name for p in inv.volt_pods] == [
+        objects.volt_pod_name(i) for i in range(3)
+    ]  # no nginx
+    slices = [
+        (s.service, s.address_type, s.addresses) for s in inv.endpoint_slices if s.service == DR
+    ]
     assert slices == [
         (DR, "IPv4", ("10.244.0.10", "10.244.1.10", "10.244.2.10")),
         (DR, "IPv6", ("fd12:3456:789a:0::10", "fd12:3456:789a:1::10", "fd12:3456:789a:2::10")),
     ]
-    assert len(inv.endpoint_slices) == 8 and all(s.ready == len(s.addresses) for s in inv.endpoint_slices)
-    assert {n.name: n.pod_cidrs for n in inv.nodes}["k8s-worker-2"] == ("10.244.1.0/24", "fd12:3456:789a:1::/64")
+    assert len(inv.endpoint_slices) == 8 and all(
+        s.ready == len(s.addresses) for s in inv.endpoint_slices
+    )
+    assert {n.name: n.pod_cidrs for n in inv.nodes}["k8s-worker-2"] == (
+        "10.244.1.0/24",
+        "fd12:3456:789a:1::/64",
+    )
 
     # Multus: secondary addresses with their /prefix stripped; the default network is not "secondary".
     pod0 = inv.volt_pods[0]
     assert pod0.multus == ("192.0.2.10", "2001:db8:100::10")
     assert [(n.name, n.interface, n.default) for n in pod0.networks] == [
-        ("k8s-pod-network", "eth0", True), ("volt/macvlan-xdcr", "net1", False)]
+        ("k8s-pod-network", "eth0", True),
+        ("volt/macvlan-xdcr", "net1", False),
+    ]
 
     local = inv.to_json()
-    assert set(local) >= {"kubernetes", "pods", "services", "endpointSlices", "nodes", "serviceCIDRs", "multus", "families"}
-    assert {f: {k: v for k, v in c.items() if k != "evidence"} for f, c in local["families"].items()} == {
+    assert set(local) >= {
+        "kubernetes",
+        "pods",
+        "services",
+        "endpointSlices",
+        "nodes",
+        "serviceCIDRs",
+        "multus",
+        "families",
+    }
+    assert {
+        f: {k: v for k, v in c.items() if k != "evidence"} for f, c in local["families"].items()
+    } == {
         "IPv4": {"pods": "yes", "services": "yes", "nodes": "yes"},
         "IPv6": {"pods": "yes", "services": "yes", "nodes": "yes"},
     }
@@ -117,7 +157,9 @@ def test_dual_stack(fake_api: FakeApiServer, tmp_path: Path) -> None:
     assert local["services"][-1]["loadBalancerIngress"][0]["family"] == "IPv6"
 
 
-def test_dual_stack_reads_are_get_or_list_one_call_per_kind(fake_api: FakeApiServer, tmp_path: Path) -> None:
+def test_dual_stack_reads_are_get_or_list_one_call_per_kind(
+    fake_api: FakeApiServer, tmp_path: Path
+) -> None:
     flavour = objects.dual_stack()
     fake_api.load(flavour)
     run(fake_api, tmp_path, flavour)
@@ -127,10 +169,16 @@ def test_dual_stack_reads_are_get_or_list_one_call_per_kind(fake_api: FakeApiSer
     lists = [r.resource for r in requests if r.verb == "list"]
     assert sorted(lists) == ["endpointslices", "nodes", "pods", "servicecidrs", "services"]
     gets = [(r.resource, r.path) for r in requests if r.verb == "get"]
-    assert gets == [("version", "/version/"), ("pods", f"/api/v1/namespaces/{NS}/pods/{objects.PROBE_POD}")]
+    assert gets == [
+        ("version", "/version/"),
+        ("pods", f"/api/v1/namespaces/{NS}/pods/{objects.PROBE_POD}"),
+    ]
     # Volt pods come from the DR Services' selector (the labels they share), not chart labels.
     pod_list = next(r for r in requests if r.verb == "list" and r.resource == "pods")
-    assert pod_list.query["labelSelector"] == "name=voltdb-cluster,release=mydb,voltdb-cluster-name=mydb-voltdb"
+    assert (
+        pod_list.query["labelSelector"]
+        == "name=voltdb-cluster,release=mydb,voltdb-cluster-name=mydb-voltdb"
+    )
     assert all(r.query.get("limit") == "500" for r in requests if r.verb == "list")
     assert all(r.authorization == "Bearer fake-api-token" for r in requests)
 
@@ -149,7 +197,9 @@ def test_ipv4_only(fake_api: FakeApiServer, tmp_path: Path) -> None:
     assert inv.problems == ()
 
 
-def test_ipv6_only_reads_servicecidrs_through_v1beta1(fake_api: FakeApiServer, tmp_path: Path) -> None:
+def test_ipv6_only_reads_servicecidrs_through_v1beta1(
+    fake_api: FakeApiServer, tmp_path: Path
+) -> None:
     flavour = objects.ipv6_only()
     fake_api.load(flavour)
     inv = run(fake_api, tmp_path, flavour)
@@ -157,12 +207,17 @@ def test_ipv6_only_reads_servicecidrs_through_v1beta1(fake_api: FakeApiServer, t
     assert caps(inv, V6) == ("yes", "yes", "yes") and caps(inv, V4) == ("no", "no", "no")
     assert inv.service_cidrs == ("fd00:10:96::/108",) and inv.primary_family is V6
     paths = [r.path for r in fake_api.requests if r.resource == "servicecidrs"]
-    assert paths == ["/apis/networking.k8s.io/v1/servicecidrs", "/apis/networking.k8s.io/v1beta1/servicecidrs"]
+    assert paths == [
+        "/apis/networking.k8s.io/v1/servicecidrs",
+        "/apis/networking.k8s.io/v1beta1/servicecidrs",
+    ]
     assert inv.problems == ()  # the v1 404 was answered by the fallback
     assert inv.server_version == "v1.32.5"
 
 
-def test_eks_like_single_stack_inside_dual_stack_nlb(fake_api: FakeApiServer, tmp_path: Path) -> None:
+def test_eks_like_single_stack_inside_dual_stack_nlb(
+    fake_api: FakeApiServer, tmp_path: Path
+) -> None:
     flavour = objects.eks_like()
     fake_api.load(flavour)
     inv = run(fake_api, tmp_path, flavour)
@@ -178,12 +233,24 @@ def test_eks_like_single_stack_inside_dual_stack_nlb(fake_api: FakeApiServer, tm
     # ...but the pods and nodes have no IPv6: that is a "no".
     assert inv.families[V6].pods == "no" and inv.families[V6].nodes == "no"
     cidr_problem = problem(inv, "servicecidrs")
-    assert cidr_problem.status == 404 and cidr_problem.cluster_scoped and "not served" in cidr_problem.message
-    assert inv.nodes[0].addresses[1] == ("ExternalIP", "198.51.100.20") and inv.nodes[0].pod_cidrs == ()
-    assert inv.to_json()["services"][0]["loadBalancerIngress"][0]["resolvedFamilies"] == ["IPv4", "IPv6"]
+    assert (
+        cidr_problem.status == 404
+        and cidr_problem.cluster_scoped
+        and "not served" in cidr_problem.message
+    )
+    assert (
+        inv.nodes[0].addresses[1] == ("ExternalIP", "198.51.100.20")
+        and inv.nodes[0].pod_cidrs == ()
+    )
+    assert inv.to_json()["services"][0]["loadBalancerIngress"][0]["resolvedFamilies"] == [
+        "IPv4",
+        "IPv6",
+    ]
 
 
-def test_lb_hostname_that_does_not_resolve_is_recorded(fake_api: FakeApiServer, tmp_path: Path) -> None:
+def test_lb_hostname_that_does_not_resolve_is_recorded(
+    fake_api: FakeApiServer, tmp_path: Path
+) -> None:
     flavour = objects.eks_like()
     fake_api.load(flavour)
     env = env_for(objects.dual_stack())  # a resolver that knows no names
@@ -196,11 +263,17 @@ def test_lb_hostname_that_does_not_resolve_is_recorded(fake_api: FakeApiServer, 
 
 
 def test_unreachable_api_falls_back_to_interfaces(tmp_path: Path) -> None:
-    kubeconfig = write_kubeconfig(tmp_path / "kc", [KubeContext("dead", f"http://127.0.0.1:{dead_port()}", "t")])
+    kubeconfig = write_kubeconfig(
+        tmp_path / "kc", [KubeContext("dead", f"http://127.0.0.1:{dead_port()}", "t")]
+    )
     inv = gather(KubeOptions(kubeconfig=str(kubeconfig)), 5555, env_for())
 
     assert not inv.available and "not reachable" in inv.reason and "ConnectionRefused" in inv.reason
-    assert inv.source == "host" and inv.pod_families == (V4,) and inv.pod_families_source == "interfaces"
+    assert (
+        inv.source == "host"
+        and inv.pod_families == (V4,)
+        and inv.pod_families_source == "interfaces"
+    )
     assert caps(inv, V4)[0] == "yes" and caps(inv, V6) == ("unknown", "unknown", "unknown")
     (p,) = inv.problems
     assert (p.resource, p.verb, p.status, p.reason) == ("version", "get", None, "ConnectionRefused")
@@ -208,7 +281,9 @@ def test_unreachable_api_falls_back_to_interfaces(tmp_path: Path) -> None:
 
 
 def test_unreachable_api_uses_pod_ips_when_set(tmp_path: Path) -> None:
-    kubeconfig = write_kubeconfig(tmp_path / "kc", [KubeContext("dead", f"http://127.0.0.1:{dead_port()}", "t")])
+    kubeconfig = write_kubeconfig(
+        tmp_path / "kc", [KubeContext("dead", f"http://127.0.0.1:{dead_port()}", "t")]
+    )
     env = env_for(POD_IPS="10.244.1.5,fd00::5")
     inv = gather(KubeOptions(kubeconfig=str(kubeconfig)), 5555, env)
     assert inv.pod_families == (V4, V6) and inv.pod_families_source == "POD_IPS"
@@ -261,7 +336,11 @@ def test_403_names_verb_resource_and_rule(fake_api: FakeApiServer, tmp_path: Pat
     assert 'resources: ["pods"], verbs: ["list"]' in pods.rule and "Role rule" in pods.rule
     assert not pods.cluster_scoped
     nodes = problem(inv, "nodes")
-    assert nodes.cluster_scoped and "ClusterRole" in nodes.rule and 'resources: ["nodes"]' in nodes.rule
+    assert (
+        nodes.cluster_scoped
+        and "ClusterRole" in nodes.rule
+        and 'resources: ["nodes"]' in nodes.rule
+    )
     assert "at the cluster scope" in nodes.message
     assert inv.families[V4].nodes == "unknown"  # a failed read never says "no"
     assert inv.nodes == () and len(inv.dr_services) == 4
@@ -288,7 +367,11 @@ def test_404_probe_pod_falls_back_to_pod_ips(fake_api: FakeApiServer, tmp_path: 
     p = problem(inv, "pods/voltprobe-gone")
     assert (p.verb, p.status, p.reason) == ("get", 404, "NotFound")
     assert p.message == 'pods "voltprobe-gone" not found'
-    assert inv.probe_pod is None and inv.pod_families == (V4, V6) and inv.pod_families_source == "POD_IPS"
+    assert (
+        inv.probe_pod is None
+        and inv.pod_families == (V4, V6)
+        and inv.pod_families_source == "POD_IPS"
+    )
 
 
 def test_500_on_services(fake_api: FakeApiServer, tmp_path: Path) -> None:
@@ -320,7 +403,9 @@ def test_one_reset_is_retried(fake_api: FakeApiServer, tmp_path: Path) -> None:
     assert fault.hits == 1 and inv.problems == () and len(inv.endpoint_slices) == 8
 
 
-def test_response_the_client_cannot_parse_is_a_problem(fake_api: FakeApiServer, tmp_path: Path) -> None:
+def test_response_the_client_cannot_parse_is_a_problem(
+    fake_api: FakeApiServer, tmp_path: Path
+) -> None:
     flavour = objects.dual_stack()
     fake_api.load(flavour)
     broken = objects.node("broken-node", [("InternalIP", "10.0.0.1")])
@@ -340,9 +425,16 @@ def test_paging_reads_every_page(fake_api: FakeApiServer, tmp_path: Path) -> Non
     fake_api.load(flavour)
     # Volt-labelled pods beyond the first page: the DR selector matches them too.
     for i in range(3, 130):
-        fake_api.store.put(objects.volt_pods([[f"10.244.7.{i}"]], ["n"], [["10.0.0.1"]])[0]
-                           | {"metadata": {"name": objects.volt_pod_name(i), "namespace": NS,
-                                           "labels": {**objects.VOLT_LABELS}}})
+        fake_api.store.put(
+            objects.volt_pods([[f"10.244.7.{i}"]], ["n"], [["10.0.0.1"]])[0]
+            | {
+                "metadata": {
+                    "name": objects.volt_pod_name(i),
+                    "namespace": NS,
+                    "labels": {**objects.VOLT_LABELS},
+                }
+            }
+        )
     env = Environment(**{**env_for(flavour).__dict__, "page_size": 50})
     inv = run(fake_api, tmp_path, flavour, env=env)
 
@@ -351,7 +443,9 @@ def test_paging_reads_every_page(fake_api: FakeApiServer, tmp_path: Path) -> Non
     assert len(inv.volt_pods) == 130
     service_lists = [r for r in fake_api.requests if r.verb == "list" and r.resource == "services"]
     assert len(service_lists) == 6  # 258 Services / 50 per page
-    assert "continue" not in service_lists[0].query and all("continue" in r.query for r in service_lists[1:])
+    assert "continue" not in service_lists[0].query and all(
+        "continue" in r.query for r in service_lists[1:]
+    )
     slice_lists = [r for r in fake_api.requests if r.resource == "endpointslices"]
     assert len(slice_lists) == 6 and len(inv.endpoint_slices) == 8
 
@@ -362,10 +456,21 @@ def test_paging_reads_every_page(fake_api: FakeApiServer, tmp_path: Path) -> Non
 def test_in_cluster_https_with_token_and_ca(fake_api_tls: FakeApiServer, tmp_path: Path) -> None:
     flavour = objects.ipv6_only()
     fake_api_tls.load(flavour)
-    files = write_incluster_files(tmp_path / "sa", host="127.0.0.1", port=fake_api_tls.port,
-                                  token=fake_api_tls.token or "", ca_cert=_ca(fake_api_tls, tmp_path), namespace=NS)
-    env = Environment(**{**env_for(flavour).__dict__, "serviceaccount_dir": files.directory,
-                         "environ": {**files.environ, "POD_NAME": objects.PROBE_POD}})
+    files = write_incluster_files(
+        tmp_path / "sa",
+        host="127.0.0.1",
+        port=fake_api_tls.port,
+        token=fake_api_tls.token or "",
+        ca_cert=_ca(fake_api_tls, tmp_path),
+        namespace=NS,
+    )
+    env = Environment(
+        **{
+            **env_for(flavour).__dict__,
+            "serviceaccount_dir": files.directory,
+            "environ": {**files.environ, "POD_NAME": objects.PROBE_POD},
+        }
+    )
     inv = gather(KubeOptions(), 5555, env)  # POD_NAMESPACE unset: the namespace file says "volt"
 
     assert inv.available and inv.source == "in-cluster" and inv.namespace == NS
@@ -375,12 +480,22 @@ def test_in_cluster_https_with_token_and_ca(fake_api_tls: FakeApiServer, tmp_pat
     assert inv.families[V4].services == "no"
 
 
-def test_in_cluster_with_the_wrong_ca_is_a_tls_problem(fake_api_tls: FakeApiServer, tmp_path: Path) -> None:
+def test_in_cluster_with_the_wrong_ca_is_a_tls_problem(
+    fake_api_tls: FakeApiServer, tmp_path: Path
+) -> None:
     fake_api_tls.load(objects.ipv4_only())
     other = make_self_signed(tmp_path / "other")
-    files = write_incluster_files(tmp_path / "sa", host="127.0.0.1", port=fake_api_tls.port,
-                                  token="t", ca_cert=other.cert, namespace=NS)
-    env = Environment(**{**env_for().__dict__, "serviceaccount_dir": files.directory, "environ": files.environ})
+    files = write_incluster_files(
+        tmp_path / "sa",
+        host="127.0.0.1",
+        port=fake_api_tls.port,
+        token="t",
+        ca_cert=other.cert,
+        namespace=NS,
+    )
+    env = Environment(
+        **{**env_for().__dict__, "serviceaccount_dir": files.directory, "environ": files.environ}
+    )
     inv = gather(KubeOptions(), 5555, env)
     assert not inv.available and inv.problems[0].reason == "TLSError"
     assert "certificate" in inv.problems[0].message.lower()
@@ -389,12 +504,20 @@ def test_in_cluster_with_the_wrong_ca_is_a_tls_problem(fake_api_tls: FakeApiServ
 def test_explicit_context_wins_over_in_cluster(fake_api: FakeApiServer, tmp_path: Path) -> None:
     flavour = objects.ipv4_only()
     fake_api.load(flavour)
-    kubeconfig = write_kubeconfig(tmp_path / "kc", [
-        KubeContext("dead", f"http://127.0.0.1:{dead_port()}", "t", NS),
-        KubeContext("live", fake_api.url, fake_api.token, NS),
-    ], current="dead")
-    env = env_for(flavour, KUBERNETES_SERVICE_HOST="127.0.0.1", KUBERNETES_SERVICE_PORT=str(dead_port()),
-                  KUBECONFIG=str(kubeconfig))
+    kubeconfig = write_kubeconfig(
+        tmp_path / "kc",
+        [
+            KubeContext("dead", f"http://127.0.0.1:{dead_port()}", "t", NS),
+            KubeContext("live", fake_api.url, fake_api.token, NS),
+        ],
+        current="dead",
+    )
+    env = env_for(
+        flavour,
+        KUBERNETES_SERVICE_HOST="127.0.0.1",
+        KUBERNETES_SERVICE_PORT=str(dead_port()),
+        KUBECONFIG=str(kubeconfig),
+    )
     inv = gather(KubeOptions(context="live"), 5555, env)
     assert inv.available and inv.source == "kubeconfig" and "context live" in inv.reason
 
@@ -403,7 +526,9 @@ def test_kubeconfig_env_and_context_namespace(fake_api: FakeApiServer, tmp_path:
     flavour = objects.ipv4_only()
     fake_api.load(flavour)
     kubeconfig = kubeconfig_for(fake_api, tmp_path / "kc", namespace=NS)
-    env = env_for(None, KUBECONFIG=str(kubeconfig))  # no POD_NAMESPACE: the context's namespace counts
+    env = env_for(
+        None, KUBECONFIG=str(kubeconfig)
+    )  # no POD_NAMESPACE: the context's namespace counts
     inv = gather(KubeOptions(), 5555, env)
     assert inv.available and inv.namespace == NS and len(inv.dr_services) == 4
     assert inv.probe_pod is None and inv.pod_families_source == "interfaces"
@@ -418,7 +543,9 @@ def test_in_cluster_files_missing_and_no_kubeconfig(tmp_path: Path) -> None:
 
 def test_no_cluster_at_all(tmp_path: Path) -> None:
     inv = gather(KubeOptions(), 5555, env_for())
-    assert not inv.available and inv.reason.startswith("no kubeconfig at /nonexistent-home/.kube/config")
+    assert not inv.available and inv.reason.startswith(
+        "no kubeconfig at /nonexistent-home/.kube/config"
+    )
     assert inv.problems == () and inv.source == "host"
 
 

@@ -13,8 +13,9 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from tests.fakeapi import FakeApiServer, Fault, objects
-from tests.fakeapi.fixtures import fake_api, kubeconfig_for  # noqa: F401
 from tests.fakeapi.hooks import complete_jobs
+
+pytest_plugins = ("tests.fakeapi.fixtures",)  # fake_api
 
 
 @pytest.fixture
@@ -56,19 +57,29 @@ def test_label_and_field_selectors(fake_api: FakeApiServer, api_client: client.A
     core = client.CoreV1Api(api_client)
     sel = "release=mydb,statefulset.kubernetes.io/pod-name!=mydb-voltdb-cluster-1"
     assert names(core.list_namespaced_pod("volt", label_selector=sel).items) == [
-        "mydb-voltdb-cluster-0", "mydb-voltdb-cluster-2"]
-    assert names(core.list_namespaced_pod("volt", label_selector="app in (nginx, other)").items) == [
-        "nginx-55649fd747-9cr7h"]
-    assert len(core.list_namespaced_pod("volt", label_selector="!release").items) == 2  # nginx, probe
+        "mydb-voltdb-cluster-0",
+        "mydb-voltdb-cluster-2",
+    ]
+    assert names(
+        core.list_namespaced_pod("volt", label_selector="app in (nginx, other)").items
+    ) == ["nginx-55649fd747-9cr7h"]
+    assert (
+        len(core.list_namespaced_pod("volt", label_selector="!release").items) == 2
+    )  # nginx, probe
     picked = core.list_pod_for_all_namespaces(field_selector="metadata.name=mydb-voltdb-cluster-2")
     assert names(picked.items) == ["mydb-voltdb-cluster-2"]
     assert core.list_pod_for_all_namespaces(field_selector="metadata.namespace=default").items == []
     with pytest.raises(ApiException) as bad:
         core.list_namespaced_pod("volt", field_selector="spec.hostname=x")
-    assert bad.value.status == 400 and status_of(bad.value)["message"] == "field label not supported: spec.hostname"
+    assert (
+        bad.value.status == 400
+        and status_of(bad.value)["message"] == "field label not supported: spec.hostname"
+    )
 
 
-def test_paging_with_opaque_continue_tokens(fake_api: FakeApiServer, api_client: client.ApiClient) -> None:
+def test_paging_with_opaque_continue_tokens(
+    fake_api: FakeApiServer, api_client: client.ApiClient
+) -> None:
     fake_api.load(objects.dual_stack())
     core = client.CoreV1Api(api_client)
     total = len(core.list_namespaced_service("volt").items)
@@ -88,7 +99,9 @@ def test_paging_with_opaque_continue_tokens(fake_api: FakeApiServer, api_client:
     assert bad.value.status == 400
 
 
-def test_list_items_have_no_kind_but_the_list_has(fake_api: FakeApiServer, api_client: client.ApiClient) -> None:
+def test_list_items_have_no_kind_but_the_list_has(
+    fake_api: FakeApiServer, api_client: client.ApiClient
+) -> None:
     fake_api.load(objects.ipv4_only())
     raw = client.CoreV1Api(api_client).list_node(_preload_content=False)
     body = json.loads(raw.data)
@@ -100,30 +113,56 @@ def test_create_conflict_and_delete(fake_api: FakeApiServer, api_client: client.
     core = client.CoreV1Api(api_client)
     body = {"metadata": {"name": "cm1"}, "data": {"a": "b"}}
     created = core.create_namespaced_config_map("volt", body)
-    assert created.metadata.uid and created.metadata.namespace == "volt" and created.metadata.resource_version
+    assert (
+        created.metadata.uid
+        and created.metadata.namespace == "volt"
+        and created.metadata.resource_version
+    )
     with pytest.raises(ApiException) as clash:
         core.create_namespaced_config_map("volt", body)
     status = status_of(clash.value)
-    assert (status["reason"], status["message"]) == ("AlreadyExists", 'configmaps "cm1" already exists')
+    assert (status["reason"], status["message"]) == (
+        "AlreadyExists",
+        'configmaps "cm1" already exists',
+    )
     assert status["details"] == {"kind": "configmaps", "name": "cm1"}
-    dry = core.create_namespaced_config_map("volt", {"metadata": {"generateName": "x-"}}, dry_run="All")
-    assert dry.metadata.name.startswith("x-") and names(core.list_namespaced_config_map("volt").items) == ["cm1"]
-    deleted = api_client.sanitize_for_serialization(core.delete_namespaced_config_map("cm1", "volt"))
+    dry = core.create_namespaced_config_map(
+        "volt", {"metadata": {"generateName": "x-"}}, dry_run="All"
+    )
+    assert dry.metadata.name.startswith("x-") and names(
+        core.list_namespaced_config_map("volt").items
+    ) == ["cm1"]
+    deleted = api_client.sanitize_for_serialization(
+        core.delete_namespaced_config_map("cm1", "volt")
+    )
     assert deleted["status"] == "Success" and deleted["details"]["name"] == "cm1"
     with pytest.raises(ApiException) as missing:
         core.delete_namespaced_config_map("cm1", "volt")
     assert status_of(missing.value)["message"] == 'configmaps "cm1" not found'
 
 
-def test_create_hook_completes_a_job_with_logs(fake_api: FakeApiServer, api_client: client.ApiClient) -> None:
+def test_create_hook_completes_a_job_with_logs(
+    fake_api: FakeApiServer, api_client: client.ApiClient
+) -> None:
     fake_api.on_create("jobs", complete_jobs("voltprobe: IPv6 works\n"))
-    job = {"metadata": {"name": "voltprobe-check"}, "spec": {"template": {"spec": {
-        "restartPolicy": "Never", "containers": [{"name": "probe", "image": "voltprobe:0.1.0"}]}}}}
+    job = {
+        "metadata": {"name": "voltprobe-check"},
+        "spec": {
+            "template": {
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [{"name": "probe", "image": "voltprobe:0.1.0"}],
+                }
+            }
+        },
+    }
     client.BatchV1Api(api_client).create_namespaced_job("volt", job)
     finished = client.BatchV1Api(api_client).read_namespaced_job("voltprobe-check", "volt")
     assert finished.status.succeeded == 1 and finished.status.conditions[0].type == "Complete"
     core = client.CoreV1Api(api_client)
-    (pod,) = core.list_namespaced_pod("volt", label_selector="batch.kubernetes.io/job-name=voltprobe-check").items
+    (pod,) = core.list_namespaced_pod(
+        "volt", label_selector="batch.kubernetes.io/job-name=voltprobe-check"
+    ).items
     assert core.read_namespaced_pod_log(pod.metadata.name, "volt") == "voltprobe: IPv6 works\n"
 
 
@@ -136,14 +175,16 @@ def test_fault_status_bodies(fake_api: FakeApiServer, api_client: client.ApiClie
     body = status_of(forbidden.value)
     assert body["message"] == (
         'pods "mydb-voltdb-cluster-0" is forbidden: User "system:serviceaccount:volt:voltprobe" '
-        'cannot get resource "pods" in API group "" in the namespace "volt"')
+        'cannot get resource "pods" in API group "" in the namespace "volt"'
+    )
     assert body["details"] == {"name": "mydb-voltdb-cluster-0", "kind": "pods"}
     fake_api.add_fault(Fault(verb="list", resource="servicecidrs", status=403))
     with pytest.raises(ApiException) as cidr:
         client.NetworkingV1Api(api_client).list_service_cidr()
     assert status_of(cidr.value)["message"].startswith(
         'servicecidrs.networking.k8s.io is forbidden: User "system:serviceaccount:volt:voltprobe" '
-        'cannot list resource "servicecidrs" in API group "networking.k8s.io" at the cluster scope')
+        'cannot list resource "servicecidrs" in API group "networking.k8s.io" at the cluster scope'
+    )
     fake_api.add_fault(Fault(verb="list", resource="nodes", status=500, times=1))
     with pytest.raises(client.exceptions.ServiceException) as internal:
         core.list_node()
@@ -158,13 +199,21 @@ def test_bad_token_is_401_but_anonymous_version_is_allowed(fake_api: FakeApiServ
         with pytest.raises(client.exceptions.UnauthorizedException) as denied:
             client.CoreV1Api(api).list_node()
         assert status_of(denied.value) | {"metadata": {}} == {
-            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-            "message": "Unauthorized", "reason": "Unauthorized", "code": 401}
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": "Unauthorized",
+            "reason": "Unauthorized",
+            "code": 401,
+        }
     with client.ApiClient(client.Configuration(host=fake_api.url)) as anonymous:
         assert client.VersionApi(anonymous).get_code().major == "1"
 
 
-def test_discovery_and_unserved_groups(fake_api: FakeApiServer, api_client: client.ApiClient) -> None:
+def test_discovery_and_unserved_groups(
+    fake_api: FakeApiServer, api_client: client.ApiClient
+) -> None:
     fake_api.load(objects.ipv6_only())
     groups = client.ApisApi(api_client).get_api_versions()
     versions = {g.name: [v.version for v in g.versions] for g in groups.groups}
@@ -173,7 +222,9 @@ def test_discovery_and_unserved_groups(fake_api: FakeApiServer, api_client: clie
     assert [r.name for r in resources.resources] == ["endpointslices"]
     with pytest.raises(client.exceptions.NotFoundException) as unserved:
         client.NetworkingV1Api(api_client).list_service_cidr()
-    assert status_of(unserved.value)["message"] == "the server could not find the requested resource"
+    assert (
+        status_of(unserved.value)["message"] == "the server could not find the requested resource"
+    )
 
 
 def test_reset_and_delay_faults(fake_api: FakeApiServer) -> None:

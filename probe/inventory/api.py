@@ -57,9 +57,17 @@ def _status_body(body: object) -> tuple[str, str]:
     return str(status.get("reason") or ""), str(status.get("message") or "")
 
 
-_REASONS = {401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict",
-            410: "Expired", 429: "TooManyRequests", 500: "InternalError",
-            503: "ServiceUnavailable", 504: "Timeout"}
+_REASONS = {
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    409: "Conflict",
+    410: "Expired",
+    429: "TooManyRequests",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+    504: "Timeout",
+}
 
 
 def problem_from_exception(read: Read, exc: BaseException) -> ApiProblem:
@@ -81,7 +89,11 @@ def problem_from_exception(read: Read, exc: BaseException) -> ApiProblem:
 
     if isinstance(exc, ApiException):
         if not exc.status:  # status 0: a client-side failure such as TLS
-            return make(None, "TLSError" if "SSL" in str(exc.reason) else "ClientError", str(exc.reason).strip())
+            return make(
+                None,
+                "TLSError" if "SSL" in str(exc.reason) else "ClientError",
+                str(exc.reason).strip(),
+            )
         reason, message = _status_body(exc.body)
         reason = reason or _REASONS.get(exc.status, str(exc.reason or "Error"))
         if exc.status == 403 and not message:
@@ -91,7 +103,9 @@ def problem_from_exception(read: Read, exc: BaseException) -> ApiProblem:
         return problem_from_exception(read, exc.reason)
     # NewConnectionError subclasses ConnectTimeoutError in urllib3: test it first.
     if isinstance(exc, u3.NewConnectionError):
-        refused = isinstance(exc.__cause__ or exc.__context__, ConnectionRefusedError) or "refused" in str(exc)
+        refused = isinstance(
+            exc.__cause__ or exc.__context__, ConnectionRefusedError
+        ) or "refused" in str(exc)
         return make(None, "ConnectionRefused" if refused else "ConnectionError", str(exc))
     if isinstance(exc, (u3.TimeoutError, TimeoutError)):
         return make(None, "Timeout", f"no answer in time: {exc}")
@@ -132,7 +146,9 @@ class ApiReader:
     def api_client(self) -> Any:
         return self._api
 
-    def call(self, read: Read, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Obj | ApiProblem:
+    def call(
+        self, read: Read, fn: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> Obj | ApiProblem:
         """One typed call; the answer as a wire dict."""
         try:
             answer = fn(*args, _request_timeout=self._timeout, **kwargs)
@@ -163,8 +179,11 @@ class ApiReader:
                 query.append(("continue", token))
             try:
                 request = self._api.param_serialize(
-                    method="GET", resource_path=path, query_params=query,
-                    header_params={"Accept": "application/json"}, auth_settings=["BearerToken"],
+                    method="GET",
+                    resource_path=path,
+                    query_params=query,
+                    header_params={"Accept": "application/json"},
+                    auth_settings=["BearerToken"],
                 )
                 response = self._api.call_api(*request, _request_timeout=self._timeout)
                 response.read()
@@ -172,7 +191,9 @@ class ApiReader:
             except _errors() as exc:
                 return problem_from_exception(read, exc)
             if not isinstance(page, dict):
-                return problem_from_exception(read, ValueError(f"{path} answered {type(page).__name__}"))
+                return problem_from_exception(
+                    read, ValueError(f"{path} answered {type(page).__name__}")
+                )
             items.extend(page.get("items") or [])
             token = (page.get("metadata") or {}).get("continue") or None
             if not token:

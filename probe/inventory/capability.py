@@ -28,7 +28,10 @@ class Evidence:
 def _pods(family: Family, ev: Evidence) -> tuple[Capability, str]:
     with_family = [p.name for p in ev.pods if family in p.families]
     if with_family:
-        return "yes", f"pods: {', '.join(with_family[:3])} {'have' if len(with_family) > 1 else 'has'} an {family} address"
+        return (
+            "yes",
+            f"pods: {', '.join(with_family[:3])} {'have' if len(with_family) > 1 else 'has'} an {family} address",
+        )
     if any(family_of(ip) is family for ip in ev.downward_ips):
         return "yes", f"pods: POD_IPS has an {family} address"
     cidrs = [c for n in (ev.nodes or ()) for c in n.pod_cidrs if cidr_family(c) is family]
@@ -52,8 +55,10 @@ def _services(family: Family, ev: Evidence) -> tuple[Capability, str]:
             return "yes", f"services: ServiceCIDR {', '.join(matching)}"
         return "no", f"services: no {family} ServiceCIDR (ranges: {', '.join(ev.service_cidrs)})"
     with_ip = [
-        s.name for s in ev.services
-        for ip in s.cluster_ips if ip != "None" and family_of(ip) is family
+        s.name
+        for s in ev.services
+        for ip in s.cluster_ips
+        if ip != "None" and family_of(ip) is family
     ]
     if with_ip:
         return "yes", f"services: {with_ip[0]} has an {family} ClusterIP"
@@ -64,8 +69,11 @@ def _services(family: Family, ev: Evidence) -> tuple[Capability, str]:
 def _nodes(family: Family, ev: Evidence) -> tuple[Capability, str]:
     if not ev.nodes:
         return "unknown", "nodes: not readable" if ev.nodes is None else "nodes: none listed"
-    having = [n.name for n in ev.nodes
-              if any(t in NODE_IP_TYPES and family_of(a) is family for t, a in n.addresses)]
+    having = [
+        n.name
+        for n in ev.nodes
+        if any(t in NODE_IP_TYPES and family_of(a) is family for t, a in n.addresses)
+    ]
     if having:
         return "yes", f"nodes: {len(having)} of {len(ev.nodes)} have an {family} address"
     return "no", f"nodes: none of {len(ev.nodes)} has an {family} InternalIP/ExternalIP"
@@ -77,11 +85,15 @@ def summarize(ev: Evidence) -> dict[Family, FamilyCapability]:
         pods, pods_why = _pods(family, ev)
         services, services_why = _services(family, ev)
         nodes, nodes_why = _nodes(family, ev)
-        result[family] = FamilyCapability(pods, services, nodes, (pods_why, services_why, nodes_why))
+        result[family] = FamilyCapability(
+            pods, services, nodes, (pods_why, services_why, nodes_why)
+        )
     return result
 
 
-def primary_family(cidr_primary: Family | None, families: dict[Family, FamilyCapability]) -> Family | None:
+def primary_family(
+    cidr_primary: Family | None, families: dict[Family, FamilyCapability]
+) -> Family | None:
     """The cluster's primary Service family: from the `kubernetes` ServiceCIDR, or the only one."""
     if cidr_primary is not None:
         return cidr_primary

@@ -77,14 +77,21 @@ def _in_cluster(env: Environment) -> Connection | Unavailable:
         return Unavailable(f"in-cluster config failed ({directory}): {exc}")
     namespace = _read_text(os.path.join(directory, "namespace"))
     return Connection(
-        client.ApiClient(config), "in-cluster", config.host, namespace,
+        client.ApiClient(config),
+        "in-cluster",
+        config.host,
+        namespace,
         f"in-cluster service account ({directory})",
     )
 
 
 def kubeconfig_path(options: KubeOptions, env: Environment) -> str:
     """--kubeconfig, then $KUBECONFIG (may list several files), then ~/.kube/config."""
-    return options.kubeconfig or env.environ.get("KUBECONFIG") or os.path.join(env.home, ".kube", "config")
+    return (
+        options.kubeconfig
+        or env.environ.get("KUBECONFIG")
+        or os.path.join(env.home, ".kube", "config")
+    )
 
 
 def _from_kubeconfig(options: KubeOptions, env: Environment) -> Connection | Unavailable:
@@ -101,19 +108,28 @@ def _from_kubeconfig(options: KubeOptions, env: Environment) -> Connection | Una
     config = _configuration()
     try:
         kube_config.load_kube_config(
-            config_file=path, context=options.context,
-            client_configuration=config, persist_config=False,
+            config_file=path,
+            context=options.context,
+            client_configuration=config,
+            persist_config=False,
         )
         contexts, active = kube_config.list_kube_config_contexts(config_file=path)
     except _config_errors() as exc:
         return Unavailable(f"kubeconfig {path} unusable: {exc}")
     context_name = options.context or (active or {}).get("name")
     namespace = next(
-        ((c.get("context") or {}).get("namespace") for c in contexts or [] if c.get("name") == context_name),
+        (
+            (c.get("context") or {}).get("namespace")
+            for c in contexts or []
+            if c.get("name") == context_name
+        ),
         None,
     )
     return Connection(
-        client.ApiClient(config), "kubeconfig", config.host, namespace,
+        client.ApiClient(config),
+        "kubeconfig",
+        config.host,
+        namespace,
         f"kubeconfig {path}, context {context_name}",
     )
 

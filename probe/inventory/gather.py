@@ -31,7 +31,15 @@ from probe.options import KubeOptions
 Obj = dict[str, Any]
 
 # Transport failures on /version mean nobody (usable) is there: stop and fall back.
-_UNREACHABLE = {"ConnectionRefused", "ConnectionError", "ConnectionReset", "Timeout", "TLSError", "ProtocolError", "ClientError"}
+_UNREACHABLE = {
+    "ConnectionRefused",
+    "ConnectionError",
+    "ConnectionReset",
+    "Timeout",
+    "TLSError",
+    "ProtocolError",
+    "ClientError",
+}
 
 
 def gather(options: KubeOptions, dr_port: int, env: Environment | None = None) -> Inventory:
@@ -48,24 +56,37 @@ def gather(options: KubeOptions, dr_port: int, env: Environment | None = None) -
         connection.api_client.close()
 
 
-def _fallback(reason: str, env: Environment, *, problems: tuple[ApiProblem, ...] = (),
-              namespace: str | None = None) -> Inventory:
+def _fallback(
+    reason: str,
+    env: Environment,
+    *,
+    problems: tuple[ApiProblem, ...] = (),
+    namespace: str | None = None,
+) -> Inventory:
     """No usable cluster: this pod's POD_IPS, or this host's interfaces, for the families."""
     inventory = host_inventory(reason)
     downward = _downward_ips(env)
     if downward:
         families = tuple(f for f in FAMILIES if any(parse.family_of(ip) is f for ip in downward))
         caps = {
-            f: replace(inventory.families[f], pods="yes" if f in families else "no",
-                       evidence=(f"pods: POD_IPS {','.join(downward)}",))
+            f: replace(
+                inventory.families[f],
+                pods="yes" if f in families else "no",
+                evidence=(f"pods: POD_IPS {','.join(downward)}",),
+            )
             for f in FAMILIES
         }
-        inventory = replace(inventory, pod_families=families, pod_families_source="POD_IPS", families=caps)
+        inventory = replace(
+            inventory, pod_families=families, pod_families_source="POD_IPS", families=caps
+        )
     else:
         families = env.interface_families()
         caps = {
-            f: replace(inventory.families[f], pods="yes" if f in families else "unknown",
-                       evidence=(f"this host {'has' if f in families else 'has no'} global {f} address",))
+            f: replace(
+                inventory.families[f],
+                pods="yes" if f in families else "unknown",
+                evidence=(f"this host {'has' if f in families else 'has no'} global {f} address",),
+            )
             for f in FAMILIES
         }
         inventory = replace(inventory, pod_families=families, families=caps)
@@ -84,9 +105,11 @@ def _gather(conn: Connection, options: KubeOptions, dr_port: int, env: Environme
     core = client.CoreV1Api(conn.api_client)
     problems: list[ApiProblem] = []
     notes: list[str] = []
-    namespace = (options.namespace or env.environ.get("POD_NAMESPACE") or conn.namespace or "default")
+    namespace = options.namespace or env.environ.get("POD_NAMESPACE") or conn.namespace or "default"
 
-    version = reader.call(Read("get", "version", cluster_scoped=True), client.VersionApi(conn.api_client).get_code)
+    version = reader.call(
+        Read("get", "version", cluster_scoped=True), client.VersionApi(conn.api_client).get_code
+    )
     if isinstance(version, ApiProblem):
         if version.reason in _UNREACHABLE or version.status == 401:
             why = "credentials rejected" if version.status == 401 else "not reachable"
@@ -99,7 +122,9 @@ def _gather(conn: Connection, options: KubeOptions, dr_port: int, env: Environme
     probe_pod = _probe_pod(reader, core, env, namespace, problems)
 
     # The namespace's Services, once; the DR ones are recognised by their ports.
-    services = reader.list_all(Read("list", "services", namespace=namespace), core.list_namespaced_service, namespace)
+    services = reader.list_all(
+        Read("list", "services", namespace=namespace), core.list_namespaced_service, namespace
+    )
     if isinstance(services, ApiProblem):
         problems.append(services)
         services = []
@@ -120,7 +145,9 @@ def _gather(conn: Connection, options: KubeOptions, dr_port: int, env: Environme
 
     pods_for_families = ([probe_pod] if probe_pod else []) + volt_pods
     downward = () if probe_pod else _downward_ips(env)
-    cidrs, cidr_primary = parse.service_cidrs(cidr_result) if cidr_result is not None else ((), None)
+    cidrs, cidr_primary = (
+        parse.service_cidrs(cidr_result) if cidr_result is not None else ((), None)
+    )
     evidence = capability.Evidence(
         pods=tuple(pods_for_families),
         downward_ips=downward,
@@ -151,7 +178,9 @@ def _gather(conn: Connection, options: KubeOptions, dr_port: int, env: Environme
     )
 
 
-def _probe_families(probe_pod: PodInfo | None, downward: tuple[str, ...], env: Environment) -> tuple[tuple[Family, ...], str]:
+def _probe_families(
+    probe_pod: PodInfo | None, downward: tuple[str, ...], env: Environment
+) -> tuple[tuple[Family, ...], str]:
     """The probing pod's families: the API, then POD_IPS, then this host's interfaces."""
     if probe_pod is not None and probe_pod.ips:
         return probe_pod.families, "api"
@@ -161,13 +190,23 @@ def _probe_families(probe_pod: PodInfo | None, downward: tuple[str, ...], env: E
     return env.interface_families(), "interfaces"
 
 
-def _probe_pod(reader: ApiReader, core: Any, env: Environment, default_namespace: str,
-               problems: list[ApiProblem]) -> PodInfo | None:
+def _probe_pod(
+    reader: ApiReader,
+    core: Any,
+    env: Environment,
+    default_namespace: str,
+    problems: list[ApiProblem],
+) -> PodInfo | None:
     name = env.environ.get("POD_NAME")
     namespace = env.environ.get("POD_NAMESPACE") or default_namespace
     if not name:
         return None
-    obj = reader.call(Read("get", "pods", namespace=namespace, name=name), core.read_namespaced_pod, name, namespace)
+    obj = reader.call(
+        Read("get", "pods", namespace=namespace, name=name),
+        core.read_namespaced_pod,
+        name,
+        namespace,
+    )
     if isinstance(obj, ApiProblem):
         problems.append(obj)
         return None
@@ -175,18 +214,31 @@ def _probe_pod(reader: ApiReader, core: Any, env: Environment, default_namespace
     return pod
 
 
-def _volt_pods(reader: ApiReader, core: Any, namespace: str, candidates: list[volt.DrCandidate],
-               release: str | None, problems: list[ApiProblem], notes: list[str]) -> list[PodInfo]:
+def _volt_pods(
+    reader: ApiReader,
+    core: Any,
+    namespace: str,
+    candidates: list[volt.DrCandidate],
+    release: str | None,
+    problems: list[ApiProblem],
+    notes: list[str],
+) -> list[PodInfo]:
     """Pods the DR Services select (one list call with the labels they share)."""
     sels = volt.selectors(candidates)
     if sels:
         common = volt.selector_text(volt.common_selector(sels))
-        pods = reader.list_all(Read("list", "pods", namespace=namespace), core.list_namespaced_pod,
-                               namespace, label_selector=common or None)
-        keep = lambda obj: volt.matches_any(obj, sels)  # noqa: E731 - a one-line predicate
+        pods = reader.list_all(
+            Read("list", "pods", namespace=namespace),
+            core.list_namespaced_pod,
+            namespace,
+            label_selector=common or None,
+        )
+        keep = lambda obj: volt.matches_any(obj, sels)
     elif release:
-        pods = reader.list_all(Read("list", "pods", namespace=namespace), core.list_namespaced_pod, namespace)
-        keep = lambda obj: volt.is_release_pod(obj, release)  # noqa: E731
+        pods = reader.list_all(
+            Read("list", "pods", namespace=namespace), core.list_namespaced_pod, namespace
+        )
+        keep = lambda obj: volt.is_release_pod(obj, release)
     else:
         return []
     if isinstance(pods, ApiProblem):
@@ -204,8 +256,13 @@ def _volt_pods(reader: ApiReader, core: Any, namespace: str, candidates: list[vo
     return result
 
 
-def _endpoint_slices(reader: ApiReader, api_client: Any, namespace: str, dr_services: list[ServiceInfo],
-                     problems: list[ApiProblem]) -> list[EndpointSliceInfo]:
+def _endpoint_slices(
+    reader: ApiReader,
+    api_client: Any,
+    namespace: str,
+    dr_services: list[ServiceInfo],
+    problems: list[ApiProblem],
+) -> list[EndpointSliceInfo]:
     if not dr_services:
         return []
     from kubernetes import client
@@ -214,13 +271,19 @@ def _endpoint_slices(reader: ApiReader, api_client: Any, namespace: str, dr_serv
     discovery = client.DiscoveryV1Api(api_client)
     # One Service: ask for its slices; several: one list of the namespace, filtered here.
     selector = f"kubernetes.io/service-name={next(iter(names))}" if len(names) == 1 else None
-    slices = reader.list_all(Read("list", "endpointslices", group="discovery.k8s.io", namespace=namespace),
-                             discovery.list_namespaced_endpoint_slice, namespace, label_selector=selector)
+    slices = reader.list_all(
+        Read("list", "endpointslices", group="discovery.k8s.io", namespace=namespace),
+        discovery.list_namespaced_endpoint_slice,
+        namespace,
+        label_selector=selector,
+    )
     if isinstance(slices, ApiProblem):
         problems.append(slices)
         return []
     infos = [parse.endpoint_slice_info(obj) for obj in slices]
-    return sorted((s for s in infos if s.service in names), key=lambda s: (s.service, s.address_type, s.name))
+    return sorted(
+        (s for s in infos if s.service in names), key=lambda s: (s.service, s.address_type, s.name)
+    )
 
 
 def _nodes(reader: ApiReader, core: Any, problems: list[ApiProblem]) -> list[NodeInfo] | None:
@@ -231,7 +294,9 @@ def _nodes(reader: ApiReader, core: Any, problems: list[ApiProblem]) -> list[Nod
     return [parse.node_info(obj) for obj in nodes]
 
 
-def _service_cidrs(reader: ApiReader, api_client: Any, problems: list[ApiProblem]) -> list[Obj] | None:
+def _service_cidrs(
+    reader: ApiReader, api_client: Any, problems: list[ApiProblem]
+) -> list[Obj] | None:
     """networking.k8s.io/v1, else v1beta1 through the generic call (no typed v1beta1 API)."""
     from kubernetes import client
 
@@ -240,10 +305,13 @@ def _service_cidrs(reader: ApiReader, api_client: Any, problems: list[ApiProblem
     if isinstance(result, ApiProblem) and result.status == 404:
         result = reader.list_raw(read, "/apis/networking.k8s.io/v1beta1/servicecidrs")
         if isinstance(result, ApiProblem) and result.status == 404:
-            result = replace(result, message=(
-                "the ServiceCIDR API is not served (neither networking.k8s.io/v1 nor v1beta1; "
-                "Kubernetes before 1.33 or MultiCIDRServiceAllocator off)"
-            ))
+            result = replace(
+                result,
+                message=(
+                    "the ServiceCIDR API is not served (neither networking.k8s.io/v1 nor v1beta1; "
+                    "Kubernetes before 1.33 or MultiCIDRServiceAllocator off)"
+                ),
+            )
     if isinstance(result, ApiProblem):
         problems.append(result)
         return None

@@ -44,7 +44,9 @@ def _ipv4_addresses() -> list[str]:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         for _index, name in socket.if_nameindex():
             try:
-                packed = fcntl.ioctl(sock.fileno(), siocgifaddr, struct.pack("256s", name.encode()[:15]))
+                packed = fcntl.ioctl(
+                    sock.fileno(), siocgifaddr, struct.pack("256s", name.encode()[:15])
+                )
             except OSError:
                 continue
             result.append(socket.inet_ntoa(packed[20:24]))

@@ -70,12 +70,14 @@ def multus_networks(annotations: dict[str, str]) -> tuple[tuple[MultusNetwork, .
         if not isinstance(entry, dict):
             continue
         ips = tuple(ip for ip in (bare_address(str(raw)) for raw in entry.get("ips") or []) if ip)
-        networks.append(MultusNetwork(
-            name=str(entry.get("name") or ""),
-            interface=entry.get("interface"),
-            ips=ips,
-            default=bool(entry.get("default")),
-        ))
+        networks.append(
+            MultusNetwork(
+                name=str(entry.get("name") or ""),
+                interface=entry.get("interface"),
+                ips=ips,
+                default=bool(entry.get("default")),
+            )
+        )
     return tuple(networks), ""
 
 
@@ -101,7 +103,8 @@ def pod_info(obj: Obj) -> tuple[PodInfo, str]:
 def _ingress(entry: Obj) -> LoadBalancerIngress:
     ip = entry.get("ip")
     return LoadBalancerIngress(
-        ip=ip, hostname=entry.get("hostname"),
+        ip=ip,
+        hostname=entry.get("hostname"),
         family=family_of(ip) if ip else None,  # by parsing, never by list position
         ip_mode=entry.get("ipMode"),
     )
@@ -125,7 +128,9 @@ def service_info(obj: Obj, per_pod: bool) -> ServiceInfo:
         )
         for p in spec.get("ports") or []
     )
-    cluster_ips = tuple(spec.get("clusterIPs") or ([spec["clusterIP"]] if spec.get("clusterIP") else []))
+    cluster_ips = tuple(
+        spec.get("clusterIPs") or ([spec["clusterIP"]] if spec.get("clusterIP") else [])
+    )
     ingress = ((obj.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
     return ServiceInfo(
         namespace=meta.get("namespace") or "",

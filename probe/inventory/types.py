@@ -213,8 +213,12 @@ class Inventory:
                     "namespace": p.namespace,
                     "addresses": list(p.multus),
                     "networks": [
-                        {"name": n.name, "interface": n.interface, "ips": list(n.ips),
-                         "default": n.default}
+                        {
+                            "name": n.name,
+                            "interface": n.interface,
+                            "ips": list(n.ips),
+                            "default": n.default,
+                        }
                         for n in p.networks
                     ],
                 }
@@ -250,15 +254,25 @@ def _service_json(svc: ServiceInfo) -> dict[str, Any]:
         "perPod": svc.per_pod,
         "selector": svc.selector,
         "ports": [
-            {"name": p.name, "port": p.port, "targetPort": p.target_port,
-             "nodePort": p.node_port, "protocol": p.protocol}
+            {
+                "name": p.name,
+                "port": p.port,
+                "targetPort": p.target_port,
+                "nodePort": p.node_port,
+                "protocol": p.protocol,
+            }
             for p in svc.ports
         ],
         "loadBalancerIngress": [
-            {"ip": i.ip, "hostname": i.hostname,
-             "family": i.family.value if i.family else None, "ipMode": i.ip_mode,
-             "resolved": list(i.resolved), "resolvedFamilies": [f.value for f in i.families],
-             "resolveError": i.resolve_error}
+            {
+                "ip": i.ip,
+                "hostname": i.hostname,
+                "family": i.family.value if i.family else None,
+                "ipMode": i.ip_mode,
+                "resolved": list(i.resolved),
+                "resolvedFamilies": [f.value for f in i.families],
+                "resolveError": i.resolve_error,
+            }
             for i in svc.lb_ingress
         ],
     }

@@ -36,7 +36,9 @@ def _has_dr_port(obj: Obj, dr_port: int) -> bool:
     return any(p.get("name") == "replication" or p.get("port") == dr_port for p in ports)
 
 
-def find_dr_services(services: list[Obj], dr_port: int, release: str | None) -> tuple[list[DrCandidate], list[str]]:
+def find_dr_services(
+    services: list[Obj], dr_port: int, release: str | None
+) -> tuple[list[DrCandidate], list[str]]:
     """The DR Services among `services`, and notes on names and ports that disagree."""
     wanted = fullnames(release) if release else None
     found: list[DrCandidate] = []
@@ -65,15 +67,14 @@ def find_dr_services(services: list[Obj], dr_port: int, release: str | None) -> 
         found.append(DrCandidate(obj, per_pod, fullname))
     names = sorted({c.fullname for c in found if c.fullname})
     if len(names) > 1:
-        notes.append(f"several Volt releases in the namespace ({', '.join(names)}); use --release to pick one")
+        notes.append(
+            f"several Volt releases in the namespace ({', '.join(names)}); use --release to pick one"
+        )
     return found, notes
 
 
 def selectors(candidates: list[DrCandidate]) -> list[dict[str, str]]:
-    return [
-        dict(sel) for c in candidates
-        if (sel := (c.obj.get("spec") or {}).get("selector"))
-    ]
+    return [dict(sel) for c in candidates if (sel := (c.obj.get("spec") or {}).get("selector"))]
 
 
 def common_selector(sels: list[dict[str, str]]) -> dict[str, str]:

@@ -20,7 +20,7 @@ from .files import (
     write_incluster_files,
     write_kubeconfig,
 )
-from .server import DEFAULT_TOKEN, DEFAULT_USER, Fault, FakeApiServer, RequestRecord
+from .server import DEFAULT_TOKEN, DEFAULT_USER, FakeApiServer, Fault, RequestRecord
 
 __all__ = [
     "DEFAULT_TOKEN",

@@ -7,6 +7,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from .server import DEFAULT_TOKEN, FakeApiServer
+
 
 @dataclass(frozen=True)
 class TlsFiles:
@@ -20,11 +22,26 @@ def make_self_signed(directory: Path) -> TlsFiles:
     cert, key = directory / "apiserver.crt", directory / "apiserver.key"
     subprocess.run(
         [
-            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-            "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2",
-            "-subj", "/CN=kube-apiserver",
-            "-addext", "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost,DNS:kubernetes.default.svc",
-            "-addext", "basicConstraints=critical,CA:TRUE",
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=kube-apiserver",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost,DNS:kubernetes.default.svc",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
         ],
         check=True,
         capture_output=True,
@@ -48,17 +65,27 @@ def write_kubeconfig(path: Path, contexts: list[KubeContext], current: str | Non
         "kind": "Config",
         "current-context": current or contexts[0].name,
         "clusters": [
-            {"name": c.name, "cluster": {"server": c.server, **({"certificate-authority": c.ca_file} if c.ca_file else {})}}
+            {
+                "name": c.name,
+                "cluster": {
+                    "server": c.server,
+                    **({"certificate-authority": c.ca_file} if c.ca_file else {}),
+                },
+            }
             for c in contexts
         ],
         "users": [
-            {"name": c.name, "user": {"token": c.token} if c.token else {}}
-            for c in contexts
+            {"name": c.name, "user": {"token": c.token} if c.token else {}} for c in contexts
         ],
         "contexts": [
-            {"name": c.name, "context": {
-                "cluster": c.name, "user": c.name, **({"namespace": c.namespace} if c.namespace else {})
-            }}
+            {
+                "name": c.name,
+                "context": {
+                    "cluster": c.name,
+                    "user": c.name,
+                    **({"namespace": c.namespace} if c.namespace else {}),
+                },
+            }
             for c in contexts
         ],
     }
@@ -68,11 +95,15 @@ def write_kubeconfig(path: Path, contexts: list[KubeContext], current: str | Non
 
 @dataclass(frozen=True)
 class InClusterFiles:
-    directory: str  # holds token, ca.crt and namespace, like /var/run/secrets/kubernetes.io/serviceaccount
+    directory: (
+        str  # holds token, ca.crt and namespace, like /var/run/secrets/kubernetes.io/serviceaccount
+    )
     environ: dict[str, str]  # KUBERNETES_SERVICE_HOST / _PORT for the fake server
 
 
-def write_incluster_files(directory: Path, *, host: str, port: int, token: str, ca_cert: str, namespace: str) -> InClusterFiles:
+def write_incluster_files(
+    directory: Path, *, host: str, port: int, token: str, ca_cert: str, namespace: str
+) -> InClusterFiles:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "token").write_text(token)
     (directory / "ca.crt").write_text(Path(ca_cert).read_text())
@@ -81,3 +112,15 @@ def write_incluster_files(directory: Path, *, host: str, port: int, token: str, 
         str(directory),
         {"KUBERNETES_SERVICE_HOST": host, "KUBERNETES_SERVICE_PORT": str(port)},
     )
+
+
+def kubeconfig_for(
+    server: FakeApiServer,
+    path: Path,
+    *,
+    namespace: str | None = None,
+    ca_file: str | None = None,
+    token: str | None = DEFAULT_TOKEN,
+) -> Path:
+    """A one-context kubeconfig ("fake") pointing at `server`."""
+    return write_kubeconfig(path, [KubeContext("fake", server.url, token, namespace, ca_file)])

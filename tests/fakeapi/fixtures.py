@@ -1,17 +1,18 @@
-"""pytest fixtures around the fake server. Import the ones you use into your test module:
+"""pytest fixtures around the fake server. Register them in a test module with:
 
-    from tests.fakeapi.fixtures import fake_api, tls_files  # noqa: F401
+pytest_plugins = ("tests.fakeapi.fixtures",)
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from .files import KubeContext, TlsFiles, make_self_signed, write_kubeconfig
+from .files import TlsFiles, kubeconfig_for, make_self_signed
 from .server import DEFAULT_TOKEN, FakeApiServer
+
+__all__ = ["fake_api", "fake_api_tls", "kubeconfig_for", "tls_files"]
 
 
 @pytest.fixture(scope="session")
@@ -32,9 +33,3 @@ def fake_api_tls(tls_files: TlsFiles) -> Iterator[FakeApiServer]:
     """The same over HTTPS with the session's self-signed certificate."""
     with FakeApiServer(token=DEFAULT_TOKEN, tls=(tls_files.cert, tls_files.key)) as server:
         yield server
-
-
-def kubeconfig_for(server: FakeApiServer, path: Path, *, namespace: str | None = None,
-                   ca_file: str | None = None, token: str | None = DEFAULT_TOKEN) -> Path:
-    """A one-context kubeconfig ("fake") pointing at `server`."""
-    return write_kubeconfig(path, [KubeContext("fake", server.url, token, namespace, ca_file)])

@@ -50,7 +50,8 @@ class Flavour:
 
 def namespace(name: str) -> Obj:
     return {
-        "apiVersion": "v1", "kind": "Namespace",
+        "apiVersion": "v1",
+        "kind": "Namespace",
         "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}},
         "spec": {"finalizers": ["kubernetes"]},
         "status": {"phase": "Active"},
@@ -73,15 +74,28 @@ def pod(
         "phase": "Running",
         "conditions": [
             {"type": t, "status": "True", "lastTransitionTime": "2025-05-01T10:01:00Z"}
-            for t in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled")
+            for t in (
+                "PodReadyToStartContainers",
+                "Initialized",
+                "Ready",
+                "ContainersReady",
+                "PodScheduled",
+            )
         ],
         "qosClass": "Burstable",
         "startTime": "2025-05-01T10:00:05Z",
-        "containerStatuses": [{
-            "name": "main", "image": image, "imageID": f"docker.io/{image}@sha256:" + "ab" * 32,
-            "containerID": "containerd://" + "cd" * 32, "ready": True, "restartCount": 0,
-            "started": True, "state": {"running": {"startedAt": "2025-05-01T10:00:30Z"}},
-        }],
+        "containerStatuses": [
+            {
+                "name": "main",
+                "image": image,
+                "imageID": f"docker.io/{image}@sha256:" + "ab" * 32,
+                "containerID": "containerd://" + "cd" * 32,
+                "ready": True,
+                "restartCount": 0,
+                "started": True,
+                "state": {"running": {"startedAt": "2025-05-01T10:00:30Z"}},
+            }
+        ],
     }
     if ips:
         status["podIP"] = ips[0]
@@ -93,17 +107,28 @@ def pod(
     if annotations:
         meta["annotations"] = annotations
     return {
-        "apiVersion": "v1", "kind": "Pod", "metadata": meta,
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": meta,
         "spec": {
-            "containers": [{
-                "name": "main", "image": image, "imagePullPolicy": "IfNotPresent",
-                "ports": [{"containerPort": p, "protocol": "TCP"} for p in (ports or [])],
-                "resources": {}, "terminationMessagePath": "/dev/termination-log",
-                "terminationMessagePolicy": "File",
-            }],
-            "nodeName": node, "restartPolicy": "Always", "dnsPolicy": "ClusterFirst",
-            "schedulerName": "default-scheduler", "serviceAccountName": "default",
-            "terminationGracePeriodSeconds": 30, "enableServiceLinks": True,
+            "containers": [
+                {
+                    "name": "main",
+                    "image": image,
+                    "imagePullPolicy": "IfNotPresent",
+                    "ports": [{"containerPort": p, "protocol": "TCP"} for p in (ports or [])],
+                    "resources": {},
+                    "terminationMessagePath": "/dev/termination-log",
+                    "terminationMessagePolicy": "File",
+                }
+            ],
+            "nodeName": node,
+            "restartPolicy": "Always",
+            "dnsPolicy": "ClusterFirst",
+            "schedulerName": "default-scheduler",
+            "serviceAccountName": "default",
+            "terminationGracePeriodSeconds": 30,
+            "enableServiceLinks": True,
         },
         "status": status,
     }
@@ -125,9 +150,14 @@ def service(
     annotations: dict[str, str] | None = None,
 ) -> Obj:
     spec: Obj = {
-        "type": type_, "ports": ports, "clusterIP": cluster_ips[0], "clusterIPs": cluster_ips,
-        "ipFamilies": families, "ipFamilyPolicy": policy,
-        "sessionAffinity": "None", "internalTrafficPolicy": "Cluster",
+        "type": type_,
+        "ports": ports,
+        "clusterIP": cluster_ips[0],
+        "clusterIPs": cluster_ips,
+        "ipFamilies": families,
+        "ipFamilyPolicy": policy,
+        "sessionAffinity": "None",
+        "internalTrafficPolicy": "Cluster",
     }
     if selector is not None:
         spec["selector"] = selector
@@ -139,12 +169,17 @@ def service(
     if annotations:
         meta["annotations"] = annotations
     return {
-        "apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": spec,
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": meta,
+        "spec": spec,
         "status": {"loadBalancer": {"ingress": ingress} if ingress else {}},
     }
 
 
-def port(name: str, number: int, node_port: int | None = None, target: int | str | None = None) -> Obj:
+def port(
+    name: str, number: int, node_port: int | None = None, target: int | str | None = None
+) -> Obj:
     p: Obj = {"name": name, "protocol": "TCP", "port": number, "targetPort": target or number}
     if node_port:
         p["nodePort"] = node_port
@@ -162,18 +197,26 @@ def endpoint_slice(
 ) -> Obj:
     tag = suffix or ("4" if family == "IPv4" else "6") + "x7k2"
     return {
-        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
         "metadata": {
-            "name": f"{service_name}-{tag}", "generateName": f"{service_name}-", "namespace": ns,
+            "name": f"{service_name}-{tag}",
+            "generateName": f"{service_name}-",
+            "namespace": ns,
             "labels": {
                 "kubernetes.io/service-name": service_name,
                 "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
             },
-            "ownerReferences": [{
-                "apiVersion": "v1", "kind": "Service", "name": service_name,
-                "uid": "5b0c2d1e-0000-4000-8000-000000000001", "controller": True,
-                "blockOwnerDeletion": True,
-            }],
+            "ownerReferences": [
+                {
+                    "apiVersion": "v1",
+                    "kind": "Service",
+                    "name": service_name,
+                    "uid": "5b0c2d1e-0000-4000-8000-000000000001",
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
         },
         "addressType": family,
         "endpoints": [
@@ -181,8 +224,12 @@ def endpoint_slice(
                 "addresses": [address],
                 "conditions": {"ready": True, "serving": True, "terminating": False},
                 "nodeName": node,
-                "targetRef": {"kind": "Pod", "namespace": ns, "name": pod_name,
-                              "uid": "9a1e0000-0000-4000-8000-00000000000" + str(i % 10)},
+                "targetRef": {
+                    "kind": "Pod",
+                    "namespace": ns,
+                    "name": pod_name,
+                    "uid": "9a1e0000-0000-4000-8000-00000000000" + str(i % 10),
+                },
             }
             for i, (pod_name, address, node) in enumerate(endpoints)
         ],
@@ -195,22 +242,39 @@ def node(name: str, addresses: list[tuple[str, str]], pod_cidrs: list[str] | Non
     if pod_cidrs:
         spec = {"podCIDR": pod_cidrs[0], "podCIDRs": pod_cidrs}
     return {
-        "apiVersion": "v1", "kind": "Node",
-        "metadata": {"name": name, "labels": {
-            "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
-        }},
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "labels": {
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+            },
+        },
         "spec": spec,
         "status": {
             "addresses": [{"type": t, "address": a} for t, a in addresses],
-            "conditions": [{
-                "type": "Ready", "status": "True", "reason": "KubeletReady",
-                "message": "kubelet is posting ready status",
-                "lastHeartbeatTime": "2025-05-01T12:00:00Z", "lastTransitionTime": "2025-05-01T10:00:00Z",
-            }],
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "True",
+                    "reason": "KubeletReady",
+                    "message": "kubelet is posting ready status",
+                    "lastHeartbeatTime": "2025-05-01T12:00:00Z",
+                    "lastTransitionTime": "2025-05-01T10:00:00Z",
+                }
+            ],
             "nodeInfo": {
-                "architecture": "amd64", "bootID": "b0", "containerRuntimeVersion": "containerd://2.0.5",
-                "kernelVersion": "6.8.0-1021", "kubeProxyVersion": "", "kubeletVersion": "v1.33.2",
-                "machineID": "m0", "operatingSystem": "linux", "osImage": "Ubuntu 24.04.2 LTS",
+                "architecture": "amd64",
+                "bootID": "b0",
+                "containerRuntimeVersion": "containerd://2.0.5",
+                "kernelVersion": "6.8.0-1021",
+                "kubeProxyVersion": "",
+                "kubeletVersion": "v1.33.2",
+                "machineID": "m0",
+                "operatingSystem": "linux",
+                "osImage": "Ubuntu 24.04.2 LTS",
                 "systemUUID": "s0",
             },
         },
@@ -219,13 +283,21 @@ def node(name: str, addresses: list[tuple[str, str]], pod_cidrs: list[str] | Non
 
 def service_cidr(name: str, cidrs: list[str], api_version: str = "networking.k8s.io/v1") -> Obj:
     return {
-        "apiVersion": api_version, "kind": "ServiceCIDR",
+        "apiVersion": api_version,
+        "kind": "ServiceCIDR",
         "metadata": {"name": name, "finalizers": ["networking.k8s.io/service-cidr-finalizer"]},
         "spec": {"cidrs": cidrs},
-        "status": {"conditions": [{
-            "type": "Ready", "status": "True", "reason": "", "message": "",
-            "lastTransitionTime": "2025-05-01T10:00:00Z",
-        }]},
+        "status": {
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "True",
+                    "reason": "",
+                    "message": "",
+                    "lastTransitionTime": "2025-05-01T10:00:00Z",
+                }
+            ]
+        },
     }
 
 
@@ -243,13 +315,23 @@ def volt_pod_name(i: int) -> str:
     return f"{FULLNAME}-cluster-{i}"
 
 
-def volt_pods(ips: list[list[str]], nodes: list[str], host_ips: list[list[str]], annotations: list[dict[str, str]] | None = None) -> list[Obj]:
+def volt_pods(
+    ips: list[list[str]],
+    nodes: list[str],
+    host_ips: list[list[str]],
+    annotations: list[dict[str, str]] | None = None,
+) -> list[Obj]:
     return [
         pod(
-            volt_pod_name(i), pod_ips,
-            labels={**VOLT_LABELS, "statefulset.kubernetes.io/pod-name": volt_pod_name(i),
-                    "apps.kubernetes.io/pod-index": str(i)},
-            node=nodes[i % len(nodes)], host_ips=host_ips[i % len(host_ips)],
+            volt_pod_name(i),
+            pod_ips,
+            labels={
+                **VOLT_LABELS,
+                "statefulset.kubernetes.io/pod-name": volt_pod_name(i),
+                "apps.kubernetes.io/pod-index": str(i),
+            },
+            node=nodes[i % len(nodes)],
+            host_ips=host_ips[i % len(host_ips)],
             annotations=(annotations[i] if annotations else None),
             ports=[21212, 21211, 3021, 5555, 8080],
         )
@@ -260,28 +342,55 @@ def volt_pods(ips: list[list[str]], nodes: list[str], host_ips: list[list[str]],
 def volt_side_services(cluster_ips: list[list[str]], families: list[str], policy: str) -> list[Obj]:
     """The client, http and headless internal Services (not DR: no replication port)."""
     return [
-        service(f"{FULLNAME}-cluster-client", selector=VOLT_LABELS,
-                ports=[port("client", 21212), port("admin", 21211)],
-                families=families, cluster_ips=cluster_ips[0], policy=policy),
-        service(f"{FULLNAME}-cluster-http", selector=VOLT_LABELS, ports=[port("http", 8080)],
-                families=families, cluster_ips=cluster_ips[1], policy=policy),
-        service(f"{FULLNAME}-cluster-internal", selector=VOLT_LABELS,
-                ports=[port("internal", 3021), port("zk", 7181), port("http", 8080)],
-                families=families, cluster_ips=["None"], policy=policy),
+        service(
+            f"{FULLNAME}-cluster-client",
+            selector=VOLT_LABELS,
+            ports=[port("client", 21212), port("admin", 21211)],
+            families=families,
+            cluster_ips=cluster_ips[0],
+            policy=policy,
+        ),
+        service(
+            f"{FULLNAME}-cluster-http",
+            selector=VOLT_LABELS,
+            ports=[port("http", 8080)],
+            families=families,
+            cluster_ips=cluster_ips[1],
+            policy=policy,
+        ),
+        service(
+            f"{FULLNAME}-cluster-internal",
+            selector=VOLT_LABELS,
+            ports=[port("internal", 3021), port("zk", 7181), port("http", 8080)],
+            families=families,
+            cluster_ips=["None"],
+            policy=policy,
+        ),
     ]
 
 
 def probe_pod(ips: list[str], node_name: str, host_ips: list[str]) -> Obj:
-    return pod(PROBE_POD, ips, labels={"app.kubernetes.io/name": "voltprobe", "pod-template-hash": "7d9f8b6c5"},
-               node=node_name, host_ips=host_ips, image="voltprobe:0.1.0")
+    return pod(
+        PROBE_POD,
+        ips,
+        labels={"app.kubernetes.io/name": "voltprobe", "pod-template-hash": "7d9f8b6c5"},
+        node=node_name,
+        host_ips=host_ips,
+        image="voltprobe:0.1.0",
+    )
 
 
 def bystanders(ips: list[str]) -> list[Obj]:
     """Pods and a Service that are not Volt, to catch selectors that are not honoured."""
     return [
         pod("nginx-55649fd747-9cr7h", [ips[0]], labels={"app": "nginx"}, image="nginx:1.27"),
-        service("nginx", selector={"app": "nginx"}, ports=[port("http", 80)],
-                families=["IPv4" if ":" not in ips[0] else "IPv6"], cluster_ips=[ips[1]]),
+        service(
+            "nginx",
+            selector={"app": "nginx"},
+            ports=[port("http", 80)],
+            families=["IPv4" if ":" not in ips[0] else "IPv6"],
+            cluster_ips=[ips[1]],
+        ),
     ]
 
 
@@ -296,31 +405,65 @@ def dual_stack() -> Flavour:
     nodes = ["k8s-worker-1", "k8s-worker-2", "k8s-worker-3"]
     host_ips = [[f"10.240.0.{4 + i}", f"2001:db8:5678:9abc::{4 + i}"] for i in range(3)]
     pod_ips = [[f"10.244.{i}.10", f"fd12:3456:789a:{i}::10"] for i in range(3)]
-    multus = [{
-        "k8s.v1.cni.cncf.io/networks": "volt/macvlan-xdcr",
-        "k8s.v1.cni.cncf.io/network-status": network_status([
-            {"name": "k8s-pod-network", "interface": "eth0", "ips": pod_ips[i], "default": True, "dns": {}},
-            {"name": "volt/macvlan-xdcr", "interface": "net1",
-             "ips": [f"192.0.2.{10 + i}/24", f"2001:db8:100::{10 + i}/64"],
-             "mac": f"86:1d:96:ff:55:0{i}", "dns": {}},
-        ]),
-    } for i in range(3)]
+    multus = [
+        {
+            "k8s.v1.cni.cncf.io/networks": "volt/macvlan-xdcr",
+            "k8s.v1.cni.cncf.io/network-status": network_status(
+                [
+                    {
+                        "name": "k8s-pod-network",
+                        "interface": "eth0",
+                        "ips": pod_ips[i],
+                        "default": True,
+                        "dns": {},
+                    },
+                    {
+                        "name": "volt/macvlan-xdcr",
+                        "interface": "net1",
+                        "ips": [f"192.0.2.{10 + i}/24", f"2001:db8:100::{10 + i}/64"],
+                        "mac": f"86:1d:96:ff:55:0{i}",
+                        "dns": {},
+                    },
+                ]
+            ),
+        }
+        for i in range(3)
+    ]
     dr_families, dr_policy = ["IPv4", "IPv6"], "PreferDualStack"
     dr = f"{FULLNAME}-cluster-dr"
     objects: list[Obj] = [
         *common(),
-        *[node(n, [("InternalIP", host_ips[i][0]), ("InternalIP", host_ips[i][1]), ("Hostname", n)],
-               [f"10.244.{i}.0/24", f"fd12:3456:789a:{i}::/64"]) for i, n in enumerate(nodes)],
+        *[
+            node(
+                n,
+                [("InternalIP", host_ips[i][0]), ("InternalIP", host_ips[i][1]), ("Hostname", n)],
+                [f"10.244.{i}.0/24", f"fd12:3456:789a:{i}::/64"],
+            )
+            for i, n in enumerate(nodes)
+        ],
         service_cidr("kubernetes", ["10.96.0.0/16", "fd00:10:96::/112"]),
         probe_pod(["10.244.1.77", "fd12:3456:789a:1::77"], nodes[1], host_ips[1]),
         *volt_pods(pod_ips, nodes, host_ips, multus),
-        *volt_side_services([["10.96.10.1", "fd00:10:96::a01"], ["10.96.10.2", "fd00:10:96::a02"]],
-                            dr_families, dr_policy),
-        service(dr, selector=VOLT_LABELS, ports=[port("replication", DR_PORT, node_port=30555)],
-                families=dr_families, cluster_ips=["10.96.20.1", "fd00:10:96::1401"], policy=dr_policy,
-                type_="LoadBalancer", external_traffic_policy="Local",
-                # IPv6 listed first on purpose: families come from parsing, never position.
-                ingress=[{"ip": "2001:db8:ff::55", "ipMode": "VIP"}, {"ip": "203.0.113.55", "ipMode": "VIP"}]),
+        *volt_side_services(
+            [["10.96.10.1", "fd00:10:96::a01"], ["10.96.10.2", "fd00:10:96::a02"]],
+            dr_families,
+            dr_policy,
+        ),
+        service(
+            dr,
+            selector=VOLT_LABELS,
+            ports=[port("replication", DR_PORT, node_port=30555)],
+            families=dr_families,
+            cluster_ips=["10.96.20.1", "fd00:10:96::1401"],
+            policy=dr_policy,
+            type_="LoadBalancer",
+            external_traffic_policy="Local",
+            # IPv6 listed first on purpose: families come from parsing, never position.
+            ingress=[
+                {"ip": "2001:db8:ff::55", "ipMode": "VIP"},
+                {"ip": "203.0.113.55", "ipMode": "VIP"},
+            ],
+        ),
         endpoint_slice(dr, "IPv4", [(volt_pod_name(i), pod_ips[i][0], nodes[i]) for i in range(3)]),
         endpoint_slice(dr, "IPv6", [(volt_pod_name(i), pod_ips[i][1], nodes[i]) for i in range(3)]),
         *bystanders(["10.244.2.99", "10.96.30.1"]),
@@ -328,10 +471,15 @@ def dual_stack() -> Flavour:
     for i in range(3):
         name = f"{FULLNAME}-cluster-{i}-dr"
         objects += [
-            service(name, selector={**VOLT_LABELS, "statefulset.kubernetes.io/pod-name": volt_pod_name(i)},
-                    ports=[port("replication", DR_PORT, node_port=32760 + i)],
-                    families=dr_families, cluster_ips=[f"10.96.21.{i + 1}", f"fd00:10:96::15{i + 1:02}"],
-                    policy=dr_policy, type_="NodePort"),
+            service(
+                name,
+                selector={**VOLT_LABELS, "statefulset.kubernetes.io/pod-name": volt_pod_name(i)},
+                ports=[port("replication", DR_PORT, node_port=32760 + i)],
+                families=dr_families,
+                cluster_ips=[f"10.96.21.{i + 1}", f"fd00:10:96::15{i + 1:02}"],
+                policy=dr_policy,
+                type_="NodePort",
+            ),
             endpoint_slice(name, "IPv4", [(volt_pod_name(i), pod_ips[i][0], nodes[i])]),
             endpoint_slice(name, "IPv6", [(volt_pod_name(i), pod_ips[i][1], nodes[i])]),
         ]
@@ -344,25 +492,43 @@ def _single_stack(family: str) -> tuple[list[Obj], list[str]]:
     nodes = ["worker-a", "worker-b", "worker-c"]
     host_ips = [[f"2001:db8:10::{i + 1}" if v6 else f"172.18.0.{i + 2}"] for i in range(3)]
     pod_ips = [[f"fd00:10:244:{i + 1}::5" if v6 else f"10.244.{i + 1}.5"] for i in range(3)]
-    svc_ip = (lambda n: f"fd00:10:96::{n:x}") if v6 else (lambda n: f"10.96.{n // 250}.{n % 250 + 1}")
+    svc_ip = (
+        (lambda n: f"fd00:10:96::{n:x}") if v6 else (lambda n: f"10.96.{n // 250}.{n % 250 + 1}")
+    )
     dr = f"{FULLNAME}-cluster-dr"
     objects: list[Obj] = [
         *common(),
-        *[node(n, [("InternalIP", host_ips[i][0]), ("Hostname", n)],
-               [f"fd00:10:244:{i + 1}::/64" if v6 else f"10.244.{i + 1}.0/24"]) for i, n in enumerate(nodes)],
-        probe_pod([f"fd00:10:244:2::77" if v6 else "10.244.2.77"], nodes[1], host_ips[1]),
+        *[
+            node(
+                n,
+                [("InternalIP", host_ips[i][0]), ("Hostname", n)],
+                [f"fd00:10:244:{i + 1}::/64" if v6 else f"10.244.{i + 1}.0/24"],
+            )
+            for i, n in enumerate(nodes)
+        ],
+        probe_pod(["fd00:10:244:2::77" if v6 else "10.244.2.77"], nodes[1], host_ips[1]),
         *volt_pods(pod_ips, nodes, host_ips),
         *volt_side_services([[svc_ip(101)], [svc_ip(102)]], [family], "SingleStack"),
-        service(dr, selector=VOLT_LABELS, ports=[port("replication", DR_PORT)],
-                families=[family], cluster_ips=[svc_ip(201)]),
+        service(
+            dr,
+            selector=VOLT_LABELS,
+            ports=[port("replication", DR_PORT)],
+            families=[family],
+            cluster_ips=[svc_ip(201)],
+        ),
         endpoint_slice(dr, family, [(volt_pod_name(i), pod_ips[i][0], nodes[i]) for i in range(3)]),
-        *bystanders([f"fd00:10:244:3::99" if v6 else "10.244.3.99", svc_ip(300)]),
+        *bystanders(["fd00:10:244:3::99" if v6 else "10.244.3.99", svc_ip(300)]),
     ]
     for i in range(3):
         name = f"{FULLNAME}-cluster-{i}-dr"
         objects += [
-            service(name, selector={**VOLT_LABELS, "statefulset.kubernetes.io/pod-name": volt_pod_name(i)},
-                    ports=[port("replication", DR_PORT)], families=[family], cluster_ips=[svc_ip(211 + i)]),
+            service(
+                name,
+                selector={**VOLT_LABELS, "statefulset.kubernetes.io/pod-name": volt_pod_name(i)},
+                ports=[port("replication", DR_PORT)],
+                families=[family],
+                cluster_ips=[svc_ip(211 + i)],
+            ),
             endpoint_slice(name, family, [(volt_pod_name(i), pod_ips[i][0], nodes[i])]),
         ]
     return objects, nodes
@@ -377,10 +543,18 @@ def ipv4_only() -> Flavour:
 def ipv6_only() -> Flavour:
     """IPv6-only on 1.32 with the beta ServiceCIDR API enabled (v1 not served yet)."""
     objects, _ = _single_stack("IPv6")
-    objects.append(service_cidr("kubernetes", ["fd00:10:96::/108"], api_version="networking.k8s.io/v1beta1"))
+    objects.append(
+        service_cidr("kubernetes", ["fd00:10:96::/108"], api_version="networking.k8s.io/v1beta1")
+    )
     served = (DEFAULT_SERVED - {"networking.k8s.io/v1"}) | {"networking.k8s.io/v1beta1"}
-    version = {**VERSION_INFO, "minor": "32", "emulationMinor": "32", "minCompatibilityMinor": "31",
-               "gitVersion": "v1.32.5", "gitCommit": "9894294ef13a5b32803e3ca2c0d620a088cc84d1"}
+    version = {
+        **VERSION_INFO,
+        "minor": "32",
+        "emulationMinor": "32",
+        "minCompatibilityMinor": "31",
+        "gitVersion": "v1.32.5",
+        "gitCommit": "9894294ef13a5b32803e3ca2c0d620a088cc84d1",
+    }
     return Flavour("ipv6-only", tuple(objects), version=version, served=served)
 
 
@@ -396,31 +570,63 @@ def eks_like() -> Flavour:
     dr = f"{FULLNAME}-cluster-dr"
     objects: list[Obj] = [
         *common(),
-        *[node(n, [("InternalIP", host_ips[i][0]), ("ExternalIP", f"198.51.100.{20 + i}"),
-                   ("InternalDNS", n), ("Hostname", n)]) for i, n in enumerate(nodes)],
+        *[
+            node(
+                n,
+                [
+                    ("InternalIP", host_ips[i][0]),
+                    ("ExternalIP", f"198.51.100.{20 + i}"),
+                    ("InternalDNS", n),
+                    ("Hostname", n),
+                ],
+            )
+            for i, n in enumerate(nodes)
+        ],
         probe_pod(["192.168.13.77"], nodes[1], host_ips[1]),
         *volt_pods(pod_ips, nodes, host_ips),
         *volt_side_services([["10.100.14.1"], ["10.100.14.2"]], ["IPv4"], "SingleStack"),
-        service(dr, selector=VOLT_LABELS, ports=[port("replication", DR_PORT, node_port=31555)],
-                families=["IPv4"], cluster_ips=["10.100.20.1"], type_="LoadBalancer",
-                annotations={
-                    "service.beta.kubernetes.io/aws-load-balancer-type": "external",
-                    "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
-                    "service.beta.kubernetes.io/aws-load-balancer-ip-address-type": "dualstack",
-                    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
-                },
-                ingress=[{"hostname": EKS_NLB}]),
+        service(
+            dr,
+            selector=VOLT_LABELS,
+            ports=[port("replication", DR_PORT, node_port=31555)],
+            families=["IPv4"],
+            cluster_ips=["10.100.20.1"],
+            type_="LoadBalancer",
+            annotations={
+                "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+                "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+                "service.beta.kubernetes.io/aws-load-balancer-ip-address-type": "dualstack",
+                "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+            },
+            ingress=[{"hostname": EKS_NLB}],
+        ),
         endpoint_slice(dr, "IPv4", [(volt_pod_name(i), pod_ips[i][0], nodes[i]) for i in range(3)]),
         *bystanders(["192.168.14.99", "10.100.30.1"]),
     ]
     served = DEFAULT_SERVED - {"networking.k8s.io/v1"}
-    version = {**VERSION_INFO, "minor": "30+", "emulationMinor": "30", "minCompatibilityMinor": "29",
-               "gitVersion": "v1.30.13-eks-5e0fdde", "gitCommit": "5e0fdde2c6c4e7b3a1bc3b2c4bd0fb5a3b1c9e2f"}
-    return Flavour("eks-like", tuple(objects), version=version, served=served,
-                   lb_hostnames={EKS_NLB: ("203.0.113.80", "2001:db8:ee::80")})
+    version = {
+        **VERSION_INFO,
+        "minor": "30+",
+        "emulationMinor": "30",
+        "minCompatibilityMinor": "29",
+        "gitVersion": "v1.30.13-eks-5e0fdde",
+        "gitCommit": "5e0fdde2c6c4e7b3a1bc3b2c4bd0fb5a3b1c9e2f",
+    }
+    return Flavour(
+        "eks-like",
+        tuple(objects),
+        version=version,
+        served=served,
+        lb_hostnames={EKS_NLB: ("203.0.113.80", "2001:db8:ee::80")},
+    )
 
 
-FLAVOURS = {"dual-stack": dual_stack, "ipv4-only": ipv4_only, "ipv6-only": ipv6_only, "eks-like": eks_like}
+FLAVOURS = {
+    "dual-stack": dual_stack,
+    "ipv4-only": ipv4_only,
+    "ipv6-only": ipv6_only,
+    "eks-like": eks_like,
+}
 
 
 def scale(pods: int = 5000, services: int = 500) -> Flavour:
@@ -429,11 +635,32 @@ def scale(pods: int = 5000, services: int = 500) -> Flavour:
     extra: list[Obj] = []
     for i in range(services):
         selector = {"app": f"app-{i}"}
-        extra.append(service(f"app-{i:04d}", selector=selector, ports=[port("http", 8080)],
-                             families=["IPv4", "IPv6"], policy="PreferDualStack",
-                             cluster_ips=[f"10.96.{100 + i // 250}.{i % 250 + 1}", f"fd00:10:96::1:{i:x}"]))
-        extra.append(endpoint_slice(f"app-{i:04d}", "IPv4", [], ports=[{"name": "http", "port": 8080, "protocol": "TCP"}]))
+        extra.append(
+            service(
+                f"app-{i:04d}",
+                selector=selector,
+                ports=[port("http", 8080)],
+                families=["IPv4", "IPv6"],
+                policy="PreferDualStack",
+                cluster_ips=[f"10.96.{100 + i // 250}.{i % 250 + 1}", f"fd00:10:96::1:{i:x}"],
+            )
+        )
+        extra.append(
+            endpoint_slice(
+                f"app-{i:04d}",
+                "IPv4",
+                [],
+                ports=[{"name": "http", "port": 8080, "protocol": "TCP"}],
+            )
+        )
     for i in range(pods):
-        extra.append(pod(f"app-{i % services:04d}-{i:05d}", [f"10.245.{i // 250}.{i % 250 + 1}", f"fd12:3456:789b::{i:x}"],
-                         labels={"app": f"app-{i % services}"}, node=f"k8s-worker-{i % 3 + 1}", image="busybox:1.36"))
+        extra.append(
+            pod(
+                f"app-{i % services:04d}-{i:05d}",
+                [f"10.245.{i // 250}.{i % 250 + 1}", f"fd12:3456:789b::{i:x}"],
+                labels={"app": f"app-{i % services}"},
+                node=f"k8s-worker-{i % 3 + 1}",
+                image="busybox:1.36",
+            )
+        )
     return Flavour("scale", base.objects + tuple(extra))

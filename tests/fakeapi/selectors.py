@@ -105,7 +105,7 @@ def field_matcher(text: str | None, plural: str) -> Matcher:
             raise SelectorError(f"invalid selector: '{text}'; can't understand '{term}'")
         path, op, value = m.groups()
         if path not in allowed:
-            raise SelectorError(f'field label not supported: {path}')
+            raise SelectorError(f"field label not supported: {path}")
         if op == "!=":
             tests.append(lambda obj, p=path, v=value: _field_value(obj, p) != v)
         else:

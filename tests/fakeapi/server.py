@@ -25,6 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from typing_extensions import Self
+
 from . import resources, status
 from .resources import ResourceType
 from .selectors import SelectorError, field_matcher, label_matcher
@@ -128,12 +130,18 @@ def _parse_path(path: str) -> _Route:
     if rest[0] == "namespaces" and len(rest) >= 3:
         tail = rest[3:]
         return _Route(
-            "resource", gv, rest[2], namespace=rest[1],
+            "resource",
+            gv,
+            rest[2],
+            namespace=rest[1],
             name=tail[0] if tail else None,
             subresource="/".join(tail[1:]) or None,
         )
     return _Route(
-        "resource", gv, rest[0], None,
+        "resource",
+        gv,
+        rest[0],
+        None,
         name=rest[1] if len(rest) > 1 else None,
         subresource="/".join(rest[2:]) or None,
     )
@@ -175,7 +183,7 @@ class FakeApiServer:
 
     # -- lifecycle -------------------------------------------------------
 
-    def start(self) -> FakeApiServer:
+    def start(self) -> Self:
         family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
         httpd = _HTTPServer((self._host, 0), _Handler, app=self, family=family)
         if self._tls:
@@ -197,7 +205,7 @@ class FakeApiServer:
             self._httpd.server_close()
             self._httpd = None
 
-    def __enter__(self) -> FakeApiServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -266,17 +274,27 @@ class FakeApiServer:
         scheme, _, credential = header.partition(" ")
         return scheme.lower() == "bearer" and credential.strip() == self.token
 
-    def handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> tuple[int, bytes, str] | None:
+    def handle(
+        self, method: str, raw_path: str, headers: Any, body: bytes
+    ) -> tuple[int, bytes, str] | None:
         """Answer one request: (code, body, content type), or None to reset the connection."""
         url = urlsplit(raw_path)
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         route = _parse_path(url.path)
         verb, resource = self._verb_resource(method, route)
         with self._lock:
-            self._requests.append(RequestRecord(
-                method, url.path, query, verb, resource, route.namespace,
-                route.group_version, headers.get("Authorization"),
-            ))
+            self._requests.append(
+                RequestRecord(
+                    method,
+                    url.path,
+                    query,
+                    verb,
+                    resource,
+                    route.namespace,
+                    route.group_version,
+                    headers.get("Authorization"),
+                )
+            )
         try:
             if not self._authorized(headers.get("Authorization"), route):
                 raise _Reply(status.unauthorized())
@@ -324,14 +342,22 @@ class FakeApiServer:
             return status.internal_error(fault.message or "etcdserver: request timed out")
         return status.status(code, "Unknown", fault.message or f"fault {code}")
 
-    def _dispatch(self, method: str, route: _Route, query: dict[str, str], body: bytes) -> tuple[int, bytes, str]:
+    def _dispatch(
+        self, method: str, route: _Route, query: dict[str, str], body: bytes
+    ) -> tuple[int, bytes, str]:
         if route.kind == "version":
             return _json(200, self.version)
         if route.kind == "api":
-            return _json(200, {
-                "kind": "APIVersions", "versions": ["v1"],
-                "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}],
-            })
+            return _json(
+                200,
+                {
+                    "kind": "APIVersions",
+                    "versions": ["v1"],
+                    "serverAddressByClientCIDRs": [
+                        {"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}
+                    ],
+                },
+            )
         if route.kind == "apis":
             return _json(200, self._group_list())
         if route.kind == "discovery" and route.group_version in self.served:
@@ -368,20 +394,28 @@ class FakeApiServer:
         except Missing:
             raise _Reply(status.not_found(rt, name)) from None
 
-    def _list(self, rt: ResourceType, namespace: str | None, query: dict[str, str]) -> dict[str, Any]:
+    def _list(
+        self, rt: ResourceType, namespace: str | None, query: dict[str, str]
+    ) -> dict[str, Any]:
         try:
             labels = label_matcher(query.get("labelSelector"))
             fields = field_matcher(query.get("fieldSelector"), rt.plural)
             limit = int(query["limit"]) if query.get("limit") else None
             page = self.store.list(
-                rt, namespace,
+                rt,
+                namespace,
                 lambda obj: labels(obj) and fields(obj),
-                limit=limit, continue_token=query.get("continue") or None,
+                limit=limit,
+                continue_token=query.get("continue") or None,
             )
         except SelectorError as exc:
             raise _Reply(status.bad_request(str(exc))) from None
         except BadContinue:
-            raise _Reply(status.bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")) from None
+            raise _Reply(
+                status.bad_request(
+                    "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"
+                )
+            ) from None
         except ValueError:
             raise _Reply(status.bad_request(f"invalid limit: {query.get('limit')!r}")) from None
         meta: dict[str, Any] = {"resourceVersion": page.resource_version}
@@ -391,9 +425,16 @@ class FakeApiServer:
         for item in page.items:  # list items carry no apiVersion/kind on the wire
             item.pop("apiVersion", None)
             item.pop("kind", None)
-        return {"kind": f"{rt.kind}List", "apiVersion": rt.group_version, "metadata": meta, "items": page.items}
+        return {
+            "kind": f"{rt.kind}List",
+            "apiVersion": rt.group_version,
+            "metadata": meta,
+            "items": page.items,
+        }
 
-    def _create(self, rt: ResourceType, namespace: str | None, query: dict[str, str], body: bytes) -> tuple[int, bytes, str]:
+    def _create(
+        self, rt: ResourceType, namespace: str | None, query: dict[str, str], body: bytes
+    ) -> tuple[int, bytes, str]:
         try:
             obj = json.loads(body or b"{}")
             created = self.store.create(rt, namespace, obj, dry_run=query.get("dryRun") == "All")
@@ -419,7 +460,10 @@ class FakeApiServer:
                 {
                     "name": group,
                     "versions": [{"groupVersion": f"{group}/{v}", "version": v} for v in versions],
-                    "preferredVersion": {"groupVersion": f"{group}/{versions[0]}", "version": versions[0]},
+                    "preferredVersion": {
+                        "groupVersion": f"{group}/{versions[0]}",
+                        "version": versions[0],
+                    },
                 }
                 for group, versions in groups.items()
             ],
@@ -431,9 +475,15 @@ class FakeApiServer:
             "apiVersion": "v1",
             "groupVersion": gv,
             "resources": [
-                {"name": rt.plural, "singularName": rt.singular, "namespaced": rt.namespaced,
-                 "kind": rt.kind, "verbs": list(rt.verbs)}
-                for rt in resources.RESOURCE_TYPES if rt.group_version == gv
+                {
+                    "name": rt.plural,
+                    "singularName": rt.singular,
+                    "namespaced": rt.namespaced,
+                    "kind": rt.kind,
+                    "verbs": list(rt.verbs),
+                }
+                for rt in resources.RESOURCE_TYPES
+                if rt.group_version == gv
             ],
         }
 
@@ -446,7 +496,9 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, address: tuple[str, int], handler: type, *, app: FakeApiServer, family: int) -> None:
+    def __init__(
+        self, address: tuple[str, int], handler: type, *, app: FakeApiServer, family: int
+    ) -> None:
         self.address_family = family
         self.app = app
         super().__init__(address, handler)
@@ -459,7 +511,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _HTTPServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Silence the per-request log line."""
 
     def _serve(self) -> None:

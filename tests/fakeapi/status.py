@@ -7,7 +7,9 @@ from typing import Any
 from .resources import ResourceType
 
 
-def status(code: int, reason: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+def status(
+    code: int, reason: str, message: str, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "kind": "Status",
         "apiVersion": "v1",
@@ -68,7 +70,9 @@ def no_such_path() -> dict[str, Any]:
 
 
 def already_exists(rt: ResourceType, name: str) -> dict[str, Any]:
-    return status(409, "AlreadyExists", f'{rt.qualified} "{name}" already exists', _details(rt, name))
+    return status(
+        409, "AlreadyExists", f'{rt.qualified} "{name}" already exists', _details(rt, name)
+    )
 
 
 def internal_error(cause: str) -> dict[str, Any]:
@@ -98,4 +102,8 @@ def expired_continue() -> dict[str, Any]:
 
 
 def method_not_allowed(method: str) -> dict[str, Any]:
-    return status(405, "MethodNotAllowed", f"the server does not allow this method on the requested resource ({method})")
+    return status(
+        405,
+        "MethodNotAllowed",
+        f"the server does not allow this method on the requested resource ({method})",
+    )

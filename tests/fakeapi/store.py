@@ -53,7 +53,9 @@ class ObjectStore:
 
     # -- writing ---------------------------------------------------------
 
-    def _complete(self, rt: ResourceType, obj: dict[str, Any], namespace: str | None) -> dict[str, Any]:
+    def _complete(
+        self, rt: ResourceType, obj: dict[str, Any], namespace: str | None
+    ) -> dict[str, Any]:
         obj = copy.deepcopy(obj)
         obj["apiVersion"] = rt.group_version
         obj["kind"] = rt.kind
@@ -84,7 +86,9 @@ class ObjectStore:
         for obj in objs:
             self.put(obj)
 
-    def create(self, rt: ResourceType, namespace: str | None, obj: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:
+    def create(
+        self, rt: ResourceType, namespace: str | None, obj: dict[str, Any], dry_run: bool = False
+    ) -> dict[str, Any]:
         with self._lock:
             stored = self._complete(rt, obj, namespace)
             key = self._key(rt, stored)
@@ -131,8 +135,10 @@ class ObjectStore:
         start = _decode_continue(continue_token) if continue_token else None
         with self._lock:
             keys = sorted(
-                k for k in self._objects
-                if k[0] == rt.group_version and k[1] == rt.plural
+                k
+                for k in self._objects
+                if k[0] == rt.group_version
+                and k[1] == rt.plural
                 and (namespace is None or k[2] == namespace)
             )
             rv = str(self._rv)
