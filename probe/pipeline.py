@@ -6,10 +6,12 @@ A failure after DNS still yields a (partial) report: nothing learned is lost.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from probe import __version__
 from probe.errors import UsageError, VoltprobeError
@@ -27,6 +29,9 @@ from probe.model import (
     Report,
 )
 from probe.options import CheckOptions
+
+if TYPE_CHECKING:
+    from probe.probers.select import ProbePrep
 
 Progress = Callable[[str], None]
 
@@ -86,13 +91,15 @@ def plan_endpoints(
     return endpoints, rows
 
 
-def probe_endpoints(run: PartialRun, endpoints: list[Endpoint]) -> list[ProbeResult]:
+def probe_endpoints(
+    run: PartialRun, endpoints: list[Endpoint], prep: ProbePrep | None = None
+) -> list[ProbeResult]:
     """Probe each distinct (address, port) once and give every target its rows."""
     from probe.probers.select import plan_probes
 
     assert run.inventory is not None
     unique = list({(e.address, e.port): e for e in endpoints}.values())
-    plan = plan_probes(run.options, run.inventory, unique)
+    plan = plan_probes(run.options, run.inventory, unique, prep)
     run.raw_note = plan.raw_note
     by_key: dict[tuple[str, int], ProbeResult] = {}
     for prober, batch in plan.batches:
@@ -112,8 +119,15 @@ def probe_endpoints(run: PartialRun, endpoints: list[Endpoint]) -> list[ProbeRes
 
 def execute(options: CheckOptions, run: PartialRun, progress: Progress) -> None:
     """Fill `run` stage by stage; raises VoltprobeError (the run keeps what it learned)."""
+    from probe.probers.select import prepare_probing
     from probe.resolve import resolve_targets
 
+    startup = process_age_ms()
+    if startup is not None:
+        run.timings["startup"] = startup
+    # before any DNS or API work: --mode raw without raw sockets stops here, and the
+    # raw path's scapy import starts in the background, overlapping DNS and inventory
+    prep = prepare_probing(options)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="inventory") as pool:
         started = time.perf_counter()
         inventory_future = pool.submit(gather_inventory, options)
@@ -131,7 +145,7 @@ def execute(options: CheckOptions, run: PartialRun, progress: Progress) -> None:
         )
     progress(f"probing {len(endpoints)} address(es) on the DR port")
     started = time.perf_counter()
-    probed = probe_endpoints(run, endpoints)
+    probed = probe_endpoints(run, endpoints, prep)
     run.timings["probe"] = _ms(started)
     run.probes = tuple(_in_target_order(options, probed + no_address_rows))
 
@@ -172,6 +186,21 @@ def _in_target_order(options: CheckOptions, rows: list[ProbeResult]) -> list[Pro
     order = {t.text: i for i, t in enumerate(options.targets)}
     family_order = {Family.IPV4: 0, Family.IPV6: 1}
     return sorted(rows, key=lambda r: (order.get(r.target, 0), family_order[r.family]))
+
+
+def process_age_ms() -> float | None:
+    """Milliseconds since this process started (the interpreter start-up and imports).
+
+    /proc/self/stat counts the start in clock ticks since boot (10 ms resolution),
+    on the CLOCK_BOOTTIME time base.
+    """
+    try:
+        with open("/proc/self/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        start = int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22, starttime
+    except (OSError, ValueError, IndexError):
+        return None
+    return max(0.0, (time.clock_gettime(time.CLOCK_BOOTTIME) - start) * 1000)
 
 
 def _ms(started: float) -> float:

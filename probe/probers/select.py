@@ -1,16 +1,37 @@
-"""Which prober probes which endpoint: raw SYN when allowed, connect() otherwise."""
+"""Which prober probes which endpoint: raw SYN when allowed, connect() otherwise.
+
+    --mode connect   connect() for everything; never needs privileges
+    --mode raw       raw SYN for everything; no raw sockets -> CannotRunError (exit 3)
+    --mode auto      raw SYN when raw sockets open, except for addresses of the local
+                     cluster's Services (inside its Service CIDRs, or a DR Service's
+                     cluster IP): some CNIs translate Service IPs only at connect()
+                     time, so a raw SYN to one can miss. Those get connect().
+
+`prepare_probing` runs first thing in a check: it decides whether raw probing can
+happen at all (so --mode raw fails before any DNS or API work) and starts scapy's
+import and the SYN templates in the background, overlapping DNS and the inventory.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import ipaddress
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from probe.errors import CannotRunError
 from probe.inventory.types import Inventory
-from probe.model import Endpoint
+from probe.model import FAMILIES, Endpoint, Family
 from probe.options import CheckOptions, Mode
 from probe.probers.base import Prober
 from probe.probers.connect import ConnectProber
+from probe.probers.rawpackets import SynTemplate, Templates, build_templates
+from probe.probers.rawsockets import RawCapability, check_raw_capability
+
+SERVICE_NOTE = (
+    "{count} address(es) of local Services (Service CIDR or cluster IP) were probed with "
+    "connect(): some CNIs translate Service IPs only at connect() time"
+)
 
 
 @dataclass(frozen=True)
@@ -21,9 +42,116 @@ class Plan:
     raw_note: str = ""
 
 
-def plan_probes(options: CheckOptions, inventory: Inventory, endpoints: Sequence[Endpoint]) -> Plan:
-    if options.mode is Mode.RAW:
-        raise CannotRunError("raw probing is not available yet: use --mode connect")
-    note = "" if options.mode is Mode.CONNECT else "raw SYN probing is not available yet"
-    prober = ConnectProber(options.timeout, options.concurrency)
-    return Plan(((prober, tuple(endpoints)),), note)
+@dataclass(frozen=True)
+class ProbePrep:
+    """What the start of a run learned for probing: the raw capability (None in
+    connect mode) and the SYN templates being built in the background."""
+
+    capability: RawCapability | None = None
+    templates: Future[dict[Family, SynTemplate]] | None = field(default=None, compare=False)
+
+    def template_source(self) -> Templates:
+        future = self.templates
+        if future is None:
+            return build_templates
+        return future.result  # blocks only if scapy has not finished importing
+
+
+def prepare_probing(options: CheckOptions) -> ProbePrep:
+    """Check raw sockets once; --mode raw without them raises CannotRunError here."""
+    if options.mode is Mode.CONNECT:
+        return ProbePrep()
+    capability = check_raw_capability()
+    if not capability.families:
+        if options.mode is Mode.RAW:
+            raise CannotRunError(
+                f"--mode raw needs raw sockets, which this process may not open: "
+                f"{capability.why_not}. Use --mode connect (needs no privileges) or "
+                f"grant CAP_NET_RAW."
+            )
+        return ProbePrep(capability)
+    return ProbePrep(capability, _start_templates())
+
+
+def _start_templates() -> Future[dict[Family, SynTemplate]]:
+    """Import scapy and build the SYN templates on a worker thread (~0.2 s of imports)."""
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scapy-templates")
+    future = executor.submit(build_templates)
+    executor.shutdown(wait=False)  # the thread finishes the one job, then exits
+    return future
+
+
+def plan_probes(
+    options: CheckOptions,
+    inventory: Inventory,
+    endpoints: Sequence[Endpoint],
+    prep: ProbePrep | None = None,
+) -> Plan:
+    connect = ConnectProber(options.timeout, options.concurrency)
+    if options.mode is Mode.CONNECT:
+        return Plan(((connect, tuple(endpoints)),), "")
+    if prep is None or prep.capability is None:
+        prep = prepare_probing(options)
+    capability = prep.capability
+    assert capability is not None
+    if not capability.families:
+        note = f"raw SYN probing is not allowed here: {capability.why_not}"
+        return Plan(((connect, tuple(endpoints)),), note)
+
+    is_service = service_matcher(inventory) if options.mode is Mode.AUTO else _never
+    raw_batch: list[Endpoint] = []
+    connect_batch: list[Endpoint] = []
+    services = 0
+    for endpoint in endpoints:
+        if not capability.allows(endpoint.family):
+            connect_batch.append(endpoint)
+        elif is_service(endpoint.address):
+            services += 1
+            connect_batch.append(endpoint)
+        else:
+            raw_batch.append(endpoint)
+
+    notes = []
+    denied = [f for f in FAMILIES if not capability.allows(f)]
+    if denied and any(e.family in denied for e in endpoints):
+        notes.append(f"raw SYN not used for {'/'.join(map(str, denied))}: {capability.why_not}")
+    if services:
+        notes.append(SERVICE_NOTE.format(count=services))
+    from probe.probers.raw import RawProber
+
+    raw = RawProber(
+        options.timeout, options.rate, options.quick, options.pcap, prep.template_source()
+    )
+    batches: list[tuple[Prober, tuple[Endpoint, ...]]] = []
+    if raw_batch:
+        batches.append((raw, tuple(raw_batch)))
+    if connect_batch:
+        batches.append((connect, tuple(connect_batch)))
+    return Plan(tuple(batches), "; ".join(notes))
+
+
+def service_matcher(inventory: Inventory) -> Callable[[str], bool]:
+    """A test for 'this address belongs to a local Service' (CIDR or cluster IP)."""
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for cidr in inventory.service_cidrs:
+        try:
+            networks.append(ipaddress.ip_network(cidr, strict=False))
+        except ValueError:
+            continue  # a malformed CIDR from the API: the inventory checks report it
+    cluster_ips: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
+    for service in inventory.dr_services:
+        for ip in service.cluster_ips:
+            try:
+                cluster_ips.add(ipaddress.ip_address(ip))
+            except ValueError:
+                continue  # "None" (headless) or garbage
+
+    def is_service(address: str) -> bool:
+        ip = ipaddress.ip_address(address)
+        return ip in cluster_ips or any(ip in net for net in networks if net.version == ip.version)
+
+    return is_service
+
+
+def _never(address: str) -> bool:
+    return False

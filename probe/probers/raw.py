@@ -1,0 +1,386 @@
+"""The raw SYN prober: every probe in flight at once, paced, answers matched as they come.
+
+One batch: learn the kernel's source per destination (no route: `no-route`,
+nothing sent), patch the scapy-built SYN template per probe, then one loop sends
+what the token bucket allows (a due retry first) and drains the receive sockets
+between sends. A TCP answer counts when its addresses and ports are ours and
+ack == ISN + 1; an ICMP error counts when the header it quotes is our SYN.
+Verdicts and reasons follow nmap (syn-ack, reset, no-response, admin-prohibited...).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import selectors
+import socket
+import struct
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from probe.errors import CannotRunError
+from probe.model import Endpoint, Family, IcmpError, Method, ProbeResult, ProbeState
+from probe.probers import rawanswers
+from probe.probers.rawpackets import (
+    SynTemplate,
+    Templates,
+    build_templates,
+    patch_syn,
+    words_sum,
+)
+from probe.probers.rawpcap import Capture, Captured, describe, write_pcap
+from probe.probers.rawschedule import Schedule, TokenBucket
+from probe.probers.rawsockets import (
+    RawSockets,
+    explain_permission,
+    open_raw_sockets,
+    pktinfo_address,
+    route_source,
+)
+from probe.probers.verdict import connect_errno_state, describe_icmp, errno_name
+
+BURST = 64  # packets per send round; the receive sockets are drained between rounds
+DRAIN_LIMIT = 512  # packets read from one socket per wake-up, so sending never starves
+RECV_SIZE = 2048
+
+_AF = {Family.IPV4: socket.AF_INET, Family.IPV6: socket.AF_INET6}
+
+
+class Evidence(NamedTuple):
+    """What answered one probe."""
+
+    reason: str  # 'syn-ack', 'reset', 'icmp'
+    rtt_ms: float
+    icmp: IcmpError | None = None
+
+
+@dataclass
+class RawStats:
+    """Counters of the last batch, for -v and the benchmark."""
+
+    probes: int = 0
+    sent: int = 0
+    retries: int = 0
+    answers: int = 0
+    ignored: int = 0
+    send_seconds: float = 0.0  # first probe sent -> last first send
+    batch_seconds: float = 0.0
+
+
+class RawProber:
+    """Probe with bare SYNs through raw sockets; needs CAP_NET_RAW."""
+
+    method = Method.RAW
+
+    def __init__(
+        self,
+        timeout: float,
+        rate: int = 5000,
+        quick: bool = False,
+        pcap: str | None = None,
+        templates: Templates = build_templates,
+    ):
+        self.timeout = timeout
+        self.rate = rate
+        self.quick = quick
+        self.pcap = pcap
+        self.templates = templates
+        self.stats = RawStats()
+
+    def probe(self, endpoints: Sequence[Endpoint]) -> list[ProbeResult]:
+        if not endpoints:
+            return []
+        families = {e.family for e in endpoints}
+        try:
+            sockets = open_raw_sockets(families)
+        except PermissionError as exc:
+            raise CannotRunError(
+                f"raw sockets refused: {explain_permission()}; use --mode connect"
+            ) from exc
+        except OSError as exc:
+            raise CannotRunError(
+                f"cannot open raw sockets: {errno_name(exc.errno or 0)}; use --mode connect"
+            ) from exc
+        try:
+            batch = Batch(endpoints, sockets, self.templates, self.pcap is not None)
+            self.stats = batch.run(self.timeout, self.rate, self.quick)
+        finally:
+            sockets.close()
+        if self.pcap is not None:
+            write_pcap(self.pcap, batch.capture)
+        return batch.results(self.quick)
+
+
+class Batch:
+    """One raw batch: the probe table, the send/receive loop and the verdicts."""
+
+    def __init__(
+        self,
+        endpoints: Sequence[Endpoint],
+        sockets: RawSockets,
+        templates: Templates,
+        capture: bool,
+    ):
+        self.endpoints = list(endpoints)
+        self.sockets = sockets
+        self.port = sockets.port
+        self.capture = Capture()
+        self.capturing = capture
+        self.local_errors: dict[int, int] = {}  # endpoint index -> errno (nothing sent)
+        self.order: list[int] = []  # probe number -> endpoint index
+        self.keys: dict[tuple[bytes, int], int] = {}  # (target, port) -> probe number
+        self.sources: list[bytes] = []
+        self.isns: list[int] = []
+        self.packets: list[bytes] = []
+        self.evidence: list[Evidence | None] = []
+        self.odd: dict[int, Captured] = {}  # probe -> first answer that did not match
+        self._learn_routes()
+        self._build_packets(templates())
+        self.schedule: Schedule | None = None
+
+    def _learn_routes(self) -> None:
+        sources: dict[str, bytes | int] = {}
+        for index, endpoint in enumerate(self.endpoints):
+            if endpoint.address not in sources:
+                sources[endpoint.address] = route_source(endpoint.family, endpoint.address)
+            source = sources[endpoint.address]
+            if isinstance(source, int):
+                self.local_errors[index] = source
+                continue
+            key = (socket.inet_pton(_AF[endpoint.family], endpoint.address), endpoint.port)
+            if key in self.keys:
+                continue  # the pipeline dedupes; a repeat would share the probe anyway
+            self.keys[key] = len(self.order)
+            self.order.append(index)
+            self.sources.append(source)
+
+    def _build_packets(self, templates: dict[Family, SynTemplate]) -> None:
+        count = len(self.order)
+        self.isns = list(struct.unpack(f"!{count}I", os.urandom(4 * count)))
+        self.evidence = [None] * count
+        sums: dict[bytes, int] = {}
+        for (target, dport), probe in self.keys.items():
+            endpoint = self.endpoints[self.order[probe]]
+            source = self.sources[probe]
+            for address in (source, target):
+                if address not in sums:
+                    sums[address] = words_sum(address)
+            self.packets.append(b"")
+            self.packets[probe] = patch_syn(
+                templates[endpoint.family], source, target, self.port, dport,
+                self.isns[probe], sums[source], sums[target],
+            )  # fmt: skip
+
+    def run(self, timeout: float, rate: int, quick: bool) -> RawStats:
+        count = len(self.order)
+        stats = RawStats(probes=len(self.endpoints))
+        if count == 0:
+            return stats
+        schedule = Schedule(count, timeout, quick)
+        self.schedule = schedule
+        clock = time.monotonic
+        started = clock()
+        bucket = TokenBucket(rate, min(BURST, max(1, rate // 50)), started)
+        selector = selectors.DefaultSelector()
+        try:
+            for family, group in self.sockets.families.items():
+                selector.register(group.tcp, selectors.EVENT_READ, (family, True))
+                selector.register(group.icmp, selectors.EVENT_READ, (family, False))
+            targets = [self._sockaddr(probe) for probe in range(count)]
+            sends = [self.sockets.families[self.endpoints[i].family].send for i in self.order]
+            now = started
+            while not schedule.done(now):
+                budget = bucket.available(now)
+                sent = 0
+                while sent < budget:
+                    probe = schedule.next_due(now)
+                    if probe is None:
+                        break
+                    if not self._send(sends[probe], probe, targets[probe], stats):
+                        break  # the socket buffer is full: drain, then go on
+                    now = clock()
+                    if probe < len(schedule.first_sent):
+                        stats.retries += 1
+                    schedule.sent(probe, now)
+                    stats.sent += 1
+                    sent += 1
+                bucket.take(sent)
+                if not schedule.pending_first_sends() and stats.send_seconds == 0.0:
+                    stats.send_seconds = clock() - started
+                wait = schedule.next_event(now)
+                if schedule.pending_first_sends():
+                    wait = min(wait, bucket.wait(now))
+                for key, _events in selector.select(wait):
+                    family, is_tcp = key.data
+                    self._drain(key.fileobj, family, is_tcp, stats)  # type: ignore[arg-type]
+                now = clock()
+        finally:
+            selector.close()
+        stats.batch_seconds = clock() - started
+        return stats
+
+    def _sockaddr(self, probe: int) -> tuple[str, int]:
+        return (self.endpoints[self.order[probe]].address, 0)
+
+    def _send(
+        self, sock: socket.socket, probe: int, target: tuple[str, int], stats: RawStats
+    ) -> bool:
+        try:
+            sock.sendto(self.packets[probe], target)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError as exc:
+            if exc.errno == errno.ENOBUFS:
+                return False
+            # the kernel refused this one (route gone, local firewall): a local verdict
+            assert self.schedule is not None
+            if not self.schedule.answered[probe]:
+                self.schedule.answer(probe, time.monotonic())
+                self.local_errors[self.order[probe]] = exc.errno or errno.EIO
+            return True
+        if self.capturing:
+            family = self.endpoints[self.order[probe]].family
+            self.capture.add(Captured(time.time(), family, self.packets[probe]))
+        return True
+
+    def _drain(self, sock: socket.socket, family: Family, is_tcp: bool, stats: RawStats) -> None:
+        for _ in range(DRAIN_LIMIT):
+            try:
+                if family is Family.IPV4:
+                    data = sock.recv(RECV_SIZE)
+                    peer = local = b""
+                elif is_tcp:
+                    data, ancdata, _flags, address = sock.recvmsg(RECV_SIZE, 64)
+                    peer = socket.inet_pton(socket.AF_INET6, address[0].split("%")[0])
+                    local = pktinfo_address(ancdata) or b""
+                else:
+                    data, address = sock.recvfrom(RECV_SIZE)
+                    peer = socket.inet_pton(socket.AF_INET6, address[0].split("%")[0])
+                    local = b""
+            except (BlockingIOError, InterruptedError):
+                return
+            now = time.monotonic()
+            if is_tcp:
+                self._on_tcp(family, data, peer, local, now, stats)
+            else:
+                self._on_icmp(family, data, peer, now, stats)
+
+    def _on_tcp(
+        self, family: Family, data: bytes, peer: bytes, local: bytes, now: float, stats: RawStats
+    ) -> None:
+        if family is Family.IPV4:
+            answer = rawanswers.parse_tcp4(data)
+        else:
+            answer = rawanswers.parse_tcp6(data, peer, local)
+        if answer is None:
+            return
+        probe = self.keys.get((answer.peer, answer.peer_port))
+        if probe is None or answer.local_port != self.port:
+            return  # not a target of this batch
+        if answer.local and answer.local != self.sources[probe]:
+            return
+        captured = self._captured(family, data, 6, answer.peer, answer.local)
+        verdict = rawanswers.match_tcp(answer, self.isns[probe])
+        if verdict is None:
+            stats.ignored += 1
+            self.odd.setdefault(probe, captured)
+            return
+        self._record(probe, Evidence(verdict, 0.0), now, stats)
+
+    def _on_icmp(
+        self, family: Family, data: bytes, sender: bytes, now: float, stats: RawStats
+    ) -> None:
+        if family is Family.IPV4:
+            quote = rawanswers.parse_icmp4(data)
+        else:
+            quote = rawanswers.parse_icmp6(data, sender)
+        if quote is None:
+            return
+        probe = self.keys.get((quote.peer, quote.peer_port))
+        if probe is None or quote.local_port != self.port or quote.local != self.sources[probe]:
+            return
+        local = self.sources[probe]
+        captured = self._captured(family, data, 58, quote.sender, local)
+        if not rawanswers.match_icmp(quote, self.isns[probe]):
+            stats.ignored += 1
+            self.odd.setdefault(probe, captured)
+            return
+        icmp = IcmpError(quote.type, quote.code, socket.inet_ntop(_AF[family], quote.sender))
+        self._record(probe, Evidence("icmp", 0.0, icmp), now, stats)
+
+    def _captured(
+        self, family: Family, data: bytes, next_header: int, src: bytes, dst: bytes
+    ) -> Captured:
+        """Keep an answer for the pcap; IPv6 answers get their stripped header back."""
+        if family is Family.IPV4:
+            packet = Captured(time.time(), family, data)
+        else:
+            packet = Captured(time.time(), family, data, next_header, src, dst)
+        if self.capturing:
+            self.capture.add(packet)
+        return packet
+
+    def _record(self, probe: int, evidence: Evidence, now: float, stats: RawStats) -> None:
+        assert self.schedule is not None
+        rtt = self.schedule.answer(probe, now)
+        if rtt is None:
+            return  # a repeat (retransmitted SYN-ACK, answer to the retry)
+        stats.answers += 1
+        self.evidence[probe] = evidence._replace(rtt_ms=rtt * 1000)
+
+    def results(self, quick: bool) -> list[ProbeResult]:
+        """One result per endpoint, in the order given."""
+        probe_of = {index: probe for probe, index in enumerate(self.order)}
+        window_ms = self.schedule.window() * 1000 if self.schedule else 0.0
+        icmp_hosts = {e.icmp.sender for e in self.evidence if e is not None and e.icmp is not None}
+        rows = []
+        for index, endpoint in enumerate(self.endpoints):
+            if index in self.local_errors:
+                rows.append(_local_error(endpoint, self.local_errors[index], index in probe_of))
+                continue
+            probe = probe_of[index]
+            evidence = self.evidence[probe]
+            if evidence is None:
+                reason = "no-response"
+                if quick:
+                    reason += f" (no answer within {window_ms:.0f} ms, --quick)"
+                if endpoint.address in icmp_hosts:
+                    reason += "; ICMP errors came from this host for other probes (rate-limited?)"
+                if probe in self.odd:
+                    reason += f"; ignored {describe(self.odd[probe])}"
+                rows.append(_result(endpoint, ProbeState.FILTERED, reason))
+            elif evidence.icmp is not None:
+                reason = describe_icmp(endpoint.family, evidence.icmp)
+                rows.append(_result(endpoint, ProbeState.UNREACHABLE, reason, evidence))
+            elif evidence.reason == "syn-ack":
+                rows.append(_result(endpoint, ProbeState.OPEN, "syn-ack", evidence))
+            else:
+                rows.append(_result(endpoint, ProbeState.CLOSED, "reset", evidence))
+        return rows
+
+
+def _result(
+    endpoint: Endpoint, state: ProbeState, reason: str, evidence: Evidence | None = None
+) -> ProbeResult:
+    return ProbeResult(
+        target=endpoint.target,
+        family=endpoint.family,
+        port=endpoint.port,
+        state=state,
+        reason=reason,
+        method=Method.RAW,
+        address=endpoint.address,
+        rtt_ms=evidence.rtt_ms if evidence else None,
+        icmp=evidence.icmp if evidence else None,
+    )
+
+
+def _local_error(endpoint: Endpoint, err: int, at_send: bool) -> ProbeResult:
+    """The kernel refused before anything left: no route, or sendto() failed."""
+    if not at_send and err in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL):
+        reason = f"no-route ({errno_name(err)}: no route from this host, nothing sent)"
+        return _result(endpoint, ProbeState.NO_ROUTE, reason)
+    where = "sendto" if at_send else "route lookup"
+    return _result(endpoint, connect_errno_state(err, True), f"{errno_name(err)} ({where})")
