@@ -564,3 +564,118 @@ def test_host_inventory_shape() -> None:
 def _ca(server: FakeApiServer, tmp_path: Path) -> str:
     assert server._tls is not None
     return server._tls[0]
+
+
+def test_release_found_in_another_namespace_when_none_was_named(
+    fake_api: FakeApiServer, tmp_path: Path
+) -> None:
+    flavour = objects.dual_stack()
+    fake_api.load(flavour)
+    kubeconfig = kubeconfig_for(fake_api, tmp_path / "kc")  # the context names no namespace
+    inv = gather(KubeOptions(kubeconfig=str(kubeconfig)), 5555, env_for(None))
+    assert inv.namespace == NS and len(inv.dr_services) == 4 and len(inv.volt_pods) == 3
+    assert "found DR Services in namespace volt" in inv.notes[0]
+    all_ns = [r for r in fake_api.requests if r.path == "/api/v1/services"]
+    assert len(all_ns) == 1 and inv.problems == ()
+
+
+def test_cluster_wide_search_forbidden_is_a_note(fake_api: FakeApiServer, tmp_path: Path) -> None:
+    fake_api.load(objects.dual_stack())
+    kubeconfig = kubeconfig_for(fake_api, tmp_path / "kc")
+    # Only the cluster-wide list is forbidden; "default" itself is readable (and empty).
+    fake_api.add_fault(Fault(verb="list", resource="services", status=403, path="/api/v1/services"))
+    inv = gather(KubeOptions(kubeconfig=str(kubeconfig)), 5555, env_for(None))
+    assert inv.namespace == "default" and inv.dr_services == () and inv.problems == ()
+    assert any(
+        "could not look for DR Services in other namespaces (HTTP 403 Forbidden)" in n
+        for n in inv.notes
+    )
+
+
+def test_release_filters_dr_services_and_names_are_cross_checked(
+    fake_api: FakeApiServer, tmp_path: Path
+) -> None:
+    flavour = objects.ipv4_only()
+    fake_api.load(flavour)
+    # Another release's DR Service, selecting by labels the chart never uses.
+    fake_api.store.put(
+        objects.service(
+            "other-voltdb-cluster-dr",
+            selector={"tier": "xdcr"},
+            ports=[objects.port("replication", 5555)],
+            families=["IPv4"],
+            cluster_ips=["10.96.50.1"],
+        )
+    )
+    fake_api.store.put(
+        objects.pod("other-voltdb-cluster-0", ["10.244.5.5"], labels={"tier": "xdcr"})
+    )
+    # Named like DR without the port, and the DR port without the name.
+    fake_api.store.put(
+        objects.service(
+            "misc-cluster-dr",
+            selector={"x": "y"},
+            ports=[objects.port("http", 80)],
+            families=["IPv4"],
+            cluster_ips=["10.96.50.2"],
+        )
+    )
+    fake_api.store.put(
+        objects.service(
+            "xdcr-gateway",
+            selector={"tier": "xdcr"},
+            ports=[objects.port("dr", 5555)],
+            families=["IPv4"],
+            cluster_ips=["10.96.50.3"],
+        )
+    )
+    everything = run(fake_api, tmp_path, flavour)
+    names = {s.name for s in everything.dr_services}
+    assert "misc-cluster-dr" not in names and {"other-voltdb-cluster-dr", "xdcr-gateway"} <= names
+    assert any("misc-cluster-dr is named like a Volt DR Service" in n for n in everything.notes)
+    assert any("xdcr-gateway exposes the DR port" in n for n in everything.notes)
+    assert any("several Volt releases" in n for n in everything.notes)
+
+    other = run(fake_api, tmp_path, flavour, release="other")
+    assert [s.name for s in other.dr_services] == ["other-voltdb-cluster-dr"]
+    assert [p.name for p in other.volt_pods] == [
+        "other-voltdb-cluster-0"
+    ]  # via the selector it read
+    pods_query = [
+        r.query.get("labelSelector")
+        for r in fake_api.requests
+        if r.verb == "list" and r.resource == "pods"
+    ]
+    assert pods_query[-1] == "tier=xdcr"
+
+
+def test_empty_family_slice_on_a_dual_stack_service_is_visible(
+    fake_api: FakeApiServer, tmp_path: Path
+) -> None:
+    flavour = objects.dual_stack()
+    fake_api.load(flavour)
+    # Single-stack pods behind the dual-stack DR Service: the controller writes an empty IPv6 slice.
+    fake_api.store.put(objects.endpoint_slice(DR, "IPv6", []))
+    inv = run(fake_api, tmp_path, flavour)
+    (empty,) = [s for s in inv.endpoint_slices if s.service == DR and s.address_type == "IPv6"]
+    assert empty.addresses == () and empty.ready == 0
+    svc = next(s for s in inv.dr_services if s.name == DR)
+    assert len(svc.ip_families) == 2
+
+
+def test_unreadable_multus_annotation_is_a_note(fake_api: FakeApiServer, tmp_path: Path) -> None:
+    flavour = objects.ipv4_only()
+    fake_api.load(flavour)
+    pod = objects.volt_pods(
+        [["10.244.1.5"]],
+        ["worker-a"],
+        [["172.18.0.2"]],
+        [{"k8s.v1.cni.cncf.io/network-status": "[{not json"}],
+    )[0]
+    fake_api.store.put(pod)
+    inv = run(fake_api, tmp_path, flavour)
+    assert any(
+        n.startswith("pod mydb-voltdb-cluster-0: k8s.v1.cni.cncf.io/network-status is not JSON")
+        for n in inv.notes
+    )
+    assert inv.volt_pods[0].networks == ()

@@ -122,17 +122,31 @@ def _gather(conn: Connection, options: KubeOptions, dr_port: int, env: Environme
     probe_pod = _probe_pod(reader, core, env, namespace, problems)
 
     # The namespace's Services, once; the DR ones are recognised by their ports.
-    services = reader.list_all(
+    listed = reader.list_all(
         Read("list", "services", namespace=namespace), core.list_namespaced_service, namespace
     )
-    if isinstance(services, ApiProblem):
-        problems.append(services)
-        services = []
+    services: list[Obj] = []
+    if isinstance(listed, ApiProblem):
+        problems.append(listed)
+    else:
+        services = listed
     candidates, dr_notes = volt.find_dr_services(services, dr_port, options.release)
+    if not candidates and not isinstance(listed, ApiProblem) and not options.namespace:
+        # Nobody named the namespace: look for the release in the others (one more list).
+        found, everywhere, search_note = _search_namespaces(reader, core, dr_port, options.release)
+        if found:
+            notes.append(f"no DR Service in namespace {namespace}; {search_note}")
+            namespace = found
+            services = everywhere
+            candidates, dr_notes = volt.find_dr_services(
+                [s for s in everywhere if _namespace_of(s) == found], dr_port, options.release
+            )
+        elif search_note:
+            notes.append(search_note)
     notes += dr_notes
     dr_services = [parse.service_info(c.obj, c.per_pod) for c in candidates]
     dr_services = [_resolve_ingress(s, env, options.request_timeout) for s in dr_services]
-    if not dr_services and not isinstance(services, ApiProblem):
+    if not dr_services and not isinstance(listed, ApiProblem):
         notes.append(
             f"no DR Service (a port named `replication` or port {dr_port}) in namespace {namespace}"
             + ("" if options.namespace else "; pass --namespace if Volt runs elsewhere")
@@ -176,6 +190,40 @@ def _gather(conn: Connection, options: KubeOptions, dr_port: int, env: Environme
         server_version=version.get("gitVersion") if isinstance(version, dict) else None,
         notes=tuple(notes),
     )
+
+
+def _namespace_of(obj: Obj) -> str:
+    return str((obj.get("metadata") or {}).get("namespace") or "")
+
+
+def _search_namespaces(
+    reader: ApiReader, core: Any, dr_port: int, release: str | None
+) -> tuple[str | None, list[Obj], str]:
+    """The namespace holding DR Services, the Services of every namespace, and a note.
+
+    A failed cluster-wide list is only a note: the search is a convenience, the
+    namespace the user (or the pod, or the context) named was read.
+    """
+    everywhere = reader.list_all(
+        Read("list", "services", cluster_scoped=True), core.list_service_for_all_namespaces
+    )
+    if isinstance(everywhere, ApiProblem):
+        status = f"HTTP {everywhere.status} " if everywhere.status else ""
+        return (
+            None,
+            [],
+            (
+                f"could not look for DR Services in other namespaces "
+                f"({status}{everywhere.reason}); pass --namespace"
+            ),
+        )
+    candidates, _ = volt.find_dr_services(everywhere, dr_port, release)
+    namespaces = sorted({_namespace_of(c.obj) for c in candidates})
+    if not namespaces:
+        return None, [], ""
+    chosen = namespaces[0]
+    others = f" (also in: {', '.join(namespaces[1:])}; use --namespace)" if namespaces[1:] else ""
+    return chosen, everywhere, f"found DR Services in namespace {chosen}{others}"
 
 
 def _probe_families(

@@ -18,7 +18,9 @@ import json
 import socket
 import ssl
 import struct
+import sys
 import threading
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -74,9 +76,12 @@ class Fault:
     times: int | None = None
     message: str = ""
     group_version: str | None = None
+    path: str | None = None  # only this exact path (e.g. "/api/v1/services": all namespaces)
     hits: int = field(default=0, init=False)
 
-    def matches(self, verb: str, resource: str, namespace: str | None, group_version: str) -> bool:
+    def matches(
+        self, verb: str, resource: str, namespace: str | None, group_version: str, path: str
+    ) -> bool:
         if self.times is not None and self.hits >= self.times:
             return False
         return (
@@ -84,6 +89,7 @@ class Fault:
             and self.resource in ("*", resource)
             and (self.namespace is None or self.namespace == namespace)
             and (self.group_version is None or self.group_version == group_version)
+            and (self.path is None or self.path.rstrip("/") == path.rstrip("/"))
         )
 
 
@@ -258,10 +264,12 @@ class FakeApiServer:
 
     # -- request handling ------------------------------------------------
 
-    def _fault_for(self, verb: str, resource: str, namespace: str | None, gv: str) -> Fault | None:
+    def _fault_for(
+        self, verb: str, resource: str, namespace: str | None, gv: str, path: str
+    ) -> Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault.matches(verb, resource, namespace, gv):
+                if fault.matches(verb, resource, namespace, gv, path):
                     fault.hits += 1
                     return fault
         return None
@@ -298,7 +306,7 @@ class FakeApiServer:
         try:
             if not self._authorized(headers.get("Authorization"), route):
                 raise _Reply(status.unauthorized())
-            fault = self._fault_for(verb, resource, route.namespace, route.group_version)
+            fault = self._fault_for(verb, resource, route.namespace, route.group_version, url.path)
             if fault is not None:
                 if fault.delay:
                     self._stopping.wait(fault.delay)
@@ -517,7 +525,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        answer = self.server.app.handle(self.command, self.path, self.headers, body)
+        try:
+            answer = self.server.app.handle(self.command, self.path, self.headers, body)
+        except Exception as exc:  # noqa: BLE001 - a bug in the fake or a hook: answer 500, not a hang-up
+            traceback.print_exc(file=sys.stderr)
+            body_500 = status.internal_error(f"fake API server bug: {exc!r}")
+            answer = 500, json.dumps(body_500).encode(), "application/json"
         if answer is None:
             # SO_LINGER 0 makes close() send a RST: "connection reset by peer".
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
