@@ -8,8 +8,10 @@ Exit codes: 0 a family qualifies; 1 none does (XDCR would not connect);
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -217,7 +219,12 @@ def run_and_report(options: CheckOptions, args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         interrupted = True
         error = CannotRunError("interrupted")
+    started = time.perf_counter()
     report = build_report(run, error)
+    # "render": checks, recommendation and report assembly (a report cannot time its
+    # own formatting, which follows)
+    timings = {**report.timings, "render": (time.perf_counter() - started) * 1000}
+    report = dataclasses.replace(report, timings=timings)
     sys.stdout.write(render(report, args.output, args.verbose))
     if getattr(args, "log_json", False):
         sys.stdout.write(f"{REPORT_BEGIN}\n{render_json(report)}{REPORT_END}\n")
