@@ -1,17 +1,183 @@
-"""`voltprobe job`: run the check as a Job in a cluster (placeholder until issue 7)."""
+"""`voltprobe job`: run the check as a Job in a cluster, or read an existing Job's report.
+
+    voltprobe job run --context CTX --peer HOST[:PORT] [...]   create, wait, report, clean up
+    voltprobe job logs --context CTX --namespace NS JOBNAME     the JSON report of a Job
+
+Unlike `check`, `job run` needs write access: create/delete serviceaccounts, roles,
+rolebindings and jobs, get/list jobs and pods, get pods/log (and list events) in the
+namespace. Exit code: the in-cluster check's own (0 a family works, 1 none, 3 could
+not run); 3 as well when the Job could not be run or read.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
+
+OUTPUTS = ("table", "json", "yaml", "values")
 
 
 def add_parser(commands: Any) -> None:
-    parser = commands.add_parser("job", help="run voltprobe as a Job in a cluster")
+    from probe.k8sjob.objects import DEFAULT_ACTIVE_DEADLINE, DEFAULT_IMAGE
+    from probe.model import DEFAULT_DR_PORT
+
+    parser = commands.add_parser(
+        "job",
+        help="run voltprobe as a Job in a cluster (needs create rights) and fetch its report",
+        description="Run `voltprobe check` inside a cluster as a Job and collect its report. "
+        "Run it once per cluster, each pointing at the other: XDCR dials both ways.",
+    )
+    actions = parser.add_subparsers(dest="job_command", metavar="ACTION", parser_class=type(parser))
+
+    run_p = actions.add_parser(
+        "run",
+        help="create the ServiceAccount, RBAC and Job, wait, print the report, clean up",
+        description="Create a ServiceAccount, a read-only Role + RoleBinding and a Job running "
+        "`voltprobe check` in the chosen cluster, wait for it (progress on stderr), print its "
+        "report and delete everything it created (unless --keep).",
+    )
+    run_p.add_argument(
+        "--peer",
+        action="append",
+        default=[],
+        required=True,
+        metavar="HOST[:PORT][,...]",
+        help="the peer cluster's DR endpoint(s), as for `check`; repeatable",
+    )
+    run_p.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_DR_PORT,
+        help=f"DR port for peers given without one (default {DEFAULT_DR_PORT})",
+    )
+    run_p.add_argument(
+        "--timeout", type=float, default=2.0, help="seconds per probe inside the Job (default 2)"
+    )
+    run_p.add_argument(
+        "--image",
+        default=DEFAULT_IMAGE,
+        help=f"voltprobe image (default {DEFAULT_IMAGE}, a placeholder)",
+    )
+    run_p.add_argument(
+        "--raw",
+        action="store_true",
+        help="raw SYN probes: root + NET_RAW, needs a privileged-level namespace",
+    )
+    run_p.add_argument(
+        "--per-pod", action="store_true", help="recommend cluster.serviceSpec.perpod.dr.ipFamilies"
+    )
+    run_p.add_argument(
+        "--cluster-read",
+        action="store_true",
+        help="also grant the optional ClusterRole (nodes, servicecidrs) for the "
+        "run; needs rights to create cluster roles and bindings",
+    )
+    run_p.add_argument(
+        "--deadline",
+        type=int,
+        default=DEFAULT_ACTIVE_DEADLINE,
+        help=f"the Job's activeDeadlineSeconds (default {DEFAULT_ACTIVE_DEADLINE})",
+    )
+    run_p.add_argument(
+        "--wait",
+        type=float,
+        metavar="SECONDS",
+        help="give up waiting after this long (default: the deadline + 60)",
+    )
+    run_p.add_argument(
+        "--keep",
+        action="store_true",
+        help="leave the Job, its pod and RBAC in place (then: job logs)",
+    )
+    _add_cluster_options(run_p)
+    run_p.add_argument(
+        "-o",
+        "--output",
+        choices=OUTPUTS,
+        default="table",
+        help="report format on stdout (default table: the pod's own report)",
+    )
+
+    logs_p = actions.add_parser(
+        "logs",
+        help="print the JSON report of an existing voltprobe Job",
+        description="Read the pod log of an existing voltprobe Job and print the report found "
+        "between the marker lines. Exit code: the check's own.",
+    )
+    logs_p.add_argument("job_name", metavar="JOBNAME")
+    _add_cluster_options(logs_p)
+    logs_p.add_argument(
+        "-o",
+        "--output",
+        choices=OUTPUTS,
+        default="json",
+        help="report format on stdout (default json)",
+    )
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from probe.errors import CannotRunError
+def _add_cluster_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--kubeconfig", help="kubeconfig file (default: KUBECONFIG, ~/.kube/config)"
+    )
+    parser.add_argument("--context", help="kubeconfig context of the cluster to use")
+    parser.add_argument(
+        "--namespace",
+        "-n",
+        help="namespace (default: the context's, else default); for `run` use "
+        "the Volt cluster's namespace so the check can read its Services",
+    )
 
-    raise CannotRunError("voltprobe job is not implemented yet")
+
+def run(args: argparse.Namespace) -> int:
+    from probe.errors import UsageError
+
+    if args.job_command not in ("run", "logs"):
+        raise UsageError("voltprobe job needs an action: run or logs (see voltprobe job -h)")
+    from probe.k8sjob import kube, logs, runner
+
+    def progress(message: str) -> None:
+        print(f"voltprobe job: {message}", file=sys.stderr, flush=True)
+
+    if args.job_command == "run":
+        run_options(args, namespace="default")  # bad input is exit 2 before any API call
+    api, context_namespace, description = kube.connect(args.kubeconfig, args.context)
+    namespace = args.namespace or context_namespace or "default"
+    progress(f"using {description}, namespace {namespace}")
+    if args.job_command == "run":
+        opts = run_options(args, namespace)
+        found = runner.run_job(api, opts, progress)
+    else:
+        found = runner.job_logs(api, namespace, args.job_name)
+    sys.stdout.write(logs.render(found, args.output))
+    sys.stdout.flush()
+    progress(f"verdict: {found.verdict}")
+    return found.exit_code
+
+
+def run_options(args: argparse.Namespace, namespace: str) -> Any:
+    from probe.k8sjob.objects import JobParams, check_name
+    from probe.k8sjob.runner import RunOptions, unique_name
+    from probe.targets import parse_peers
+
+    parse_peers(args.peer, args.port)  # a bad peer is a usage error here, not a failed Job
+    params = JobParams(
+        peers=tuple(args.peer),
+        name=unique_name(),
+        namespace=check_name(namespace, "namespace"),
+        image=args.image,
+        port=args.port,
+        timeout=args.timeout,
+        raw=args.raw,
+        per_pod=args.per_pod,
+        active_deadline_seconds=args.deadline,
+    )
+    wait = args.wait if args.wait is not None else args.deadline + 60
+    if wait <= 0:
+        from probe.errors import UsageError
+
+        raise UsageError("--wait must be > 0 seconds")
+    return RunOptions(
+        params=params, wait_seconds=wait, keep=args.keep, cluster_read=args.cluster_read
+    )

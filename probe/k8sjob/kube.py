@@ -1,0 +1,241 @@
+"""The one boundary between `voltprobe job` and the Kubernetes client.
+
+Every call goes through `KubeApi`: typed client calls with dict bodies, answers as
+camelCase wire dicts (`sanitize_for_serialization`, version-proof). Every failure is
+translated here into a `CannotRunError` whose one-line message says what to do; a 403
+names the RBAC rule that is missing, in the words of a Role manifest.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from probe.errors import CannotRunError
+
+Obj = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Resource:
+    group: str  # "" for the core group
+    plural: str
+    namespaced: bool = True
+
+    @property
+    def qualified(self) -> str:
+        """As the apiserver and `kubectl auth can-i` spell it: roles.rbac.authorization.k8s.io."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+
+RESOURCES: dict[str, Resource] = {
+    "ServiceAccount": Resource("", "serviceaccounts"),
+    "Role": Resource("rbac.authorization.k8s.io", "roles"),
+    "RoleBinding": Resource("rbac.authorization.k8s.io", "rolebindings"),
+    "ClusterRole": Resource("rbac.authorization.k8s.io", "clusterroles", namespaced=False),
+    "ClusterRoleBinding": Resource(
+        "rbac.authorization.k8s.io", "clusterrolebindings", namespaced=False
+    ),
+    "Job": Resource("batch", "jobs"),
+    "Pod": Resource("", "pods"),
+    "PodLog": Resource("", "pods/log"),
+    "Event": Resource("", "events"),
+}
+
+
+def rule(verb: str, resource: Resource, namespace: str | None) -> str:
+    """`create roles.rbac.authorization.k8s.io in namespace volt`: the permission a call needs."""
+    where = f"in namespace {namespace}" if resource.namespaced and namespace else "cluster-wide"
+    return f"{verb} {resource.qualified} {where}"
+
+
+class ApiCallError(CannotRunError):
+    """A Kubernetes API call failed; `status` is the HTTP status (None: no answer)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _status_message(body: object) -> str:
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if not isinstance(body, str) or not body.strip():
+        return ""
+    try:
+        status = json.loads(body)
+    except ValueError:
+        return body.strip()[:300]
+    return str(status.get("message") or "") if isinstance(status, dict) else ""
+
+
+def translate(
+    exc: BaseException, verb: str, resource: Resource, namespace: str | None, server: str
+) -> ApiCallError:
+    """One ApiCallError with a one-line, actionable message for any client failure."""
+    import urllib3.exceptions as u3
+    from kubernetes.client.exceptions import ApiException
+
+    needed = rule(verb, resource, namespace)
+    if isinstance(exc, ApiException) and exc.status:
+        said = _status_message(exc.body) or str(exc.reason or "").strip()
+        if exc.status == 403:
+            hint = ""
+            if "escalat" in said or "not currently held" in said:
+                hint = (
+                    "; to create a Role or binding you must yourself hold every permission it "
+                    "grants (RBAC escalation check)"
+                )
+            return ApiCallError(
+                f"forbidden: your Kubernetes user may not {needed} (RBAC rule: apiGroups "
+                f'["{resource.group}"], resources ["{resource.plural}"], verbs ["{verb}"]){hint}. '
+                f"The apiserver said: {said}",
+                403,
+            )
+        if exc.status == 401:
+            return ApiCallError(
+                f"the API server {server} rejected the credentials (401 Unauthorized): "
+                "refresh the login of this kubeconfig context",
+                401,
+            )
+        return ApiCallError(f"{needed} failed: {exc.status} {said}", exc.status)
+    if isinstance(exc, ApiException):  # status 0: failed before an answer (TLS and the like)
+        return ApiCallError(f"{needed} failed before the API answered: {exc.reason}")
+    if isinstance(exc, (u3.HTTPError, OSError)):
+        return ApiCallError(f"cannot reach the Kubernetes API at {server}: {exc}")
+    return ApiCallError(f"{needed}: unexpected answer from the API: {type(exc).__name__}: {exc}")
+
+
+def _errors() -> tuple[type[BaseException], ...]:
+    import urllib3.exceptions as u3
+    from kubernetes.client.exceptions import ApiException
+
+    # ValueError/TypeError: an answer the client's models cannot parse.
+    return (ApiException, u3.HTTPError, OSError, ValueError, TypeError)
+
+
+class KubeApi:
+    """Create, read and delete what `voltprobe job` needs, through one ApiClient."""
+
+    def __init__(self, api_client: Any, server: str, timeout: float = 15.0) -> None:
+        from kubernetes import client
+
+        self._api = api_client
+        self.server = server
+        self._timeout = timeout
+        self._core = client.CoreV1Api(api_client)
+        self._rbac = client.RbacAuthorizationV1Api(api_client)
+        self._batch = client.BatchV1Api(api_client)
+
+    def _call(
+        self,
+        verb: str,
+        kind: str,
+        namespace: str | None,
+        fn: Callable[..., Any],
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        try:
+            return fn(*args, _request_timeout=self._timeout, **kwargs)
+        except _errors() as exc:
+            raise translate(exc, verb, RESOURCES[kind], namespace, self.server) from exc
+
+    def _wire(self, answer: Any) -> Obj:
+        wire: Obj = self._api.sanitize_for_serialization(answer)
+        return wire
+
+    def create(self, obj: Obj) -> Obj:
+        kind, ns = obj["kind"], obj["metadata"].get("namespace")
+        creators: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]] = {
+            "ServiceAccount": (self._core.create_namespaced_service_account, (ns, obj)),
+            "Role": (self._rbac.create_namespaced_role, (ns, obj)),
+            "RoleBinding": (self._rbac.create_namespaced_role_binding, (ns, obj)),
+            "ClusterRole": (self._rbac.create_cluster_role, (obj,)),
+            "ClusterRoleBinding": (self._rbac.create_cluster_role_binding, (obj,)),
+            "Job": (self._batch.create_namespaced_job, (ns, obj)),
+        }
+        fn, args = creators[kind]
+        return self._wire(self._call("create", kind, ns, fn, *args))
+
+    def delete(self, obj: Obj) -> bool:
+        """Delete `obj`; False when it was already gone. A Job takes its pods with it."""
+        kind, ns, name = obj["kind"], obj["metadata"].get("namespace"), obj["metadata"]["name"]
+        deleters: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]] = {
+            "ServiceAccount": (self._core.delete_namespaced_service_account, (name, ns)),
+            "Role": (self._rbac.delete_namespaced_role, (name, ns)),
+            "RoleBinding": (self._rbac.delete_namespaced_role_binding, (name, ns)),
+            "ClusterRole": (self._rbac.delete_cluster_role, (name,)),
+            "ClusterRoleBinding": (self._rbac.delete_cluster_role_binding, (name,)),
+            "Job": (self._batch.delete_namespaced_job, (name, ns)),
+        }
+        fn, args = deleters[kind]
+        # Background: the garbage collector removes a Job's pod once the Job is gone.
+        extra = {"propagation_policy": "Background"} if kind == "Job" else {}
+        try:
+            self._call("delete", kind, ns, fn, *args, **extra)
+        except ApiCallError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    def read_job(self, namespace: str, name: str) -> Obj:
+        return self._wire(
+            self._call("get", "Job", namespace, self._batch.read_namespaced_job, name, namespace)
+        )
+
+    def list_pods(self, namespace: str, label_selector: str) -> list[Obj]:
+        answer = self._call(
+            "list",
+            "Pod",
+            namespace,
+            self._core.list_namespaced_pod,
+            namespace,
+            label_selector=label_selector,
+        )
+        items: list[Obj] = self._wire(answer).get("items") or []
+        return items
+
+    def read_log(self, namespace: str, pod: str, container: str) -> str:
+        answer = self._call(
+            "get",
+            "PodLog",
+            namespace,
+            self._core.read_namespaced_pod_log,
+            pod,
+            namespace,
+            container=container,
+        )
+        if isinstance(answer, bytes):
+            return answer.decode("utf-8", "replace")
+        return str(answer or "")
+
+    def list_events(self, namespace: str, involved_name: str) -> list[Obj]:
+        answer = self._call(
+            "list",
+            "Event",
+            namespace,
+            self._core.list_namespaced_event,
+            namespace,
+            field_selector=f"involvedObject.name={involved_name}",
+        )
+        items: list[Obj] = self._wire(answer).get("items") or []
+        return items
+
+
+def connect(kubeconfig: str | None, context: str | None) -> tuple[KubeApi, str | None, str]:
+    """(api, the context's namespace, a description), as `voltprobe check` would connect."""
+    from probe.inventory.client import Unavailable
+    from probe.inventory.client import connect as inventory_connect
+    from probe.inventory.environment import Environment
+    from probe.options import KubeOptions
+
+    found = inventory_connect(
+        KubeOptions(kubeconfig=kubeconfig, context=context), Environment.default()
+    )
+    if isinstance(found, Unavailable):
+        raise CannotRunError(f"no Kubernetes cluster to run the Job in: {found.reason}")
+    return KubeApi(found.api_client, found.server), found.namespace, found.description

@@ -1,0 +1,527 @@
+"""`voltprobe job run` / `job logs` against the fake API server, through the real client.
+
+The fake server knows no RBAC kinds yet, so `rbac_api` adds them for these tests only
+(roles, rolebindings, clusterroles, clusterrolebindings). Job "completion" comes from
+create hooks: the fake's `complete_jobs`, or `Controller` below, which moves the pod
+through Pending -> Running -> finished each time the runner sleeps between polls.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from probe import cli
+from probe.k8sjob import kube, logs, runner
+from probe.k8sjob.objects import CONTAINER, JobParams, job_objects
+from probe.model import Family, Recommendation, Report
+from probe.render import render_json
+from probe.render.table import render_table
+from tests.fakeapi import FakeApiServer, Fault, resources
+from tests.fakeapi.fixtures import kubeconfig_for
+from tests.fakeapi.hooks import complete_jobs
+from tests.fakeapi.server import DEFAULT_TOKEN
+from tests.test_manifests import pss_violations
+
+NS = "volt"
+RBAC = "rbac.authorization.k8s.io/v1"
+OWNED = ("serviceaccounts", "roles", "rolebindings", "jobs")
+
+Obj = dict[str, Any]
+
+
+# -- fixtures ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def rbac_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeApiServer]:
+    """The fake API server, also serving rbac.authorization.k8s.io/v1."""
+    extra = tuple(
+        resources.ResourceType(RBAC, plural, kind, namespaced, singular=kind.lower())
+        for plural, kind, namespaced in (
+            ("roles", "Role", True),
+            ("rolebindings", "RoleBinding", True),
+            ("clusterroles", "ClusterRole", False),
+            ("clusterrolebindings", "ClusterRoleBinding", False),
+        )
+        if resources.find(RBAC, plural) is None
+    )
+    monkeypatch.setattr(resources, "RESOURCE_TYPES", resources.RESOURCE_TYPES + extra)
+    with FakeApiServer(token=DEFAULT_TOKEN) as server:
+        server.served = server.served | {RBAC}
+        yield server
+
+
+@pytest.fixture
+def kubeconfig(rbac_api: FakeApiServer, tmp_path: Path) -> str:
+    return str(kubeconfig_for(rbac_api, tmp_path / "kubeconfig", namespace=NS))
+
+
+def report_log(families: tuple[Family, ...] = (Family.IPV6,), error: str | None = None) -> str:
+    """A pod log exactly as `voltprobe check --log-json` writes it, with a stderr line mixed in."""
+    values = {"cluster": {"serviceSpec": {"dr": {"ipFamilies": [f.value for f in families]}}}}
+    report = Report(
+        targets=(),
+        dns=(),
+        probes=(),
+        findings=(),
+        recommendation=Recommendation(
+            ip_families=families,
+            helm_key="cluster.serviceSpec.dr.ipFamilies",
+            helm_values=values if families else {},
+            rationale=() if families else ("IPv4: refused; IPv6: no answer",),
+        ),
+        version="0.1.0",
+        error=error,
+    )
+    return (
+        render_table(report)
+        + "voltprobe: resolving peers\n"
+        + f"{cli.REPORT_BEGIN}\n{render_json(report)}{cli.REPORT_END}\n"
+    )
+
+
+def job_cli(kubeconfig: str, *argv: str) -> list[str]:
+    return ["job", "run", "--kubeconfig", kubeconfig, "--peer", "dr.peer.example.com", *argv]
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def writes(api: FakeApiServer) -> list[tuple[str, str, str | None]]:
+    return [
+        (r.verb, r.resource, r.namespace) for r in api.requests if r.verb in ("create", "delete")
+    ]
+
+
+def stored(api: FakeApiServer, plural: str) -> list[Obj]:
+    group_version = {"serviceaccounts": "v1", "jobs": "batch/v1", "pods": "v1"}.get(plural, RBAC)
+    rt = resources.find(group_version, plural)
+    assert rt is not None
+    return list(api.store.list(rt, NS, lambda obj: True).items)
+
+
+# -- the whole flow through the CLI ------------------------------------------------
+
+
+def test_run_creates_waits_reports_and_cleans_up(
+    rbac_api: FakeApiServer, kubeconfig: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    created: list[Obj] = []
+    rbac_api.on_create("jobs", lambda server, job: created.append(copy.deepcopy(job)))
+    rbac_api.on_create("jobs", complete_jobs(report_log()))
+
+    code, out, err = run_cli(capsys, job_cli(kubeconfig))
+
+    assert code == 0, err
+    assert out.startswith("voltprobe 0.1.0:") and "PASS: XDCR can use IPv6" in out
+    assert cli.REPORT_BEGIN not in out and "resolving peers" in out  # the pod's own report
+    assert "verdict: PASS: XDCR can use IPv6" in err
+    # Created in the context's namespace, Job last; deleted in reverse, nothing left over.
+    assert writes(rbac_api) == [
+        ("create", "serviceaccounts", NS),
+        ("create", "roles", NS),
+        ("create", "rolebindings", NS),
+        ("create", "jobs", NS),
+        ("delete", "jobs", NS),
+        ("delete", "rolebindings", NS),
+        ("delete", "roles", NS),
+        ("delete", "serviceaccounts", NS),
+    ]
+    for plural in OWNED:
+        assert stored(rbac_api, plural) == [], f"{plural} left behind"
+    (job_delete,) = [r for r in rbac_api.requests if r.verb == "delete" and r.resource == "jobs"]
+    assert job_delete.query.get("propagationPolicy") == "Background"  # the pod goes too
+    (log_read,) = [r for r in rbac_api.requests if r.resource == "pods/log"]
+    assert log_read.query.get("container") == CONTAINER
+    (pod_list,) = {r.query.get("labelSelector") for r in rbac_api.requests if r.resource == "pods"}
+    (job,) = created
+    assert pod_list == f"job-name={job['metadata']['name']}"
+    # What was posted is the rendered manifest with a unique name, still restricted.
+    name = job["metadata"]["name"]
+    assert name.startswith("voltprobe-") and name != "voltprobe"
+    expected = next(
+        o
+        for o in job_objects(JobParams(peers=("dr.peer.example.com",), name=name, namespace=NS))
+        if o["kind"] == "Job"
+    )
+    assert job["spec"] == expected["spec"]
+    assert pss_violations(job["spec"]["template"]["spec"]) == []
+
+
+def test_run_uses_the_check_exit_code_and_prints_json(
+    rbac_api: FakeApiServer, kubeconfig: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rbac_api.on_create("jobs", complete_jobs(report_log(families=()), succeeded=False))
+
+    code, out, err = run_cli(capsys, job_cli(kubeconfig, "-o", "json", "--namespace", "other"))
+
+    assert code == 1
+    report = json.loads(out)  # stdout is only the JSON report
+    assert report["exitCode"] == 1 and report["verdict"].startswith("FAIL:")
+    assert "verdict: FAIL:" in err
+    assert {ns for _, _, ns in writes(rbac_api)} == {"other"}  # --namespace beats the context
+
+
+def test_run_values_output(
+    rbac_api: FakeApiServer, kubeconfig: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rbac_api.on_create("jobs", complete_jobs(report_log(families=(Family.IPV4, Family.IPV6))))
+    code, out, _ = run_cli(capsys, job_cli(kubeconfig, "-o", "values"))
+    assert code == 0
+    assert out.splitlines()[0].startswith("# voltprobe 0.1.0: PASS")
+    assert "ipFamilies:\n      - IPv4\n      - IPv6\n" in out
+
+
+def test_403_on_create_names_the_missing_rule_and_undoes_the_rest(
+    rbac_api: FakeApiServer, kubeconfig: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rbac_api.add_fault(Fault(verb="create", resource="roles", status=403))
+
+    code, out, err = run_cli(capsys, job_cli(kubeconfig))
+
+    assert code == 3
+    assert out == ""
+    lines = [line for line in err.splitlines() if "error" in line]
+    assert len(lines) == 1 and "Traceback" not in err
+    assert "create roles.rbac.authorization.k8s.io in namespace volt" in lines[0]
+    assert 'verbs ["create"]' in lines[0]
+    assert writes(rbac_api) == [
+        ("create", "serviceaccounts", NS),
+        ("create", "roles", NS),
+        ("delete", "serviceaccounts", NS),  # the one object it did create
+    ]
+
+
+def test_403_on_job_create(
+    rbac_api: FakeApiServer, kubeconfig: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rbac_api.add_fault(Fault(verb="create", resource="jobs", status=403))
+    code, _, err = run_cli(capsys, job_cli(kubeconfig))
+    assert code == 3
+    assert "create jobs.batch in namespace volt" in err
+    for plural in OWNED:
+        assert stored(rbac_api, plural) == []
+
+
+def test_keep_leaves_everything_and_job_logs_reads_it_back(
+    rbac_api: FakeApiServer, kubeconfig: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rbac_api.on_create("jobs", complete_jobs(report_log(families=(Family.IPV4,))))
+
+    code, out, err = run_cli(capsys, job_cli(kubeconfig, "--keep"))
+
+    assert code == 0
+    assert not [w for w in writes(rbac_api) if w[0] == "delete"]
+    (job,) = stored(rbac_api, "jobs")
+    name = job["metadata"]["name"]
+    assert f"kubectl -n {NS} delete job/{name} rolebinding/{name}" in err
+
+    code, out, err = run_cli(capsys, ["job", "logs", "--kubeconfig", kubeconfig, name])
+    assert code == 0
+    report = json.loads(out)
+    assert report["recommendation"]["ipFamilies"] == ["IPv4"]
+    assert report["schema"] == "voltprobe/v1"
+
+
+def test_job_logs_of_a_missing_job(
+    rbac_api: FakeApiServer, kubeconfig: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(capsys, ["job", "logs", "--kubeconfig", kubeconfig, "nope"])
+    assert code == 3 and out == ""
+    assert "no Job 'nope' in namespace volt" in err
+
+
+def test_a_pod_without_a_report_is_exit_3_with_what_it_said(
+    rbac_api: FakeApiServer, kubeconfig: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def crash(server: FakeApiServer, job: Obj) -> None:
+        pod = stored(server, "pods")[0]
+        pod["status"]["containerStatuses"] = [
+            container_status(
+                terminated={
+                    "exitCode": 2,
+                    "reason": "Error",
+                    "message": "voltprobe: error: bad --peer",
+                }
+            )
+        ]
+        server.store.put(pod)
+
+    rbac_api.on_create("jobs", complete_jobs("voltprobe: error: bad --peer\n", succeeded=False))
+    rbac_api.on_create("jobs", crash)
+
+    code, out, err = run_cli(capsys, job_cli(kubeconfig))
+
+    assert code == 3 and out == ""
+    assert "no report marker" in err and "container exit code 2" in err
+    assert "bad --peer" in err
+    for plural in OWNED:
+        assert stored(rbac_api, plural) == []  # cleaned up on failure too
+
+
+def test_bad_input_is_exit_2_before_any_api_call(
+    rbac_api: FakeApiServer, kubeconfig: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for argv in (
+        ["job", "run", "--kubeconfig", kubeconfig, "--peer", "bad peer!"],
+        job_cli(kubeconfig, "--image", ""),
+        job_cli(kubeconfig, "--namespace", "A_B"),
+        ["job"],
+    ):
+        code, out, err = run_cli(capsys, argv)
+        assert code == 2, argv
+        assert out == ""
+        assert "Traceback" not in err
+    assert rbac_api.requests == []
+
+
+def test_unreachable_and_unauthorized_api(
+    tmp_path: Path, rbac_api: FakeApiServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wrong_token = kubeconfig_for(rbac_api, tmp_path / "bad", namespace=NS, token="nope")
+    code, _, err = run_cli(capsys, job_cli(str(wrong_token)))
+    assert code == 3 and "401 Unauthorized" in err
+
+    url = rbac_api.url
+    rbac_api.stop()
+    (tmp_path / "dead").write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "x",
+                "clusters": [{"name": "x", "cluster": {"server": url}}],
+                "users": [{"name": "x", "user": {"token": "t"}}],
+                "contexts": [{"name": "x", "context": {"cluster": "x", "user": "x"}}],
+            }
+        )
+    )
+    code, _, err = run_cli(capsys, job_cli(str(tmp_path / "dead")))
+    assert code == 3 and "cannot reach the Kubernetes API" in err
+
+
+# -- waiting: progress, stuck pods, Pod Security, the deadline --------------------
+
+
+def container_status(**state: Obj) -> Obj:
+    return {
+        "name": CONTAINER,
+        "image": "voltprobe",
+        "imageID": "",
+        "ready": False,
+        "restartCount": 0,
+        "started": False,
+        "state": state,
+    }
+
+
+class Controller:
+    """Plays the Job controller and kubelet: each poll interval moves the pod one step."""
+
+    def __init__(self, server: FakeApiServer, steps: list[tuple[str, Obj]], log: str) -> None:
+        self.server, self.steps, self.log = server, list(steps), log
+        self.job: Obj | None = None
+        self.now = 0.0
+
+    def on_job(self, server: FakeApiServer, job: Obj) -> None:
+        self.job = job
+        self.advance()
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        self.advance()
+
+    def advance(self) -> None:
+        if not self.steps or self.job is None:
+            return
+        phase, state = self.steps.pop(0)
+        name = self.job["metadata"]["name"]
+        self.server.store.put(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {
+                    "name": f"{name}-abcde",
+                    "namespace": NS,
+                    "labels": {"job-name": name, "batch.kubernetes.io/job-name": name},
+                },
+                "spec": {
+                    "containers": [{"name": CONTAINER, "image": "voltprobe"}],
+                    "restartPolicy": "Never",
+                },
+                "status": {"phase": phase, "containerStatuses": [container_status(**state)]},
+            }
+        )
+        self.server.set_log(NS, f"{name}-abcde", self.log if phase != "Pending" else "")
+
+    def clock(self) -> runner.Clock:
+        return runner.Clock(now=lambda: self.now, sleep=self.sleep)
+
+
+def direct_run(
+    kubeconfig: str,
+    clock: runner.Clock,
+    *,
+    wait: float = 600,
+    raw: bool = False,
+) -> tuple[logs.PodReport | BaseException, list[str]]:
+    api, _, _ = kube.connect(kubeconfig, None)
+    params = JobParams(
+        peers=("dr.peer.example.com",), name=runner.unique_name(), namespace=NS, raw=raw
+    )
+    lines: list[str] = []
+    try:
+        found: logs.PodReport | BaseException = runner.run_job(
+            api, runner.RunOptions(params, wait_seconds=wait, poll_seconds=2.0), lines.append, clock
+        )
+    except Exception as exc:  # noqa: BLE001 - the test inspects it
+        found = exc
+    return found, lines
+
+
+def test_progress_follows_the_pod_and_prints_each_change_once(
+    rbac_api: FakeApiServer, kubeconfig: str
+) -> None:
+    controller = Controller(
+        rbac_api,
+        [
+            ("Pending", {"waiting": {"reason": "ContainerCreating"}}),
+            ("Pending", {"waiting": {"reason": "ContainerCreating"}}),
+            ("Running", {"running": {"startedAt": "2025-05-01T10:00:05Z"}}),
+            (
+                "Succeeded",
+                {
+                    "terminated": {
+                        "exitCode": 0,
+                        "reason": "Completed",
+                        "message": "PASS: XDCR can use IPv6",
+                    }
+                },
+            ),
+        ],
+        report_log(),
+    )
+    rbac_api.on_create("jobs", controller.on_job)
+
+    found, lines = direct_run(kubeconfig, controller.clock())
+
+    assert isinstance(found, logs.PodReport), found
+    assert found.exit_code == 0 and found.verdict.startswith("PASS")
+    states = [line.split(": ", 1)[1] for line in lines if line.startswith("pod ")]
+    assert states == ["Pending (ContainerCreating)", "Running", "Succeeded"]
+    assert controller.now == 6.0  # three poll intervals, no real sleeping
+    assert lines[-1].startswith("deleted Job, RoleBinding, Role, ServiceAccount")
+
+
+def test_image_pull_backoff_fails_fast_and_cleans_up(
+    rbac_api: FakeApiServer, kubeconfig: str
+) -> None:
+    controller = Controller(
+        rbac_api,
+        [
+            ("Pending", {"waiting": {"reason": "ErrImagePull"}}),
+            (
+                "Pending",
+                {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}},
+            ),
+        ],
+        "",
+    )
+    rbac_api.on_create("jobs", controller.on_job)
+
+    found, _ = direct_run(kubeconfig, controller.clock())
+
+    assert isinstance(found, runner.CannotRunError)
+    assert "ImagePullBackOff" in str(found) and "--image" in str(found)
+    assert controller.now == 2.0
+    for plural in OWNED:
+        assert stored(rbac_api, plural) == []
+
+
+def test_pod_security_rejection_is_reported_from_the_job_events(
+    rbac_api: FakeApiServer, kubeconfig: str
+) -> None:
+    message = (
+        'pods "voltprobe-x-abcde" is forbidden: violates PodSecurity "baseline:latest": '
+        'non-default capabilities (container "voltprobe" must not include "NET_RAW")'
+    )
+
+    def forbid(server: FakeApiServer, job: Obj) -> None:
+        server.store.put(
+            {
+                "apiVersion": "v1",
+                "kind": "Event",
+                "metadata": {"name": f"{job['metadata']['name']}.1", "namespace": NS},
+                "involvedObject": {"kind": "Job", "name": job["metadata"]["name"], "namespace": NS},
+                "reason": "FailedCreate",
+                "type": "Warning",
+                "message": message,
+            }
+        )
+
+    rbac_api.on_create("jobs", forbid)
+    clock = runner.Clock(now=lambda: 0.0, sleep=lambda s: None)
+
+    found, _ = direct_run(kubeconfig, clock, raw=True)
+
+    assert isinstance(found, runner.CannotRunError)
+    assert "Pod Security level forbids" in str(found)
+    assert "pod-security.kubernetes.io/enforce=privileged" in str(found)
+
+
+def test_wait_gives_up_at_its_deadline(rbac_api: FakeApiServer, kubeconfig: str) -> None:
+    controller = Controller(
+        rbac_api, [("Pending", {"waiting": {"reason": "ContainerCreating"}})] * 100, ""
+    )
+    rbac_api.on_create("jobs", controller.on_job)
+
+    found, _ = direct_run(kubeconfig, controller.clock(), wait=10)
+
+    assert isinstance(found, runner.CannotRunError)
+    assert "did not finish within 10s" in str(found)
+    assert 10 < controller.now <= 14
+    for plural in OWNED:
+        assert stored(rbac_api, plural) == []
+
+
+# -- the report between the markers ----------------------------------------------
+
+
+def test_extract_takes_the_json_between_whole_marker_lines() -> None:
+    text = report_log()
+    found = logs.extract(text)
+    assert found.report["verdict"].startswith("PASS") and found.exit_code == 0
+    assert found.human.startswith("voltprobe 0.1.0:") and cli.REPORT_BEGIN not in found.human
+    # A second (later) report wins; CRLF line ends are fine.
+    later = report_log(families=()).replace("\n", "\r\n")
+    assert logs.extract(text + later).exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("log", "why"),
+    [
+        ("", "no report marker"),
+        (f'{cli.REPORT_BEGIN}\n{{"schema": "voltprobe/v1"', "cut off"),
+        (f"{cli.REPORT_BEGIN}\nnot json\n{cli.REPORT_END}\n", "not valid JSON"),
+        (f'{cli.REPORT_BEGIN}\n{{"a": 1}}\n{cli.REPORT_END}\n', "not a voltprobe/v1 report"),
+        (f"x {cli.REPORT_BEGIN}\n{{}}\n{cli.REPORT_END}\n", "no report marker"),
+    ],
+)
+def test_extract_says_what_is_missing(log: str, why: str) -> None:
+    with pytest.raises(logs.NoReport, match=why):
+        logs.extract(log)
+
+
+def test_an_unexpected_exit_code_counts_as_could_not_run() -> None:
+    found = logs.extract(report_log())
+    odd = logs.PodReport(found.human, {**found.report, "exitCode": "0"})
+    assert odd.exit_code == 3
