@@ -190,7 +190,9 @@ def test_ipv4_only(fake_api: FakeApiServer, tmp_path: Path) -> None:
 
     assert caps(inv, V4) == ("yes", "yes", "yes")
     assert caps(inv, V6) == ("no", "no", "no")  # every "no" comes from what the API said
-    assert "no IPv6 ServiceCIDR" in inv.families[V6].evidence[1]
+    assert inv.families[V6].evidence_for("services") == (
+        "no IPv6 ServiceCIDR (ranges: 10.96.0.0/16)",
+    )
     assert inv.primary_family is V4 and inv.pod_families == (V4,)
     assert {s.ip_family_policy for s in inv.dr_services} == {"SingleStack"}
     assert {s.address_type for s in inv.endpoint_slices} == {"IPv4"}

@@ -85,7 +85,9 @@ def _fallback(
             f: replace(
                 inventory.families[f],
                 pods="yes" if f in families else "unknown",
-                evidence=(f"this host {'has' if f in families else 'has no'} global {f} address",),
+                evidence=(
+                    f"pods: this host {'has' if f in families else 'has no'} global {f} address",
+                ),
             )
             for f in FAMILIES
         }

@@ -58,7 +58,9 @@ def host_inventory(reason: str) -> Inventory:
     capabilities = {
         f: FamilyCapability(
             pods="yes" if f in families else "unknown",
-            evidence=(f"this host {'has' if f in families else 'has no'} global {f} address",),
+            evidence=(
+                f"pods: this host {'has' if f in families else 'has no'} global {f} address",
+            ),
         )
         for f in FAMILIES
     }
