@@ -61,6 +61,7 @@ def write_pcap(path: str, capture: Capture) -> None:
     try:
         writer = RawPcapWriter(path, linktype=LINKTYPE_RAW)
         try:
+            writer.write_header(None)  # write_packet() alone writes no file header
             for packet in sorted(capture.packets, key=lambda p: p.time):
                 seconds = int(packet.time)
                 micros = int((packet.time - seconds) * 1_000_000)

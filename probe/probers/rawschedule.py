@@ -39,8 +39,8 @@ class TokenBucket:
 
     def wait(self, now: float) -> float:
         """Seconds until one whole token is available."""
-        missing = 1.0 - self.available(now)
-        return max(0.0, missing / self.rate)
+        self.available(now)  # refill
+        return max(0.0, (1.0 - self._tokens) / self.rate)
 
 
 class Schedule:

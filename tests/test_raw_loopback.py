@@ -1,0 +1,127 @@
+"""The raw prober with real sockets on loopback, and its matching rules on real packets.
+
+Needs raw sockets (root or CAP_NET_RAW): skipped with the reason otherwise, failed
+under VOLTPROBE_REQUIRE_LAB=1 (CI). Traffic goes to 127.0.0.1 and ::1 only.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from scapy.layers.inet import IP, TCP
+
+from probe.model import Endpoint, Family, Method, ProbeState
+from probe.probers.raw import Batch, RawProber, RawStats
+from probe.probers.rawpackets import build_templates
+from probe.probers.rawschedule import Schedule
+from probe.probers.rawsockets import RawSockets, check_raw_capability
+
+CAPABILITY = check_raw_capability()
+if not CAPABILITY.families:
+    if os.environ.get("VOLTPROBE_REQUIRE_LAB") == "1":
+        raise RuntimeError(f"raw sockets are required here: {CAPABILITY.why_not}")
+    pytest.skip(f"raw sockets not allowed: {CAPABILITY.why_not}", allow_module_level=True)
+
+LOOPBACK = {Family.IPV4: "127.0.0.1", Family.IPV6: "::1"}
+_AF = {Family.IPV4: socket.AF_INET, Family.IPV6: socket.AF_INET6}
+
+
+@pytest.fixture
+def ports() -> Iterator[dict[tuple[Family, str], int]]:
+    """An open (listening) and a closed (bound, not listening) port per family."""
+    sockets = []
+    found = {}
+    try:
+        for family in CAPABILITY.families:
+            for state in ("open", "closed"):
+                sock = socket.socket(_AF[family], socket.SOCK_STREAM)
+                sockets.append(sock)
+                sock.bind((LOOPBACK[family], 0))
+                if state == "open":
+                    sock.listen(16)
+                found[(family, state)] = sock.getsockname()[1]
+        yield found
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def endpoints(ports: dict[tuple[Family, str], int]) -> list[Endpoint]:
+    return [
+        Endpoint(f"{family}-{state}", LOOPBACK[family], family, port)
+        for (family, state), port in sorted(ports.items())
+    ]
+
+
+def test_open_and_closed_on_loopback(tmp_path: Path, ports: dict[tuple[Family, str], int]) -> None:
+    pcap = tmp_path / "probes.pcap"
+    prober = RawProber(timeout=1.0, rate=1000, pcap=str(pcap))
+    started = time.monotonic()
+    results = prober.probe(endpoints(ports))
+    elapsed = time.monotonic() - started
+    by_target = {r.target: r for r in results}
+    for (family, state), port in ports.items():
+        row = by_target[f"{family}-{state}"]
+        assert row.method is Method.RAW
+        assert row.port == port and row.address == LOOPBACK[family]
+        expected = ProbeState.OPEN if state == "open" else ProbeState.CLOSED
+        assert (row.state, row.reason) == (expected, "syn-ack" if state == "open" else "reset")
+        assert row.rtt_ms is not None and row.rtt_ms < 500
+    assert elapsed < 0.9  # everything answered: no waiting for the timeout
+    assert prober.stats.sent == len(ports) and prober.stats.retries == 0
+
+    from scapy.utils import rdpcap
+
+    packets = rdpcap(str(pcap))
+    syns = [p for p in packets if TCP in p and p[TCP].flags == "S"]
+    answers = [p for p in packets if TCP in p and p[TCP].flags != "S"]
+    assert len(syns) == len(ports) and len(answers) >= len(ports)
+
+
+def test_quick_mode_does_not_wait_for_the_timeout(ports: dict[tuple[Family, str], int]) -> None:
+    started = time.monotonic()
+    results = RawProber(timeout=5.0, quick=True).probe(endpoints(ports))
+    assert time.monotonic() - started < 1.0
+    assert {r.state for r in results} == {ProbeState.OPEN, ProbeState.CLOSED}
+
+
+def loopback_batch(port: int) -> Batch:
+    endpoint = Endpoint("t", "127.0.0.1", Family.IPV4, port)
+    batch = Batch([endpoint], RawSockets(port=40000), build_templates, capture=False)
+    batch.schedule = Schedule(1, 1.0)
+    batch.schedule.sent(0, 0.0)
+    return batch
+
+
+def answer(port: int, ack: int, flags: str) -> bytes:
+    return bytes(
+        IP(src="127.0.0.1", dst="127.0.0.1") / TCP(sport=port, dport=40000, ack=ack, flags=flags)
+    )
+
+
+def test_an_answer_with_the_wrong_ack_is_ignored_and_explained() -> None:
+    batch = loopback_batch(5555)
+    stats = RawStats()
+    batch._on_tcp(Family.IPV4, answer(5555, batch.isns[0], "SA"), b"", b"", 0.001, stats)
+    assert batch.evidence[0] is None and stats.ignored == 1
+    (row,) = batch.results(quick=False)
+    assert row.state is ProbeState.FILTERED
+    assert row.reason.startswith(
+        "no-response; ignored IP / TCP 127.0.0.1:5555 > 127.0.0.1:40000 SA"
+    )
+
+
+def test_the_answer_with_ack_isn_plus_one_counts() -> None:
+    batch = loopback_batch(5555)
+    stats = RawStats()
+    batch._on_tcp(Family.IPV4, answer(5555, batch.isns[0] + 1, "SA"), b"", b"", 0.002, stats)
+    batch._on_tcp(Family.IPV4, answer(5556, batch.isns[0] + 1, "SA"), b"", b"", 0.003, stats)
+    (row,) = batch.results(quick=False)
+    assert (row.state, row.reason) == (ProbeState.OPEN, "syn-ack")
+    assert row.rtt_ms == pytest.approx(2.0)
+    assert stats.answers == 1  # the answer from another port is not ours
