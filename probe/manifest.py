@@ -3,6 +3,7 @@
     voltprobe manifest --peer HOST[:PORT] [--namespace NS] [--image IMG] [--raw] [--per-pod]
     voltprobe manifest clusterrole [--namespace NS]
     voltprobe manifest responder [--service-type T] [--ip-family-policy P] [--ip-families F,F]
+    voltprobe manifest runner-role [--namespace NS]     what `voltprobe job run` needs
 
 The output is what k8s/*.yaml hold with the defaults (both come from probe/k8sjob/).
 """
@@ -13,7 +14,7 @@ import argparse
 import sys
 from typing import Any
 
-WHAT = ("job", "clusterrole", "responder")
+WHAT = ("job", "clusterrole", "responder", "runner-role")
 
 
 def add_parser(commands: Any) -> None:
@@ -32,7 +33,8 @@ def add_parser(commands: Any) -> None:
         help="render the in-cluster Job (or responder) manifests for kubectl/GitOps",
         description="Print Kubernetes manifests with the parameters filled in: the probe Job "
         "with its ServiceAccount and read-only RBAC (default), the optional cluster-wide read "
-        "access (clusterrole), or the DR-port responder (responder).",
+        "access (clusterrole), the DR-port responder (responder), or the Role a person needs "
+        "to use `voltprobe job run` (runner-role).",
     )
     parser.add_argument(
         "what", nargs="?", choices=WHAT, default="job", help="which manifests (default job)"
@@ -119,6 +121,8 @@ def render(args: argparse.Namespace) -> str:
 
     if args.what == "responder":
         return files.responder_file(responder_params(args, args.name or DEFAULT_RESPONDER_NAME))
+    if args.what == "runner-role":
+        return files.runner_role_file(args.namespace)
     if args.what == "clusterrole":
         return files.cluster_role_file(args.name or DEFAULT_NAME, args.namespace)
     if not args.peer:

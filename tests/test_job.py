@@ -18,7 +18,7 @@ import pytest
 
 from probe import cli
 from probe.k8sjob import kube, logs, runner
-from probe.k8sjob.objects import CONTAINER, JobParams, job_objects
+from probe.k8sjob.objects import CONTAINER, JobParams, job_objects, runner_role
 from probe.model import Family, Recommendation, Report
 from probe.render import render_json
 from probe.render.table import render_table
@@ -155,6 +155,28 @@ def test_run_creates_waits_reports_and_cleans_up(
     )
     assert job["spec"] == expected["spec"]
     assert pss_violations(job["spec"]["template"]["spec"]) == []
+    # `voltprobe manifest runner-role` grants every call the run made, and nothing cluster-wide.
+    assert not_granted(rbac_api, runner_role(NS)) == []
+
+
+def not_granted(api: FakeApiServer, role: Obj) -> list[str]:
+    """The requests `role` would not allow (RBAC: group, resource[/subresource], verb)."""
+    granted = {
+        (group, resource, verb)
+        for rule in role["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+    missing = []
+    for r in api.requests:
+        group = r.group_version.rpartition("/")[0]
+        if (
+            r.namespace != role["metadata"]["namespace"]
+            or (group, r.resource, r.verb) not in granted
+        ):
+            missing.append(f"{r.verb} {r.resource} in {group or 'core'} ns {r.namespace}")
+    return missing
 
 
 def test_run_uses_the_check_exit_code_and_prints_json(

@@ -272,6 +272,7 @@ def rendered_variants() -> dict[str, str]:
         "job+clusterrole": files.job_file(job, cluster_read=True),
         "job raw": files.job_file(JobParams(peers=("198.51.100.7",), raw=True, namespace="x")),
         "clusterrole volt": files.cluster_role_file("probe", "volt"),
+        "runner role": files.runner_role_file("volt"),
         "responder v6 first": files.responder_file(
             ResponderParams(
                 namespace="volt",
@@ -681,3 +682,11 @@ def test_dockerignore_keeps_the_build_context_small() -> None:
     ignored = set((ROOT / ".dockerignore").read_text(encoding="utf-8").split())
     assert {".git", ".venv", "tests", "bench"} <= ignored
     assert "probe" not in ignored and "pyproject.toml" not in ignored
+
+
+def test_k8s_readme_describes_every_file_and_the_real_markers() -> None:
+    readme = (K8S / "README.md").read_text(encoding="utf-8")
+    for rel in files.STATIC_FILES:
+        assert f"`{Path(rel).name}`" in readme, rel
+    assert cli.REPORT_BEGIN in readme and cli.REPORT_END in readme
+    assert f"UID\n{IMAGE_UID}" in readme or f"UID {IMAGE_UID}" in readme

@@ -23,6 +23,7 @@ from probe.k8sjob.objects import (
     DEFAULT_RESPONDER_NAME,
     DEFAULT_TTL,
     PLACEHOLDER_PEER,
+    RUNNER_ROLE,
     JobParams,
     Obj,
     ResponderParams,
@@ -31,6 +32,7 @@ from probe.k8sjob.objects import (
     cluster_role_binding,
     job_objects,
     responder_objects,
+    runner_role,
 )
 from probe.model import DEFAULT_DR_PORT
 
@@ -137,6 +139,24 @@ def cluster_role_file(name: str = DEFAULT_NAME, namespace: str = DEFAULT_NAMESPA
         "Applying it needs cluster-admin-like rights; the probe itself stays read-only.",
     ]
     return _comment(lines) + to_yaml([cluster_role(), cluster_role_binding(name, namespace)])
+
+
+def runner_role_file(namespace: str = DEFAULT_NAMESPACE) -> str:
+    check_name(namespace, "namespace")
+    argv = ["voltprobe", "manifest", "runner-role"]
+    argv += _common_flags(DEFAULT_NAME, DEFAULT_NAME, namespace, DEFAULT_IMAGE)
+    lines = [
+        f"Role {RUNNER_ROLE}: the rights `voltprobe job run` needs in namespace {namespace!r}",
+        "(create/delete its ServiceAccount, Role, RoleBinding and Job, watch the pod, read its",
+        "log and events). `voltprobe check` itself needs none of this.",
+        f"Rendered by: {shlex.join(argv)}",
+        "",
+        "Bind it to the support engineer who runs the probe, for example:",
+        f"  kubectl -n {namespace} create rolebinding {RUNNER_ROLE} --role={RUNNER_ROLE} --user=U",
+        "`voltprobe job run --cluster-read` also needs create/delete on clusterroles and",
+        "clusterrolebindings (and get/list on nodes and servicecidrs): a cluster admin's job.",
+    ]
+    return _comment(lines) + to_yaml([runner_role(namespace)])
 
 
 def responder_command(r: ResponderParams) -> str:

@@ -369,6 +369,37 @@ def job_objects(p: JobParams, cluster_read: bool = False) -> list[Obj]:
     return objects + [job(p)]
 
 
+RUNNER_ROLE = "voltprobe-job-runner"
+
+
+def runner_role(namespace: str) -> Obj:
+    """What a person running `voltprobe job run` needs in the namespace, and no more.
+
+    Creating the probe's Role requires holding what it grants (RBAC escalation check),
+    hence get/list on services and endpointslices although `job run` never reads them.
+    """
+
+    def rule(group: str, resources: list[str], verbs: list[str]) -> Obj:
+        return {"apiGroups": [group], "resources": resources, "verbs": verbs}
+
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": _meta(RUNNER_ROLE, namespace, labels(RUNNER_ROLE, "runner")),
+        "rules": [
+            rule("", ["serviceaccounts"], ["create", "delete"]),
+            rule("rbac.authorization.k8s.io", ["roles", "rolebindings"], ["create", "delete"]),
+            rule("batch", ["jobs"], ["create", "delete", "get"]),
+            rule("", ["pods"], ["get", "list"]),
+            rule("", ["pods/log"], ["get"]),
+            rule("", ["events"], ["list"]),
+            # Held so that the probe's Role may be created (not used by job run itself).
+            rule("", ["services"], ["get", "list"]),
+            rule("discovery.k8s.io", ["endpointslices"], ["get", "list"]),
+        ],
+    }
+
+
 # -- the responder -----------------------------------------------------------
 
 
