@@ -664,3 +664,35 @@ def scale(pods: int = 5000, services: int = 500) -> Flavour:
             )
         )
     return Flavour("scale", base.objects + tuple(extra))
+
+
+def dual_stack_with_ipv4_dr() -> Flavour:
+    """A dual-stack cluster whose DR Services were created SingleStack IPv4 (the chart's
+    default before anyone set ipFamilies): the pods and ServiceCIDRs have both families."""
+    import copy
+
+    objects: list[Obj] = []
+    for obj in dual_stack().objects:
+        obj = copy.deepcopy(obj)
+        name = obj["metadata"]["name"]
+        if obj["kind"] == "Service" and name.endswith("-dr"):
+            spec = obj["spec"]
+            spec.update(ipFamilies=["IPv4"], ipFamilyPolicy="SingleStack",
+                        clusterIPs=spec["clusterIPs"][:1], clusterIP=spec["clusterIPs"][0])
+            ingress = obj.get("status", {}).get("loadBalancer", {}).get("ingress")
+            if ingress:
+                obj["status"]["loadBalancer"]["ingress"] = [i for i in ingress if ":" not in i["ip"]]
+        service = obj["metadata"].get("labels", {}).get("kubernetes.io/service-name", "")
+        if obj["kind"] == "EndpointSlice" and service.endswith("-dr") and obj["addressType"] == "IPv6":
+            continue  # the controller writes slices only for the Service's families
+        objects.append(obj)
+    return Flavour("dual-stack-ipv4-dr", tuple(objects))
+
+
+FLAVOURS = {
+    "dual-stack": dual_stack,
+    "ipv4-only": ipv4_only,
+    "ipv6-only": ipv6_only,
+    "eks-like": eks_like,
+    "dual-stack-ipv4-dr": dual_stack_with_ipv4_dr,
+}
