@@ -237,14 +237,12 @@ def run_and_report(options: CheckOptions, args: argparse.Namespace) -> int:
 
 
 def _write_files(report: Report, args: argparse.Namespace) -> None:
-    from probe.render import render_json
-    from probe.render.values import render_values
+    from probe.render import render
 
     outputs: list[tuple[str | None, Callable[[], str]]] = [
-        (getattr(args, "report_file", None), lambda: render_json(report)),
-        (getattr(args, "values_out", None), lambda: render_values(report)),
-        (getattr(args, "termination_log", None),
-         lambda: report.verdict[:TERMINATION_LOG_LIMIT] + "\n"),
+        (getattr(args, "report_file", None), lambda: render(report, "json")),
+        (getattr(args, "values_out", None), lambda: render(report, "values")),
+        (getattr(args, "termination_log", None), lambda: _termination_message(report.verdict)),
     ]
     for path, content in outputs:
         if not path:
@@ -254,6 +252,11 @@ def _write_files(report: Report, args: argparse.Namespace) -> None:
                 out.write(content())
         except OSError as exc:
             raise CannotRunError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+def _termination_message(verdict: str) -> str:
+    """The verdict cut to what Kubernetes keeps of a termination message (bytes, not chars)."""
+    return verdict.encode()[:TERMINATION_LOG_LIMIT].decode(errors="ignore") + "\n"
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

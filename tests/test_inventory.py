@@ -24,7 +24,6 @@ from tests.fakeapi import (
 )
 from tests.fakeapi.files import kubeconfig_for, make_self_signed
 
-pytest_plugins = ("tests.fakeapi.fixtures",)  # fake_api, fake_api_tls, tls_files
 
 V4, V6 = Family.IPV4, Family.IPV6
 NS = objects.NAMESPACE

@@ -15,7 +15,6 @@ from kubernetes.client.exceptions import ApiException
 from tests.fakeapi import FakeApiServer, Fault, objects
 from tests.fakeapi.hooks import complete_jobs
 
-pytest_plugins = ("tests.fakeapi.fixtures",)  # fake_api
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """`voltprobe job run` / `job logs` against the fake API server, through the real client.
 
-The fake server knows no RBAC kinds yet, so `rbac_api` adds them for these tests only
-(roles, rolebindings, clusterroles, clusterrolebindings). Job "completion" comes from
+Job "completion" comes from
 create hooks: the fake's `complete_jobs`, or `Controller` below, which moves the pod
 through Pending -> Running -> finished each time the runner sleeps between polls.
 """
@@ -39,21 +38,9 @@ Obj = dict[str, Any]
 
 
 @pytest.fixture
-def rbac_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeApiServer]:
-    """The fake API server, also serving rbac.authorization.k8s.io/v1."""
-    extra = tuple(
-        resources.ResourceType(RBAC, plural, kind, namespaced, singular=kind.lower())
-        for plural, kind, namespaced in (
-            ("roles", "Role", True),
-            ("rolebindings", "RoleBinding", True),
-            ("clusterroles", "ClusterRole", False),
-            ("clusterrolebindings", "ClusterRoleBinding", False),
-        )
-        if resources.find(RBAC, plural) is None
-    )
-    monkeypatch.setattr(resources, "RESOURCE_TYPES", resources.RESOURCE_TYPES + extra)
+def rbac_api() -> Iterator[FakeApiServer]:
+    """The fake API server (it serves rbac.authorization.k8s.io/v1 among the rest)."""
     with FakeApiServer(token=DEFAULT_TOKEN) as server:
-        server.served = server.served | {RBAC}
         yield server
 
 

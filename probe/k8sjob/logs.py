@@ -11,10 +11,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from probe.cli import REPORT_BEGIN, REPORT_END
 from probe.model import SCHEMA
+from probe.render import render_document
 
 
 @dataclass(frozen=True)
@@ -66,22 +65,6 @@ def tail(log: str, lines: int = 5) -> str:
 
 def render(found: PodReport, fmt: str) -> str:
     """The report in `-o` format. table is the pod's own human report, verbatim."""
-    if fmt == "json":
-        return json.dumps(found.report, indent=2) + "\n"
-    if fmt == "yaml":
-        return yaml.safe_dump(found.report, sort_keys=False, allow_unicode=True)
-    if fmt == "values":
-        return _values(found)
-    return found.human or found.verdict + "\n"
-
-
-def _values(found: PodReport) -> str:
-    # Same shape as probe.render.values, from the JSON form (the pod has the Report object).
-    rec = found.report.get("recommendation") or {}
-    if not rec.get("ipFamilies"):
-        reasons = rec.get("rationale") or ["no IP family works"]
-        lines = ["# voltprobe: no ipFamilies value can be recommended", "# " + found.verdict]
-        lines += [f"# - {reason}" for reason in reasons]
-        return "\n".join(lines) + "\n"
-    header = f"# voltprobe {found.report.get('version', '')}: {found.verdict}\n"
-    return header + yaml.safe_dump(rec.get("helmValues") or {}, sort_keys=False)
+    if fmt == "table":
+        return found.human or found.verdict + "\n"
+    return render_document(found.report, fmt)

@@ -1,8 +1,13 @@
-"""Renderers: one module per output format. They format a Report; they decide nothing."""
+"""Renderers: one module per output format. They format a Report; they decide nothing.
+
+json, yaml and values are views of the report's JSON form, so a report read back from
+a Job's log (`voltprobe job`) renders exactly like one made here.
+"""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from probe.model import Report
 
@@ -10,20 +15,27 @@ FORMATS = ("table", "json", "yaml", "values")
 
 
 def render(report: Report, fmt: str, verbose: bool = False) -> str:
+    if fmt == "table":
+        from probe.render.table import render_table
+
+        return render_table(report, verbose)
+    return render_document(report.to_json(), fmt)
+
+
+def render_document(document: dict[str, Any], fmt: str) -> str:
+    """json, yaml or values from the report's JSON form."""
     if fmt == "json":
-        return render_json(report)
+        return json.dumps(document, indent=2) + "\n"
     if fmt == "yaml":
         import yaml
 
-        return yaml.safe_dump(report.to_json(), sort_keys=False, allow_unicode=True)
+        return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
     if fmt == "values":
         from probe.render.values import render_values
 
-        return render_values(report)
-    from probe.render.table import render_table
-
-    return render_table(report, verbose)
+        return render_values(document)
+    raise ValueError(f"unknown format {fmt!r}")
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(report.to_json(), indent=2) + "\n"
+    return render_document(report.to_json(), "json")

@@ -45,6 +45,10 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
     _rt("v1", "events", "Event", True),
     _rt("apps/v1", "statefulsets", "StatefulSet", True),
     _rt("batch/v1", "jobs", "Job", True),
+    _rt("rbac.authorization.k8s.io/v1", "roles", "Role", True),
+    _rt("rbac.authorization.k8s.io/v1", "rolebindings", "RoleBinding", True),
+    _rt("rbac.authorization.k8s.io/v1", "clusterroles", "ClusterRole", False),
+    _rt("rbac.authorization.k8s.io/v1", "clusterrolebindings", "ClusterRoleBinding", False),
     _rt("discovery.k8s.io/v1", "endpointslices", "EndpointSlice", True),
     _rt("networking.k8s.io/v1", "servicecidrs", "ServiceCIDR", False),
     _rt("networking.k8s.io/v1", "ipaddresses", "IPAddress", False),
@@ -55,7 +59,14 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
 
 # Group versions a current (1.33+) apiserver serves; v1beta1 networking is off by default.
 DEFAULT_SERVED: frozenset[str] = frozenset(
-    {"v1", "apps/v1", "batch/v1", "discovery.k8s.io/v1", "networking.k8s.io/v1"}
+    {
+        "v1",
+        "apps/v1",
+        "batch/v1",
+        "discovery.k8s.io/v1",
+        "networking.k8s.io/v1",
+        "rbac.authorization.k8s.io/v1",
+    }
 )
 
 
