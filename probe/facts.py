@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from probe.inventory.types import Inventory
 from probe.model import DnsAnswer, DnsOutcome, Family, ProbeResult, Target
@@ -18,11 +19,24 @@ class Facts:
     options: CheckOptions
     raw_note: str = ""  # why the raw path was not used, when it was not
 
+    @cached_property
+    def _answers(self) -> dict[tuple[str, Family], DnsAnswer]:
+        return {(a.target, a.family): a for a in self.dns}
+
+    @cached_property
+    def choice(self) -> tuple[Family | None, tuple[str, ...]]:
+        """The recommended family (None when no family works) and why, computed once."""
+        from probe.recommend import choose_family
+
+        family, rationale = choose_family(self)
+        return family, tuple(rationale)
+
+    @property
+    def recommended(self) -> Family | None:
+        return self.choice[0]
+
     def answer(self, target: Target, family: Family) -> DnsAnswer | None:
-        for answer in self.dns:
-            if answer.target == target.text and answer.family is family:
-                return answer
-        return None
+        return self._answers.get((target.text, family))
 
     def addresses(self, target: Target, family: Family) -> tuple[str, ...]:
         """The addresses `target` has in `family` (its own, for an IP literal)."""
@@ -38,6 +52,14 @@ class Facts:
             if (family is None or p.family is family) and (target is None or p.target == target)
         ]
 
+    @cached_property
+    def _probed(self) -> dict[Family, list[ProbeResult]]:
+        probed: dict[Family, list[ProbeResult]] = {f: [] for f in Family}
+        for row in self.probes:
+            if row.address is not None:
+                probed[row.family].append(row)
+        return probed
+
     def probed_rows(self, family: Family) -> list[ProbeResult]:
         """Rows of `family` that had an address to probe."""
-        return [p for p in self.probes if p.family is family and p.address is not None]
+        return list(self._probed[family])

@@ -63,16 +63,16 @@ def gather_inventory(options: CheckOptions) -> Inventory:
 
 
 def plan_endpoints(
-    run: PartialRun,
+    run: PartialRun, method: Method = Method.CONNECT
 ) -> tuple[list[Endpoint], list[ProbeResult]]:
-    """Endpoints to probe, and the rows for (target, family) pairs with nothing to probe."""
+    """Endpoints to probe, and the rows for (target, family) pairs with nothing to probe
+    (labelled with `method`, the method that would have probed them)."""
+    answers = {(a.target, a.family): a for a in run.dns}
     endpoints: list[Endpoint] = []
     rows: list[ProbeResult] = []
     for target in run.options.targets:
         for family in target.families():
-            answer = next(
-                (a for a in run.dns if a.target == target.text and a.family is family), None
-            )
+            answer = answers.get((target.text, family))
             if answer is None:
                 continue
             if answer.outcome in (DnsOutcome.OK, DnsOutcome.LITERAL):
@@ -87,7 +87,7 @@ def plan_endpoints(
                 else ProbeState.DNS_ERROR
             )
             reason = f"{answer.outcome}: {answer.detail}" if answer.detail else str(answer.outcome)
-            rows.append(ProbeResult(target.text, family, target.port, state, reason, Method.CONNECT))
+            rows.append(ProbeResult(target.text, family, target.port, state, reason, method))
     return endpoints, rows
 
 
@@ -102,9 +102,12 @@ def probe_endpoints(
     plan = plan_probes(run.options, run.inventory, unique, prep)
     run.raw_note = plan.raw_note
     by_key: dict[tuple[str, int], ProbeResult] = {}
-    for prober, batch in plan.batches:
-        for result in prober.probe(batch):
-            by_key[(result.address or "", result.port)] = result
+    # raw and connect batches probe at the same time: each waits out its own timeout
+    with ThreadPoolExecutor(max_workers=max(1, len(plan.batches))) as pool:
+        batches = [pool.submit(prober.probe, batch) for prober, batch in plan.batches]
+        for done in batches:
+            for result in done.result():
+                by_key[(result.address or "", result.port)] = result
     rows = []
     for endpoint in endpoints:
         found = by_key[(endpoint.address, endpoint.port)]
@@ -136,7 +139,7 @@ def execute(options: CheckOptions, run: PartialRun, progress: Progress) -> None:
         run.timings["resolve"] = _ms(started)
         run.inventory = inventory_future.result()
         run.timings["inventory"] = _ms(started)
-    endpoints, no_address_rows = plan_endpoints(run)
+    endpoints, no_address_rows = plan_endpoints(run, prep.default_method())
     run.probes = tuple(_in_target_order(options, no_address_rows))  # kept if probing fails
     if len(endpoints) > MAX_ENDPOINTS:
         raise UsageError(

@@ -55,12 +55,12 @@ def qualifying_families(facts: Facts) -> list[Family]:
 
 def choose_family(facts: Facts) -> tuple[Family | None, list[str]]:
     """The family to recommend and the sentences that explain the choice."""
-    qualifying = qualifying_families(facts)
+    problems = {family: family_problems(facts, family) for family in FAMILIES}
+    qualifying = [family for family in FAMILIES if not problems[family]]
     rationale: list[str] = []
     for family in FAMILIES:
-        problems = family_problems(facts, family)
-        if problems:
-            rationale.append(f"{family} does not qualify: " + "; ".join(problems) + ".")
+        if problems[family]:
+            rationale.append(f"{family} does not qualify: " + "; ".join(problems[family]) + ".")
         else:
             rationale.append(f"{family} reaches every peer DR endpoint.")
     if not qualifying:
@@ -118,7 +118,7 @@ def connection_source(facts: Facts, family: Family) -> dict[str, str] | None:
 
 
 def recommend(facts: Facts) -> Recommendation:
-    family, rationale = choose_family(facts)
+    family, rationale = facts.choice
     key = helm_key(facts)
     if family is None:
         return Recommendation((), key, {}, tuple(rationale), None)

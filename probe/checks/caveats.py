@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from probe.checks.registry import Hit, check
 from probe.facts import Facts
 from probe.model import Family, Severity
-from probe.recommend import choose_family
 
 
 @check(
@@ -25,7 +24,7 @@ def jvm_prefers_ipv4(facts: Facts) -> Iterable[Hit]:
     """IPv6 is recommended, but a peer name in connection.source has both A and AAAA
     records. Java resolves names with IPv4 addresses first unless
     java.net.preferIPv6Addresses is true, so VoltDB would dial IPv4 anyway."""
-    family, _ = choose_family(facts)
+    family = facts.recommended
     if family is not Family.IPV6:
         return
     for target in facts.targets:

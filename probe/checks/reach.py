@@ -28,9 +28,7 @@ def _subjects(rows: Iterable[ProbeResult]) -> tuple[str, ...]:
 def blocking(facts: Facts) -> Severity:
     """ERROR when no family works (XDCR would not connect); WARNING when another family
     works, since the recommended family never holds a failed probe."""
-    from probe.recommend import qualifying_families
-
-    return Severity.WARNING if qualifying_families(facts) else Severity.ERROR
+    return Severity.WARNING if facts.recommended is not None else Severity.ERROR
 
 
 @check(

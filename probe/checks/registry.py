@@ -62,10 +62,7 @@ def _needs_probes(facts: Facts) -> tuple[bool, str]:
 
 
 def _needs_recommendation(facts: Facts) -> tuple[bool, str]:
-    from probe.recommend import choose_family
-
-    family, _ = choose_family(facts)
-    if family is None:
+    if facts.recommended is None:
         return False, "no family is recommended"
     return True, ""
 

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from probe.checks.registry import Hit, check
 from probe.facts import Facts
 from probe.model import Family, Severity
-from probe.recommend import choose_family
 
 
 @check(
@@ -26,7 +25,7 @@ def primary_family_mismatch(facts: Facts) -> Iterable[Hit]:
     once set: the apiserver rejects the update with `may not change once set`. A
     SingleStack DR Service in another family than the recommended one therefore has
     to be recreated, not patched."""
-    family, _ = choose_family(facts)
+    family = facts.recommended
     for svc in facts.inventory.dr_services:
         if svc.ip_families and svc.ip_families[0] is not family:
             policy = svc.ip_family_policy or "SingleStack"
@@ -86,7 +85,7 @@ def lb_family_missing(facts: Facts) -> Iterable[Hit]:
     """The peer dials this cluster's DR load balancer. If the LB has no ingress in the
     recommended family (an IP of that family, or a hostname resolving to one, as AWS
     NLBs report), the peer cannot reach this side in that family."""
-    family, _ = choose_family(facts)
+    family = facts.recommended
     for svc in facts.inventory.dr_services:
         if svc.type != "LoadBalancer":
             continue

@@ -3,11 +3,37 @@
     gather(options, dr_port) -> Inventory     never raises for the cluster or network
     host_inventory(reason)   -> Inventory     --no-kube / no-cluster fallback
 
-Kubernetes is imported only inside the functions that talk to it.
+Submodules load on first use, so `probe.inventory.types` (imported by everything) stays
+cheap; Kubernetes itself is imported only inside the functions that talk to it.
 """
 
-from probe.inventory.environment import Environment
-from probe.inventory.gather import gather
-from probe.inventory.host import host_inventory
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from probe.inventory.environment import Environment
+    from probe.inventory.types import Inventory
+    from probe.options import KubeOptions
 
 __all__ = ["Environment", "gather", "host_inventory"]
+
+
+def gather(options: KubeOptions, dr_port: int, env: Environment | None = None) -> Inventory:
+    from probe.inventory.cluster import gather as gather_cluster
+
+    return gather_cluster(options, dr_port, env)
+
+
+def host_inventory(reason: str) -> Inventory:
+    from probe.inventory.host import host_inventory as from_host
+
+    return from_host(reason)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Environment":
+        from probe.inventory.environment import Environment
+
+        return Environment
+    raise AttributeError(f"module 'probe.inventory' has no attribute {name!r}")

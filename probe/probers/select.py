@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from probe.errors import CannotRunError
 from probe.inventory.types import Inventory
-from probe.model import FAMILIES, Endpoint, Family
+from probe.model import FAMILIES, Endpoint, Family, Method
 from probe.options import CheckOptions, Mode
 from probe.probers.base import Prober
 from probe.probers.connect import ConnectProber
@@ -49,6 +49,11 @@ class ProbePrep:
 
     capability: RawCapability | None = None
     templates: Future[dict[Family, SynTemplate]] | None = field(default=None, compare=False)
+
+    def default_method(self) -> Method:
+        """The method rows get when nothing was probed for them (no address, DNS error)."""
+        raw = self.capability is not None and bool(self.capability.families)
+        return Method.RAW if raw else Method.CONNECT
 
     def template_source(self) -> Templates:
         future = self.templates
