@@ -37,7 +37,7 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _bounded_float(name: str, low: float, high: float) -> Callable[[str], float]:
+def bounded_float(name: str, low: float, high: float) -> Callable[[str], float]:
     """A parser for low < value <= high (NaN refused)."""
 
     def parse(text: str) -> float:
@@ -52,7 +52,7 @@ def _bounded_float(name: str, low: float, high: float) -> Callable[[str], float]
     return parse
 
 
-def _int_range(name: str, low: int, high: int) -> Callable[[str], int]:
+def int_range(name: str, low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         if not text.strip().isdigit():
             raise argparse.ArgumentTypeError(f"{name} must be a whole number, not {text!r}")
@@ -66,7 +66,7 @@ def _int_range(name: str, low: int, high: int) -> Callable[[str], int]:
 
 def _add_probe_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--timeout", type=_bounded_float("--timeout", 0, 60), default=2.0,
+        "--timeout", type=bounded_float("--timeout", 0, 60), default=2.0,
         help="seconds to wait for each probe's answer (0 < T <= 60, default 2)",
     )
     parser.add_argument(
@@ -103,19 +103,19 @@ def build_parser() -> argparse.ArgumentParser:
         "repeatable",
     )
     check.add_argument(
-        "--port", type=_int_range("--port", 1, 65535), default=DEFAULT_DR_PORT,
+        "--port", type=int_range("--port", 1, 65535), default=DEFAULT_DR_PORT,
         help=f"DR port for peers given without one (default {DEFAULT_DR_PORT})",
     )
     _add_probe_options(check)
     check.add_argument(
-        "--dns-timeout", type=_bounded_float("--dns-timeout", 0, 60), default=3.0,
+        "--dns-timeout", type=bounded_float("--dns-timeout", 0, 60), default=3.0,
         help="seconds for the A and AAAA lookups of each name (default 3)",
     )
     check.add_argument("--resolv-conf", default="/etc/resolv.conf",
                        help="resolver configuration to use (default /etc/resolv.conf)")
-    check.add_argument("--concurrency", type=_int_range("--concurrency", 1, 65536), default=512,
+    check.add_argument("--concurrency", type=int_range("--concurrency", 1, 65536), default=512,
                        help="connect() probes in flight at once (default 512)")
-    check.add_argument("--rate", type=_int_range("--rate", 1, 1_000_000), default=5000,
+    check.add_argument("--rate", type=int_range("--rate", 1, 1_000_000), default=5000,
                        help="raw probe packets per second (default 5000)")
     check.add_argument("--quick", action="store_true",
                        help="raw mode: stop early once answers stop coming (RTT-adaptive)")
@@ -153,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Listen on the DR port in both families and answer each connection with "
         "one JSON line. Stands in for VoltDB before XDCR is enabled.",
     )
-    serve.add_argument("--port", type=_int_range("--port", 0, 65535), default=DEFAULT_DR_PORT,
+    serve.add_argument("--port", type=int_range("--port", 0, 65535), default=DEFAULT_DR_PORT,
                        help=f"port to listen on (default {DEFAULT_DR_PORT}; 0 picks one)")
     serve.add_argument("--bind", action="append", default=[], metavar="ADDR",
                        help="address to listen on, repeatable (default: all, both families)")

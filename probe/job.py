@@ -19,8 +19,7 @@ OUTPUTS = ("table", "json", "yaml", "values")
 
 
 def add_parser(commands: Any) -> None:
-    from probe.k8sjob.objects import DEFAULT_ACTIVE_DEADLINE, DEFAULT_IMAGE
-    from probe.model import DEFAULT_DR_PORT
+    from probe.manifest import add_job_options
 
     parser = commands.add_parser(
         "job",
@@ -37,47 +36,12 @@ def add_parser(commands: Any) -> None:
         "`voltprobe check` in the chosen cluster, wait for it (progress on stderr), print its "
         "report and delete everything it created (unless --keep).",
     )
-    run_p.add_argument(
-        "--peer",
-        action="append",
-        default=[],
-        required=True,
-        metavar="HOST[:PORT][,...]",
-        help="the peer cluster's DR endpoint(s), as for `check`; repeatable",
-    )
-    run_p.add_argument(
-        "--port",
-        type=int,
-        default=DEFAULT_DR_PORT,
-        help=f"DR port for peers given without one (default {DEFAULT_DR_PORT})",
-    )
-    run_p.add_argument(
-        "--timeout", type=float, default=2.0, help="seconds per probe inside the Job (default 2)"
-    )
-    run_p.add_argument(
-        "--image",
-        default=DEFAULT_IMAGE,
-        help=f"voltprobe image (default {DEFAULT_IMAGE}, a placeholder)",
-    )
-    run_p.add_argument(
-        "--raw",
-        action="store_true",
-        help="raw SYN probes: root + NET_RAW, needs a privileged-level namespace",
-    )
-    run_p.add_argument(
-        "--per-pod", action="store_true", help="recommend cluster.serviceSpec.perpod.dr.ipFamilies"
-    )
+    add_job_options(run_p, peer_required=True)
     run_p.add_argument(
         "--cluster-read",
         action="store_true",
         help="also grant the optional ClusterRole (nodes, servicecidrs) for the "
         "run; needs rights to create cluster roles and bindings",
-    )
-    run_p.add_argument(
-        "--deadline",
-        type=int,
-        default=DEFAULT_ACTIVE_DEADLINE,
-        help=f"the Job's activeDeadlineSeconds (default {DEFAULT_ACTIVE_DEADLINE})",
     )
     run_p.add_argument(
         "--wait",
@@ -157,22 +121,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_options(args: argparse.Namespace, namespace: str) -> Any:
-    from probe.k8sjob.objects import JobParams, check_name
+    from probe.k8sjob.objects import check_name
     from probe.k8sjob.runner import RunOptions, unique_name
-    from probe.targets import parse_peers
+    from probe.manifest import job_params
 
-    parse_peers(args.peer, args.port)  # a bad peer is a usage error here, not a failed Job
-    params = JobParams(
-        peers=tuple(args.peer),
-        name=unique_name(),
-        namespace=check_name(namespace, "namespace"),
-        image=args.image,
-        port=args.port,
-        timeout=args.timeout,
-        raw=args.raw,
-        per_pod=args.per_pod,
-        active_deadline_seconds=args.deadline,
-    )
+    params = job_params(args, unique_name(), check_name(namespace, "namespace"))
     wait = args.wait if args.wait is not None else args.deadline + 60
     if wait <= 0:
         from probe.errors import UsageError

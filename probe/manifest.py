@@ -18,15 +18,7 @@ WHAT = ("job", "clusterrole", "responder", "runner-role")
 
 
 def add_parser(commands: Any) -> None:
-    from probe.k8sjob.objects import (
-        DEFAULT_ACTIVE_DEADLINE,
-        DEFAULT_IMAGE,
-        DEFAULT_NAMESPACE,
-        DEFAULT_TTL,
-        IP_FAMILY_POLICIES,
-        SERVICE_TYPES,
-    )
-    from probe.model import DEFAULT_DR_PORT
+    from probe.k8sjob.objects import DEFAULT_NAMESPACE, IP_FAMILY_POLICIES, SERVICE_TYPES
 
     parser = commands.add_parser(
         "manifest",
@@ -40,49 +32,14 @@ def add_parser(commands: Any) -> None:
         "what", nargs="?", choices=WHAT, default="job", help="which manifests (default job)"
     )
     parser.add_argument(
-        "--peer",
-        action="append",
-        default=[],
-        metavar="HOST[:PORT][,...]",
-        help="job: the peer cluster's DR endpoint(s); repeatable; required",
-    )
-    parser.add_argument(
         "--namespace",
         default=DEFAULT_NAMESPACE,
         help=f"namespace of every object (default {DEFAULT_NAMESPACE}); use the "
         "Volt cluster's namespace",
     )
     parser.add_argument("--name", help="object name (default voltprobe / voltprobe-responder)")
-    parser.add_argument(
-        "--image",
-        default=DEFAULT_IMAGE,
-        help=f"voltprobe image (default {DEFAULT_IMAGE}, a placeholder)",
-    )
-    parser.add_argument(
-        "--port", type=int, default=DEFAULT_DR_PORT, help=f"DR port (default {DEFAULT_DR_PORT})"
-    )
     job = parser.add_argument_group("job")
-    job.add_argument("--timeout", type=float, default=2.0, help="seconds per probe (default 2)")
-    job.add_argument(
-        "--raw",
-        action="store_true",
-        help="raw SYN probes: root + NET_RAW; needs a privileged-level namespace",
-    )
-    job.add_argument(
-        "--per-pod", action="store_true", help="recommend cluster.serviceSpec.perpod.dr.ipFamilies"
-    )
-    job.add_argument(
-        "--deadline",
-        type=int,
-        default=DEFAULT_ACTIVE_DEADLINE,
-        help=f"activeDeadlineSeconds (default {DEFAULT_ACTIVE_DEADLINE})",
-    )
-    job.add_argument(
-        "--ttl",
-        type=int,
-        default=DEFAULT_TTL,
-        help=f"ttlSecondsAfterFinished (default {DEFAULT_TTL})",
-    )
+    add_job_options(job, peer_required=False)
     job.add_argument(
         "--with-cluster-role",
         action="store_true",
@@ -127,19 +84,73 @@ def render(args: argparse.Namespace) -> str:
         return files.cluster_role_file(args.name or DEFAULT_NAME, args.namespace)
     if not args.peer:
         raise UsageError("manifest needs --peer HOST[:PORT][,...] (the peer cluster's DR endpoint)")
-    params = job_params(args, args.name or DEFAULT_NAME, tuple(args.peer))
+    params = job_params(args, args.name or DEFAULT_NAME, args.namespace)
     return files.job_file(params, cluster_read=args.with_cluster_role)
 
 
-def job_params(args: argparse.Namespace, name: str, peers: tuple[str, ...]) -> Any:
+def add_job_options(parser: Any, peer_required: bool) -> None:
+    """The Job's parameters, shared by `manifest` and `job run` (they render one Job)."""
+    from probe.cli import bounded_float, int_range
+    from probe.k8sjob.objects import DEFAULT_ACTIVE_DEADLINE, DEFAULT_IMAGE, DEFAULT_TTL
+    from probe.model import DEFAULT_DR_PORT
+
+    parser.add_argument(
+        "--peer",
+        action="append",
+        default=[],
+        required=peer_required,
+        metavar="HOST[:PORT][,...]",
+        help="the peer cluster's DR endpoint(s), as for `check`; repeatable",
+    )
+    parser.add_argument(
+        "--port",
+        type=int_range("--port", 1, 65535),
+        default=DEFAULT_DR_PORT,
+        help=f"DR port for peers given without one (default {DEFAULT_DR_PORT})",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=bounded_float("--timeout", 0, 60),
+        default=2.0,
+        help="seconds per probe inside the Job (default 2)",
+    )
+    parser.add_argument(
+        "--image",
+        default=DEFAULT_IMAGE,
+        help=f"voltprobe image (default {DEFAULT_IMAGE}, a placeholder)",
+    )
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="raw SYN probes: root + NET_RAW; needs a privileged-level namespace",
+    )
+    parser.add_argument(
+        "--per-pod", action="store_true", help="recommend cluster.serviceSpec.perpod.dr.ipFamilies"
+    )
+    parser.add_argument(
+        "--deadline",
+        type=int_range("--deadline", 1, 86400),
+        default=DEFAULT_ACTIVE_DEADLINE,
+        help=f"the Job's activeDeadlineSeconds (default {DEFAULT_ACTIVE_DEADLINE})",
+    )
+    parser.add_argument(
+        "--ttl",
+        type=int_range("--ttl", 0, 31536000),
+        default=DEFAULT_TTL,
+        help=f"the Job's ttlSecondsAfterFinished (default {DEFAULT_TTL})",
+    )
+
+
+def job_params(args: argparse.Namespace, name: str, namespace: str) -> Any:
+    """JobParams from the options `add_job_options` defined; a bad peer is exit 2 now."""
     from probe.k8sjob.objects import JobParams
     from probe.targets import parse_peers
 
-    parse_peers(peers, args.port)  # a bad peer is a usage error now, not a failed Job later
+    parse_peers(args.peer, args.port)  # a bad peer is a usage error now, not a failed Job later
     return JobParams(
-        peers=peers,
+        peers=tuple(args.peer),
         name=name,
-        namespace=args.namespace,
+        namespace=namespace,
         image=args.image,
         port=args.port,
         timeout=args.timeout,

@@ -141,6 +141,10 @@ def test_yaml_output_is_the_same_document_as_json() -> None:
         ["explain", "VP999"],
         ["no-such-command"],
         ["serve", "--bind", "not-an-ip", "--port", "0"],
+        ["manifest", "--peer", "a", "--timeout", "0"],
+        ["manifest", "--peer", "a..b"],
+        ["job", "run", "--peer", "a", "--port", "70000"],
+        ["job", "run", "--peer", "a", "--deadline", "0"],
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str]) -> None:
