@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from probe.checks.registry import Hit, check
 from probe.facts import Facts
-from probe.model import FAMILIES, ProbeResult, ProbeState, Severity
+from probe.model import FAMILIES, Family, ProbeResult, ProbeState, Severity
+from probe.probers.verdict import is_admin_prohibited
 
 
 def endpoint_of(row: ProbeResult) -> str:
@@ -23,6 +24,20 @@ def describe(rows: Iterable[ProbeResult], limit: int = 6) -> str:
 
 def _subjects(rows: Iterable[ProbeResult]) -> tuple[str, ...]:
     return tuple(f"{r.target} {endpoint_of(r)} {r.family}" for r in rows)
+
+
+def rows_where(
+    facts: Facts, wanted: Callable[[ProbeResult], bool]
+) -> Iterator[tuple[Family, list[ProbeResult]]]:
+    """Per family, the probed rows `wanted` picks (families with none are left out)."""
+    for family in FAMILIES:
+        rows = [r for r in facts.probed_rows(family) if wanted(r)]
+        if rows:
+            yield family, rows
+
+
+def _admin_prohibited(row: ProbeResult) -> bool:
+    return row.state is ProbeState.UNREACHABLE and is_admin_prohibited(row.family, row.icmp)
 
 
 def blocking(facts: Facts) -> Severity:
@@ -109,10 +124,7 @@ def filtered(facts: Facts) -> Iterable[Hit]:
     local_etp = [
         s.name for s in facts.inventory.dr_services if s.external_traffic_policy == "Local"
     ]
-    for family in FAMILIES:
-        rows = [r for r in facts.probed_rows(family) if r.state is ProbeState.FILTERED]
-        if not rows:
-            continue
+    for family, rows in rows_where(facts, lambda r: r.state is ProbeState.FILTERED):
         message = f"{len(rows)} {family} DR endpoint(s) gave no answer: {describe(rows)}"
         if local_etp:
             message += (
@@ -137,21 +149,14 @@ def admin_prohibited(facts: Facts) -> Iterable[Hit]:
     prohibited (ICMP 3/13, or ICMPv6 1/1): a reject rule (nftables/iptables `reject
     with ... admin-prohibited`, a cloud firewall, a router ACL) stands on the path.
     The sender of the error tells which host holds the rule."""
-    for family in FAMILIES:
-        rows = [
-            r
-            for r in facts.probed_rows(family)
-            if r.state is ProbeState.UNREACHABLE and "prohibited" in r.reason
-        ]
-        if rows:
-            senders = sorted({r.icmp.sender for r in rows if r.icmp})
-            by = f" (rejected by {', '.join(senders)})" if senders else ""
-            yield Hit(
-                f"{len(rows)} {family} DR endpoint(s) rejected as administratively "
-                f"prohibited{by}: {describe(rows)}",
-                _subjects(rows),
-                severity=blocking(facts),
-            )
+    for family, rows in rows_where(facts, _admin_prohibited):
+        senders = sorted({r.icmp.sender for r in rows if r.icmp})
+        yield Hit(
+            f"{len(rows)} {family} DR endpoint(s) rejected as administratively prohibited "
+            f"(rejected by {', '.join(senders)}): {describe(rows)}",
+            _subjects(rows),
+            severity=blocking(facts),
+        )
 
 
 @check(
@@ -170,18 +175,15 @@ def unreachable(facts: Facts) -> Iterable[Hit]:
     back: no route at a router, host or address unreachable (no neighbour answered),
     or port unreachable (a reject rule without a type). The sender of the error is
     the router or host that gave up."""
-    for family in FAMILIES:
-        rows = [
-            r
-            for r in facts.probed_rows(family)
-            if r.state is ProbeState.UNREACHABLE and "prohibited" not in r.reason
-        ]
-        if rows:
-            yield Hit(
-                f"{len(rows)} {family} DR endpoint(s) unreachable: {describe(rows)}",
-                _subjects(rows),
-                severity=blocking(facts),
-            )
+    def other_unreachable(row: ProbeResult) -> bool:
+        return row.state is ProbeState.UNREACHABLE and not _admin_prohibited(row)
+
+    for family, rows in rows_where(facts, other_unreachable):
+        yield Hit(
+            f"{len(rows)} {family} DR endpoint(s) unreachable: {describe(rows)}",
+            _subjects(rows),
+            severity=blocking(facts),
+        )
 
 
 @check(
@@ -199,13 +201,8 @@ def no_route(facts: Facts) -> Iterable[Hit]:
     """The kernel refused to send: there is no route (ENETUNREACH), no source address
     (EADDRNOTAVAIL) or the family is disabled (EAFNOSUPPORT) on the probing host.
     Nothing left the host, so this says nothing about the peer."""
-    for family in FAMILIES:
-        rows = [r for r in facts.probed_rows(family) if r.state is ProbeState.NO_ROUTE]
-        if rows:
-            yield Hit(
-                f"no {family} route from this host to {describe(rows)}",
-                _subjects(rows),
-            )
+    for family, rows in rows_where(facts, lambda r: r.state is ProbeState.NO_ROUTE):
+        yield Hit(f"no {family} route from this host to {describe(rows)}", _subjects(rows))
 
 
 @check(
