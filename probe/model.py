@@ -253,8 +253,9 @@ class Report:
         if rec.ip_families:
             families = ",".join(f.value for f in rec.ip_families)
             return f"PASS: XDCR can use {families}; set {rec.helm_key}: [{families}]"
-        reason = rec.rationale[-1] if rec.rationale else "no family works"
-        return f"FAIL: no IP family reaches every peer endpoint ({reason})"
+        # the rationale ends with the conclusion; the sentences before it say why
+        why = " ".join(rec.rationale[:-1]) or "no family works."
+        return f"FAIL: no IP family reaches every peer DR endpoint. {why}"
 
     def to_json(self) -> dict[str, Any]:
         return {

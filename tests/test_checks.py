@@ -296,3 +296,14 @@ def test_reachability_failures_are_errors_only_when_no_family_works() -> None:
     both_dropped = peer_both(row("peer", "192.0.2.2", FILTERED, "no-response"),
                              row("peer", "2001:db8::2", FILTERED, "no-response"))
     assert {f.severity for f in run("VP303", both_dropped)} == {Severity.ERROR}
+
+
+def test_vp105_is_a_warning_when_the_user_named_a_kubeconfig_that_led_nowhere() -> None:
+    from dataclasses import replace
+
+    from probe.options import KubeOptions
+
+    facts = make_facts("peer")
+    asked = replace(facts, options=replace(facts.options, kube=KubeOptions(kubeconfig="/x")))
+    (finding,) = run("VP105", asked)
+    assert finding.severity is Severity.WARNING

@@ -133,4 +133,11 @@ def no_cluster(facts: Facts) -> Iterable[Hit]:
     families; it falls back to this host's interfaces and, when both families work,
     recommends IPv4 (the JVM's default preference)."""
     if not facts.inventory.available:
-        yield Hit(f"Kubernetes not used: {facts.inventory.reason}", ("kubernetes",))
+        kube = facts.options.kube
+        asked = kube.enabled and bool(kube.kubeconfig or kube.context)
+        yield Hit(
+            f"Kubernetes not used: {facts.inventory.reason}",
+            ("kubernetes",),
+            # a --kubeconfig or --context that leads nowhere is likely a typo: say it louder
+            severity=Severity.WARNING if asked else None,
+        )
