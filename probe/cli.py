@@ -17,15 +17,13 @@ from typing import TYPE_CHECKING
 
 from probe import __version__
 from probe.errors import CannotRunError, UsageError, VoltprobeError
-from probe.model import DEFAULT_DR_PORT
+from probe.model import DEFAULT_DR_PORT, REPORT_BEGIN, REPORT_END
 
 if TYPE_CHECKING:
     from probe.model import Report
     from probe.options import CheckOptions
 
 EXIT_INTERRUPTED = 130
-REPORT_BEGIN = "----- BEGIN VOLTPROBE REPORT -----"
-REPORT_END = "----- END VOLTPROBE REPORT -----"
 TERMINATION_LOG_LIMIT = 4000  # Kubernetes keeps at most 4096 bytes
 
 

@@ -14,6 +14,14 @@ from typing import Any
 
 SCHEMA = "voltprobe/v1"
 DEFAULT_DR_PORT = 5555
+# `check --log-json` prints the JSON report between these lines (read back by `voltprobe job`)
+REPORT_BEGIN = "----- BEGIN VOLTPROBE REPORT -----"
+REPORT_END = "----- END VOLTPROBE REPORT -----"
+
+
+def format_endpoint(address: str, port: int) -> str:
+    """address:port, with brackets around an IPv6 address."""
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
 
 
 class Family(str, enum.Enum):
@@ -113,9 +121,7 @@ class Target:
 
     def endpoint_text(self) -> str:
         """host:port, with brackets around IPv6 literals."""
-        if self.literal_family is Family.IPV6:
-            return f"[{self.host}]:{self.port}"
-        return f"{self.host}:{self.port}"
+        return format_endpoint(self.host, self.port)
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,12 @@ class IcmpError:
 
     def to_json(self) -> dict[str, Any]:
         return {"type": self.type, "code": self.code, "sender": self.sender}
+
+    def is_admin_prohibited(self, family: Family) -> bool:
+        """A rule rejected the packet on purpose: ICMP 3/9, 3/10, 3/13 or ICMPv6 1/1."""
+        if family is Family.IPV4:
+            return self.type == 3 and self.code in (9, 10, 13)
+        return self.type == 1 and self.code == 1
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from probe.facts import Facts
-from probe.model import FAMILIES, Family, ProbeState, Recommendation, Target
+from probe.model import FAMILIES, Family, ProbeState, Recommendation, Target, format_endpoint
 from probe.targets import format_endpoints
 
 DR_KEY = "cluster.serviceSpec.dr.ipFamilies"
@@ -42,15 +42,12 @@ def family_problems(facts: Facts, family: Family) -> list[str]:
     failed = [r for r in rows if r.state is not ProbeState.OPEN]
     if failed:
         shown = ", ".join(
-            f"{_endpoint(r.address or '', r.port)} {r.state} ({r.reason})" for r in failed[:4]
+            f"{format_endpoint(r.address or '', r.port)} {r.state} ({r.reason})"
+            for r in failed[:4]
         )
         more = f" and {len(failed) - 4} more" if len(failed) > 4 else ""
         problems.append(f"{len(failed)} of {len(rows)} {family} endpoints not open: {shown}{more}")
     return problems
-
-
-def qualifying_families(facts: Facts) -> list[Family]:
-    return [f for f in FAMILIES if not family_problems(facts, f)]
 
 
 def choose_family(facts: Facts) -> tuple[Family | None, list[str]]:
@@ -129,7 +126,3 @@ def recommend(facts: Facts) -> Recommendation:
         rationale=tuple(rationale),
         connection_source=connection_source(facts, family),
     )
-
-
-def _endpoint(address: str, port: int) -> str:
-    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from probe import __version__
 from probe.errors import CannotRunError, UsageError
+from probe.model import format_endpoint
 
 
 def open_listeners(binds: Sequence[str], port: int) -> list[socket.socket]:
@@ -74,7 +75,7 @@ def _dual_stack_listener(port: int) -> socket.socket:
 
 def describe(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return format_endpoint(host, port)
 
 
 async def serve_forever(sockets: list[socket.socket], stop: asyncio.Event) -> None:
@@ -84,8 +85,8 @@ async def serve_forever(sockets: list[socket.socket], stop: asyncio.Event) -> No
         line = {
             "server": "voltprobe",
             "version": __version__,
-            "listener": f"{local[0]}:{local[1]}",
-            "client": f"{peer[0]}:{peer[1]}" if peer else None,
+            "listener": format_endpoint(local[0], local[1]),
+            "client": format_endpoint(peer[0], peer[1]) if peer else None,
         }
         try:
             writer.write((json.dumps(line) + "\n").encode())

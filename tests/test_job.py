@@ -18,7 +18,7 @@ import pytest
 from probe import cli
 from probe.k8sjob import kube, logs, runner
 from probe.k8sjob.objects import CONTAINER, JobParams, job_objects, runner_role
-from probe.model import Family, Recommendation, Report
+from probe.model import REPORT_BEGIN, REPORT_END, Family, Recommendation, Report
 from probe.render import render_json
 from probe.render.table import render_table
 from tests.fakeapi import FakeApiServer, Fault, resources
@@ -69,7 +69,7 @@ def report_log(families: tuple[Family, ...] = (Family.IPV6,), error: str | None 
     return (
         render_table(report)
         + "voltprobe: resolving peers\n"
-        + f"{cli.REPORT_BEGIN}\n{render_json(report)}{cli.REPORT_END}\n"
+        + f"{REPORT_BEGIN}\n{render_json(report)}{REPORT_END}\n"
     )
 
 
@@ -110,7 +110,7 @@ def test_run_creates_waits_reports_and_cleans_up(
 
     assert code == 0, err
     assert out.startswith("voltprobe 0.1.0:") and "PASS: XDCR can use IPv6" in out
-    assert cli.REPORT_BEGIN not in out and "resolving peers" in out  # the pod's own report
+    assert REPORT_BEGIN not in out and "resolving peers" in out  # the pod's own report
     assert "verdict: PASS: XDCR can use IPv6" in err
     # Created in the context's namespace, Job last; deleted in reverse, nothing left over.
     assert writes(rbac_api) == [
@@ -509,7 +509,7 @@ def test_extract_takes_the_json_between_whole_marker_lines() -> None:
     text = report_log()
     found = logs.extract(text)
     assert found.report["verdict"].startswith("PASS") and found.exit_code == 0
-    assert found.human.startswith("voltprobe 0.1.0:") and cli.REPORT_BEGIN not in found.human
+    assert found.human.startswith("voltprobe 0.1.0:") and REPORT_BEGIN not in found.human
     # A second (later) report wins; CRLF line ends are fine.
     later = report_log(families=()).replace("\n", "\r\n")
     assert logs.extract(text + later).exit_code == 1
@@ -519,10 +519,10 @@ def test_extract_takes_the_json_between_whole_marker_lines() -> None:
     ("log", "why"),
     [
         ("", "no report marker"),
-        (f'{cli.REPORT_BEGIN}\n{{"schema": "voltprobe/v1"', "cut off"),
-        (f"{cli.REPORT_BEGIN}\nnot json\n{cli.REPORT_END}\n", "not valid JSON"),
-        (f'{cli.REPORT_BEGIN}\n{{"a": 1}}\n{cli.REPORT_END}\n', "not a voltprobe/v1 report"),
-        (f"x {cli.REPORT_BEGIN}\n{{}}\n{cli.REPORT_END}\n", "no report marker"),
+        (f'{REPORT_BEGIN}\n{{"schema": "voltprobe/v1"', "cut off"),
+        (f"{REPORT_BEGIN}\nnot json\n{REPORT_END}\n", "not valid JSON"),
+        (f'{REPORT_BEGIN}\n{{"a": 1}}\n{REPORT_END}\n', "not a voltprobe/v1 report"),
+        (f"x {REPORT_BEGIN}\n{{}}\n{REPORT_END}\n", "no report marker"),
     ],
 )
 def test_extract_says_what_is_missing(log: str, why: str) -> None:

@@ -25,7 +25,7 @@ from probe.k8sjob.objects import (
     ResponderParams,
     job_objects,
 )
-from probe.model import Family
+from probe.model import REPORT_BEGIN, REPORT_END, Family
 
 ROOT = Path(__file__).resolve().parent.parent
 K8S = ROOT / "k8s"
@@ -688,5 +688,5 @@ def test_k8s_readme_describes_every_file_and_the_real_markers() -> None:
     readme = (K8S / "README.md").read_text(encoding="utf-8")
     for rel in files.STATIC_FILES:
         assert f"`{Path(rel).name}`" in readme, rel
-    assert cli.REPORT_BEGIN in readme and cli.REPORT_END in readme
+    assert REPORT_BEGIN in readme and REPORT_END in readme
     assert f"UID\n{IMAGE_UID}" in readme or f"UID {IMAGE_UID}" in readme

@@ -6,14 +6,11 @@ from collections.abc import Callable, Iterable, Iterator
 
 from probe.checks.registry import Hit, check
 from probe.facts import Facts
-from probe.model import FAMILIES, Family, ProbeResult, ProbeState, Severity
-from probe.probers.verdict import is_admin_prohibited
+from probe.model import FAMILIES, Family, ProbeResult, ProbeState, Severity, format_endpoint
 
 
 def endpoint_of(row: ProbeResult) -> str:
-    address = row.address or "?"
-    host = f"[{address}]" if ":" in address else address
-    return f"{host}:{row.port}"
+    return format_endpoint(row.address or "?", row.port)
 
 
 def describe(rows: Iterable[ProbeResult], limit: int = 6) -> str:
@@ -37,7 +34,10 @@ def rows_where(
 
 
 def _admin_prohibited(row: ProbeResult) -> bool:
-    return row.state is ProbeState.UNREACHABLE and is_admin_prohibited(row.family, row.icmp)
+    icmp = row.icmp
+    return row.state is ProbeState.UNREACHABLE and icmp is not None and (
+        icmp.is_admin_prohibited(row.family)
+    )
 
 
 def blocking(facts: Facts) -> Severity:

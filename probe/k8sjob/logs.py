@@ -11,8 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from probe.cli import REPORT_BEGIN, REPORT_END
-from probe.model import SCHEMA
+from probe.model import REPORT_BEGIN, REPORT_END, SCHEMA
 from probe.render import render_document
 
 

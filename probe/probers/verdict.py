@@ -55,15 +55,6 @@ def icmp_reason(family: Family, icmp_type: int, code: int) -> str:
     return f"icmpv6-{icmp_type}-{code}"
 
 
-def is_admin_prohibited(family: Family, icmp: IcmpError | None) -> bool:
-    """An ICMP error that says a rule rejected the packet on purpose."""
-    if icmp is None:
-        return False
-    if family is Family.IPV4:
-        return icmp.type == ICMP4_DEST_UNREACH and icmp.code in (9, 10, 13)
-    return icmp.type == ICMP6_DEST_UNREACH and icmp.code == 1
-
-
 def describe_icmp(family: Family, icmp: IcmpError) -> str:
     """'admin-prohibited from 192.0.2.2 (ICMP 3/13)'."""
     proto = "ICMP" if family is Family.IPV4 else "ICMPv6"
