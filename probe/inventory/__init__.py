@@ -2,6 +2,7 @@
 
     gather(options, dr_port) -> Inventory     never raises for the cluster or network
     host_inventory(reason)   -> Inventory     --no-kube / no-cluster fallback
+                                              (gather assumes the API may be read)
 
 Submodules load on first use, so `probe.inventory.types` (imported by everything) stays
 cheap; Kubernetes itself is imported only inside the functions that talk to it.
@@ -12,8 +13,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from probe.inventory.environment import Environment
     from probe.inventory.types import Inventory
+    from probe.model import Family
     from probe.options import KubeOptions
 
 __all__ = ["Environment", "gather", "host_inventory"]
@@ -25,10 +29,10 @@ def gather(options: KubeOptions, dr_port: int, env: Environment | None = None) -
     return gather_cluster(options, dr_port, env)
 
 
-def host_inventory(reason: str) -> Inventory:
+def host_inventory(reason: str, families: Sequence[Family] | None = None) -> Inventory:
     from probe.inventory.host import host_inventory as from_host
 
-    return from_host(reason)
+    return from_host(reason, families)
 
 
 def __getattr__(name: str) -> Any:

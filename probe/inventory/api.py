@@ -142,10 +142,6 @@ class ApiReader:
         self._timeout = timeout
         self._page_size = page_size
 
-    @property
-    def api_client(self) -> Any:
-        return self._api
-
     def call(
         self, read: Read, fn: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> Obj | ApiProblem:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from probe.inventory.parse import cidr_family, family_of
+from probe.inventory.parse import cidr_family, families_of, family_of
 from probe.inventory.types import Capability, FamilyCapability, NodeInfo, PodInfo, ServiceInfo
 from probe.model import FAMILIES, Family
 
@@ -32,7 +32,7 @@ def _pods(family: Family, ev: Evidence) -> tuple[Capability, str]:
             "yes",
             f"pods: {', '.join(with_family[:3])} {'have' if len(with_family) > 1 else 'has'} an {family} address",
         )
-    if any(family_of(ip) is family for ip in ev.downward_ips):
+    if family in families_of(ev.downward_ips):
         return "yes", f"pods: POD_IPS has an {family} address"
     cidrs = [c for n in (ev.nodes or ()) for c in n.pod_cidrs if cidr_family(c) is family]
     if cidrs:

@@ -15,7 +15,7 @@ from probe.inventory import capability, parse, volt
 from probe.inventory.api import ApiReader, Read
 from probe.inventory.client import Connection, Unavailable, connect
 from probe.inventory.environment import Environment
-from probe.inventory.host import host_inventory
+from probe.inventory.host import host_inventory, pod_ips_inventory
 from probe.inventory.types import (
     ApiProblem,
     EndpointSliceInfo,
@@ -25,7 +25,7 @@ from probe.inventory.types import (
     PodInfo,
     ServiceInfo,
 )
-from probe.model import FAMILIES, Family
+from probe.model import Family
 from probe.options import KubeOptions
 
 Obj = dict[str, Any]
@@ -43,10 +43,12 @@ _UNREACHABLE = {
 
 
 def gather(options: KubeOptions, dr_port: int, env: Environment | None = None) -> Inventory:
-    """The local inventory. Never raises for anything the cluster or the network does."""
+    """The local inventory. Never raises for anything the cluster or the network does.
+
+    `options.enabled` is the caller's decision (`pipeline.gather_inventory` answers
+    --no-kube with `host_inventory` and never calls this); here the API is always read.
+    """
     env = env or Environment.default()
-    if not options.enabled:
-        return host_inventory("--no-kube given")
     connection = connect(options, env)
     if isinstance(connection, Unavailable):
         return _fallback(connection.reason, env)
@@ -64,34 +66,11 @@ def _fallback(
     namespace: str | None = None,
 ) -> Inventory:
     """No usable cluster: this pod's POD_IPS, or this host's interfaces, for the families."""
-    inventory = host_inventory(reason)
     downward = _downward_ips(env)
     if downward:
-        families = tuple(f for f in FAMILIES if any(parse.family_of(ip) is f for ip in downward))
-        caps = {
-            f: replace(
-                inventory.families[f],
-                pods="yes" if f in families else "no",
-                evidence=(f"pods: POD_IPS {','.join(downward)}",),
-            )
-            for f in FAMILIES
-        }
-        inventory = replace(
-            inventory, pod_families=families, pod_families_source="POD_IPS", families=caps
-        )
+        inventory = pod_ips_inventory(reason, downward)
     else:
-        families = env.interface_families()
-        caps = {
-            f: replace(
-                inventory.families[f],
-                pods="yes" if f in families else "unknown",
-                evidence=(
-                    f"pods: this host {'has' if f in families else 'has no'} global {f} address",
-                ),
-            )
-            for f in FAMILIES
-        }
-        inventory = replace(inventory, pod_families=families, families=caps)
+        inventory = host_inventory(reason, env.interface_families())
     return replace(inventory, problems=problems, namespace=namespace)
 
 
@@ -235,8 +214,7 @@ def _probe_families(
     if probe_pod is not None and probe_pod.ips:
         return probe_pod.families, "api"
     if downward:
-        found = {parse.family_of(ip) for ip in downward}
-        return tuple(f for f in FAMILIES if f in found), "POD_IPS"
+        return parse.families_of(downward), "POD_IPS"
     return env.interface_families(), "interfaces"
 
 

@@ -1,10 +1,14 @@
-"""The local families when there is no cluster to ask: this host's own addresses."""
+"""The local families when there is no cluster to ask: this pod's POD_IPS, or this
+host's own addresses. Reading the interfaces never raises: an environment without
+them (no /proc, no AF_INET sockets) simply shows no address."""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Sequence
 
+from probe.inventory.parse import families_of
 from probe.inventory.types import FamilyCapability, Inventory
 from probe.model import FAMILIES, Family
 
@@ -28,39 +32,44 @@ def _interface_addresses() -> list[tuple[Family, str]]:
                 hexaddr = line.split()[0]
                 text = ":".join(hexaddr[i : i + 4] for i in range(0, 32, 4))
                 addresses.append((Family.IPV6, str(ipaddress.ip_address(text))))
-    except OSError:
-        pass
+    except (OSError, ValueError, IndexError):
+        pass  # no /proc, or a line this parser does not know: no IPv6 address seen
     addresses.extend((Family.IPV4, a) for a in _ipv4_addresses())
     return addresses
 
 
 def _ipv4_addresses() -> list[str]:
-    """IPv4 addresses of the interfaces, via SIOCGIFADDR on each interface name."""
+    """IPv4 addresses of the interfaces, via SIOCGIFADDR on each interface name
+    (none when this environment has no AF_INET sockets or no interface list)."""
     import fcntl
     import struct
 
     result = []
     siocgifaddr = 0x8915
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        for _index, name in socket.if_nameindex():
-            try:
-                packed = fcntl.ioctl(
-                    sock.fileno(), siocgifaddr, struct.pack("256s", name.encode()[:15])
-                )
-            except OSError:
-                continue
-            result.append(socket.inet_ntoa(packed[20:24]))
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            for _index, name in socket.if_nameindex():
+                try:
+                    packed = fcntl.ioctl(
+                        sock.fileno(), siocgifaddr, struct.pack("256s", name.encode()[:15])
+                    )
+                except OSError:
+                    continue
+                result.append(socket.inet_ntoa(packed[20:24]))
+    except OSError:
+        return []
     return result
 
 
-def host_inventory(reason: str) -> Inventory:
-    families = host_families()
+def host_inventory(reason: str, families: Sequence[Family] | None = None) -> Inventory:
+    """The inventory of this host: `families` are its global-address families (the
+    interfaces are scanned when None). A family it lacks is "unknown", never "no":
+    the pods of a cluster may still have it."""
+    found = host_families() if families is None else tuple(families)
     capabilities = {
         f: FamilyCapability(
-            pods="yes" if f in families else "unknown",
-            evidence=(
-                f"pods: this host {'has' if f in families else 'has no'} global {f} address",
-            ),
+            pods="yes" if f in found else "unknown",
+            evidence=(f"pods: this host {'has' if f in found else 'has no'} global {f} address",),
         )
         for f in FAMILIES
     }
@@ -68,7 +77,27 @@ def host_inventory(reason: str) -> Inventory:
         available=False,
         reason=reason,
         source="host",
-        pod_families=families,
+        pod_families=found,
         pod_families_source="interfaces",
+        families=capabilities,
+    )
+
+
+def pod_ips_inventory(reason: str, pod_ips: Sequence[str]) -> Inventory:
+    """The inventory of a pod that knows only its own POD_IPS (downward API): the
+    families those addresses have are "yes", the others "no"."""
+    found = families_of(pod_ips)
+    capabilities = {
+        f: FamilyCapability(
+            pods="yes" if f in found else "no", evidence=(f"pods: POD_IPS {','.join(pod_ips)}",)
+        )
+        for f in FAMILIES
+    }
+    return Inventory(
+        available=False,
+        reason=reason,
+        source="host",
+        pod_families=found,
+        pod_families_source="POD_IPS",
         families=capabilities,
     )

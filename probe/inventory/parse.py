@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from probe.inventory.types import (
@@ -15,7 +16,7 @@ from probe.inventory.types import (
     ServiceInfo,
     ServicePort,
 )
-from probe.model import Family
+from probe.model import FAMILIES, Family
 
 Obj = dict[str, Any]
 
@@ -28,6 +29,12 @@ def family_of(address: str) -> Family | None:
         return Family.of(address.split("%")[0])
     except ValueError:
         return None
+
+
+def families_of(addresses: Iterable[str]) -> tuple[Family, ...]:
+    """The families among `addresses` (e.g. POD_IPS), in FAMILIES order; garbage is ignored."""
+    found = {family_of(a) for a in addresses}
+    return tuple(f for f in FAMILIES if f in found)
 
 
 def bare_address(text: str) -> str | None:

@@ -23,11 +23,6 @@ class FamilyCapability:
     nodes: Capability = "unknown"
     evidence: tuple[str, ...] = ()  # each entry starts with "pods:", "services:" or "nodes:"
 
-    def evidence_for(self, aspect: str) -> tuple[str, ...]:
-        """The evidence about one aspect ("pods", "services", "nodes"), without its prefix."""
-        prefix = f"{aspect}: "
-        return tuple(e.removeprefix(prefix) for e in self.evidence if e.startswith(prefix))
-
     def to_json(self) -> dict[str, Any]:
         return {
             "pods": self.pods,
