@@ -118,3 +118,21 @@ def test_unreadable_or_empty_resolv_conf_is_a_result(tmp_path: Path, content: st
         path.write_text(content)
     addresses, error = resolve_host("nlb.example.com", 1.0, str(path))
     assert addresses == () and error.startswith(f"cannot read resolver configuration {path}")
+
+
+@pytest.mark.parametrize(
+    ("name", "per_pod"),
+    [
+        ("volt-voltdb-cluster-dr", False),
+        ("volt-voltdb-cluster-0-dr", True),
+        ("volt-voltdb-cluster-dr\n", None),  # `$` alone would accept the newline
+        ("volt-voltdb-cluster-0-dr\n", None),
+    ],
+)
+def test_dr_service_names_match_whole(name: str, per_pod: bool | None) -> None:
+    from probe.inventory import volt
+
+    service = {"metadata": {"name": name}, "spec": {"ports": [{"name": "other", "port": 1}]}}
+    _, notes = volt.find_dr_services([service], 5555, None)
+    # a name like a DR Service without the DR port gets a note; any other name nothing
+    assert bool(notes) is (per_pod is not None)

@@ -584,6 +584,9 @@ def test_manifest_fills_in_every_parameter(capsys: pytest.CaptureFixture[str]) -
         ["--peer", "bad host name"],
         ["--peer", "a.example.com:99999"],
         ["--peer", "a.example.com", "--namespace", "Volt_NS"],
+        ["--peer", "a.example.com", "--namespace", "volt\n"],  # `$` lets a newline through
+        ["--peer", "a.example.com", "--name", "voltprobe\n"],
+        ["responder", "--namespace", "volt\n"],
         ["--peer", "a.example.com", "--image", "has space"],
         ["--peer", "a.example.com", "--timeout", "0"],
         ["responder", "--ip-families", "IPv4,IPv6", "--ip-family-policy", "SingleStack"],

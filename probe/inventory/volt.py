@@ -14,8 +14,9 @@ from typing import Any
 
 Obj = dict[str, Any]
 
-CLUSTER_DR = re.compile(r"^(?P<fullname>.+)-cluster-dr$")
-PER_POD_DR = re.compile(r"^(?P<fullname>.+)-cluster-(?P<index>\d+)-dr$")
+# Matched with fullmatch: `$` alone would accept a trailing newline.
+CLUSTER_DR = re.compile(r"(?P<fullname>.+)-cluster-dr")
+PER_POD_DR = re.compile(r"(?P<fullname>.+)-cluster-(?P<index>\d+)-dr")
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 
 
@@ -45,7 +46,7 @@ def find_dr_services(
     notes: list[str] = []
     for obj in services:
         name = (obj.get("metadata") or {}).get("name") or ""
-        per_pod_match, cluster_match = PER_POD_DR.match(name), CLUSTER_DR.match(name)
+        per_pod_match, cluster_match = PER_POD_DR.fullmatch(name), CLUSTER_DR.fullmatch(name)
         match = per_pod_match or cluster_match
         fullname = match.group("fullname") if match else None
         if wanted and fullname not in wanted:

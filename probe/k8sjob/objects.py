@@ -38,12 +38,13 @@ IP_FAMILY_POLICIES = ("SingleStack", "PreferDualStack", "RequireDualStack")
 
 # Names become label values and pod-name prefixes: a DNS-1123 label, short enough that the
 # Job controller's 6-character pod suffix still fits in 63.
-_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# fullmatch, not match + `$`: `$` also matches before a trailing newline ("ns\n").
+_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 MAX_NAME = 52
 
 
 def check_name(value: str, what: str) -> str:
-    if len(value) > MAX_NAME or not _NAME.match(value):
+    if len(value) > MAX_NAME or not _NAME.fullmatch(value):
         raise UsageError(
             f"{what} {value!r} must be a DNS-1123 label: lower-case letters, digits and '-', "
             f"starting and ending with a letter or digit, at most {MAX_NAME} characters"
