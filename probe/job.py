@@ -13,13 +13,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
-OUTPUTS = ("table", "json", "yaml", "values")
+if TYPE_CHECKING:
+    from probe.k8sjob.runner import RunOptions
+
+MAX_WAIT = 86400.0  # seconds: a day is longer than any Job deadline worth waiting for
 
 
 def add_parser(commands: Any) -> None:
+    from probe.cli import bounded_float
     from probe.manifest import add_job_options
+    from probe.render import FORMATS
 
     parser = commands.add_parser(
         "job",
@@ -45,7 +51,7 @@ def add_parser(commands: Any) -> None:
     )
     run_p.add_argument(
         "--wait",
-        type=float,
+        type=bounded_float("--wait", 0, MAX_WAIT),
         metavar="SECONDS",
         help="give up waiting after this long (default: the deadline + 60)",
     )
@@ -58,7 +64,7 @@ def add_parser(commands: Any) -> None:
     run_p.add_argument(
         "-o",
         "--output",
-        choices=OUTPUTS,
+        choices=FORMATS,
         default="table",
         help="report format on stdout (default table: the pod's own report)",
     )
@@ -74,7 +80,7 @@ def add_parser(commands: Any) -> None:
     logs_p.add_argument(
         "-o",
         "--output",
-        choices=OUTPUTS,
+        choices=FORMATS,
         default="json",
         help="report format on stdout (default json)",
     )
@@ -104,14 +110,13 @@ def run(args: argparse.Namespace) -> int:
     def progress(message: str) -> None:
         print(f"voltprobe job: {message}", file=sys.stderr, flush=True)
 
-    if args.job_command == "run":
-        run_options(args, namespace="default")  # bad input is exit 2 before any API call
+    # bad input is exit 2 before any API call; the namespace may come from the context
+    opts = run_options(args, args.namespace or "default") if args.job_command == "run" else None
     api, context_namespace, description = kube.connect(args.kubeconfig, args.context)
     namespace = args.namespace or context_namespace or "default"
     progress(f"using {description}, namespace {namespace}")
-    if args.job_command == "run":
-        opts = run_options(args, namespace)
-        found = runner.run_job(api, opts, progress)
+    if opts is not None:
+        found = runner.run_job(api, in_namespace(opts, namespace), progress)
     else:
         found = runner.job_logs(api, namespace, args.job_name)
     sys.stdout.write(logs.render(found, args.output))
@@ -120,17 +125,20 @@ def run(args: argparse.Namespace) -> int:
     return found.exit_code
 
 
-def run_options(args: argparse.Namespace, namespace: str) -> Any:
-    from probe.k8sjob.objects import check_name
+def run_options(args: argparse.Namespace, namespace: str) -> RunOptions:
+    """RunOptions from the command line, validated (a UsageError for bad input)."""
     from probe.k8sjob.runner import RunOptions, unique_name
     from probe.manifest import job_params
 
-    params = job_params(args, unique_name(), check_name(namespace, "namespace"))
+    params = job_params(args, unique_name(), namespace)
     wait = args.wait if args.wait is not None else args.deadline + 60
-    if wait <= 0:
-        from probe.errors import UsageError
-
-        raise UsageError("--wait must be > 0 seconds")
     return RunOptions(
         params=params, wait_seconds=wait, keep=args.keep, cluster_read=args.cluster_read
     )
+
+
+def in_namespace(opts: RunOptions, namespace: str) -> RunOptions:
+    """The same run in `namespace` (the kubeconfig context's, known only after connecting)."""
+    if namespace == opts.params.namespace:
+        return opts
+    return replace(opts, params=replace(opts.params, namespace=namespace))  # validated again

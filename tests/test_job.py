@@ -146,6 +146,30 @@ def test_run_creates_waits_reports_and_cleans_up(
     assert not_granted(rbac_api, runner_role(NS)) == []
 
 
+def test_run_names_its_job_once_in_the_context_namespace(
+    rbac_api: FakeApiServer,
+    kubeconfig: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    names: list[str] = []
+
+    def unique_name(prefix: str = "voltprobe") -> str:
+        names.append(f"{prefix}-n{len(names)}")
+        return names[-1]
+
+    monkeypatch.setattr(runner, "unique_name", unique_name)
+    created: list[Obj] = []
+    rbac_api.on_create("jobs", lambda server, job: created.append(copy.deepcopy(job)))
+    rbac_api.on_create("jobs", complete_jobs(report_log()))
+    code, _, err = run_cli(capsys, job_cli(kubeconfig, "--wait", "120"))
+    assert code == 0, err
+    assert names == ["voltprobe-n0"]  # one run, one name (validated once, before the API)
+    assert [(j["metadata"]["namespace"], j["metadata"]["name"]) for j in created] == [
+        (NS, "voltprobe-n0")
+    ]
+
+
 def not_granted(api: FakeApiServer, role: Obj) -> list[str]:
     """The requests `role` would not allow (RBAC: group, resource[/subresource], verb)."""
     granted = {
@@ -284,6 +308,8 @@ def test_bad_input_is_exit_2_before_any_api_call(
         ["job", "run", "--kubeconfig", kubeconfig, "--peer", "bad peer!"],
         job_cli(kubeconfig, "--image", ""),
         job_cli(kubeconfig, "--namespace", "A_B"),
+        job_cli(kubeconfig, "--namespace", "volt\n"),  # `$` would let the newline through
+        *(job_cli(kubeconfig, "--wait", wait) for wait in ("nan", "inf", "-1", "0", "86401")),
         ["job"],
     ):
         code, out, err = run_cli(capsys, argv)
