@@ -10,29 +10,28 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from probe import __version__
-from probe.errors import CannotRunError, UsageError, VoltprobeError
+from probe.errors import CannotRunError, Interrupted, UsageError, VoltprobeError
 from probe.model import DEFAULT_DR_PORT, REPORT_BEGIN, REPORT_END
 
 if TYPE_CHECKING:
     from probe.model import Report
     from probe.options import CheckOptions
 
-EXIT_INTERRUPTED = 130
 TERMINATION_LOG_LIMIT = 4000  # Kubernetes keeps at most 4096 bytes
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error raises UsageError (one line, exit 2) via main()."""
+    """argparse, but a usage error is one line (and exit 2) via UsageError and main()."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        raise UsageError(message)
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see: {self.prog} --help)")
 
 
 def bounded_float(name: str, low: float, high: float) -> Callable[[str], float]:
@@ -52,7 +51,7 @@ def bounded_float(name: str, low: float, high: float) -> Callable[[str], float]:
 
 def int_range(name: str, low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        if not text.strip().isdigit():
+        if not (text.isascii() and text.strip().isdigit()):
             raise argparse.ArgumentTypeError(f"{name} must be a whole number, not {text!r}")
         value = int(text)
         if not low <= value <= high:
@@ -174,6 +173,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     from probe.options import CheckOptions, KubeOptions, Mode
     from probe.targets import parse_peers
 
+    # a cluster that cannot be reached is a finding; a kubeconfig path that does not
+    # exist is a typo in the command
+    if args.kubeconfig and not args.no_kube and not os.path.isfile(args.kubeconfig):
+        raise UsageError(f"--kubeconfig {args.kubeconfig}: no such file")
     options = CheckOptions(
         targets=parse_peers(args.peer, args.port),
         port=args.port,
@@ -204,19 +207,17 @@ def run_and_report(options: CheckOptions, args: argparse.Namespace) -> int:
 
     run = PartialRun(options)
     error: VoltprobeError | None = None
-    interrupted = False
 
     def progress(message: str) -> None:
         if args.verbose:
             print(f"voltprobe: {message}", file=sys.stderr, flush=True)
 
     try:
-        execute(run.options, run, progress)
+        execute(run, progress)
     except VoltprobeError as exc:
         error = exc
     except KeyboardInterrupt:
-        interrupted = True
-        error = CannotRunError("interrupted")
+        error = Interrupted()
     started = time.perf_counter()
     report = build_report(run, error)
     # "render": checks, recommendation and report assembly (a report cannot time its
@@ -230,7 +231,6 @@ def run_and_report(options: CheckOptions, args: argparse.Namespace) -> int:
     _write_files(report, args)
     if error is not None:
         print(f"voltprobe: error: {error}", file=sys.stderr)
-        return EXIT_INTERRUPTED if interrupted else error.exit_code
     return report.exit_code
 
 
@@ -306,9 +306,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("voltprobe: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return Interrupted.exit_code
     except BrokenPipeError:
-        return 0
+        # the reader went away (`| head`): the report could not be delivered
+        return CannotRunError.exit_code
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ import contextlib
 import socket
 import threading
 from collections.abc import Iterator
+from errno import EADDRINUSE
 
+from probe.errors import CannotRunError
 from probe.options import CheckOptions, KubeOptions, Mode
 from probe.serve import open_listeners, serve_forever
 from probe.targets import parse_peers
@@ -16,21 +18,17 @@ from probe.targets import parse_peers
 
 def _loopback_listeners() -> tuple[list[socket.socket], str]:
     """127.0.0.1 and ::1 on one ephemeral port; IPv4 alone when this host has no ::1."""
-    v4 = open_listeners(["127.0.0.1"], 0)
-    port = v4[0].getsockname()[1]
+    note = ""
     for _attempt in range(20):
-        try:
-            return v4 + open_listeners(["::1"], port), ""
-        except OSError as exc:  # includes CannotRunError's cause: port taken, no ::1
-            note = f" (no responder on ::1: {exc})"
-        except Exception as exc:  # noqa: BLE001 - CannotRunError from open_listeners
-            note = f" (no responder on ::1: {exc})"
-        if "in use" not in note:
-            return v4, note
-        for sock in v4:
-            sock.close()
         v4 = open_listeners(["127.0.0.1"], 0)
-        port = v4[0].getsockname()[1]
+        try:
+            return v4 + open_listeners(["::1"], v4[0].getsockname()[1]), ""
+        except CannotRunError as exc:
+            note = f" (no responder on ::1: {exc})"
+            if not (isinstance(exc.__cause__, OSError) and exc.__cause__.errno == EADDRINUSE):
+                return v4, note  # no ::1 here: the IPv6 rows will say so
+        for sock in v4:  # that port is taken on ::1: try another one
+            sock.close()
     return v4, note
 
 
@@ -55,7 +53,8 @@ def running_responder() -> Iterator[tuple[int, str]]:
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(5)
-        loop.close()
+        if not thread.is_alive():  # a loop still running cannot be closed
+            loop.close()
 
 
 def demo_options(port: int, args: argparse.Namespace) -> CheckOptions:

@@ -2,8 +2,9 @@
 
     VoltprobeError                 a failure of voltprobe itself, never a network outcome
     ├── UsageError                 bad --peer, connection.source, option value   -> exit 2
-    └── CannotRunError             the check cannot run here (e.g. --mode raw
-                                   without CAP_NET_RAW)                          -> exit 3
+    ├── CannotRunError             the check cannot run here (e.g. --mode raw
+    │                              without CAP_NET_RAW)                          -> exit 3
+    └── Interrupted                Ctrl-C (the partial report is still written)  -> exit 130
 
 Network outcomes (refused, filtered, ICMP errors, NXDOMAIN) are not exceptions:
 they are `ProbeState` / `DnsOutcome` values in the report. An unreachable
@@ -30,3 +31,12 @@ class CannotRunError(VoltprobeError):
     """The check cannot run in this environment."""
 
     exit_code = 3
+
+
+class Interrupted(VoltprobeError):
+    """The user stopped the run."""
+
+    exit_code = 130
+
+    def __init__(self) -> None:
+        super().__init__("interrupted")

@@ -249,12 +249,13 @@ class Report:
     skipped_checks: tuple[dict[str, str], ...] = ()
     version: str = ""
     error: str | None = None  # set when the run stopped early: the report is partial
+    error_exit_code: int = 3  # the stopping error's exit code (130 for Ctrl-C)
 
     @property
     def exit_code(self) -> int:
-        """0 when a family qualifies, 1 when none does, 3 when the check did not finish."""
+        """0 when a family qualifies, 1 when none does; the error's code if the run stopped."""
         if self.error is not None:
-            return 3
+            return self.error_exit_code
         return 0 if self.recommendation.ip_families else 1
 
     @property

@@ -31,7 +31,7 @@ from probe.model import (
 from probe.options import CheckOptions
 
 if TYPE_CHECKING:
-    from probe.probers.select import ProbePrep
+    from probe.probers.select import Plan, ProbePrep
 
 Progress = Callable[[str], None]
 
@@ -102,12 +102,8 @@ def probe_endpoints(
     plan = plan_probes(run.options, run.inventory, unique, prep)
     run.raw_note = plan.raw_note
     by_key: dict[tuple[str, int], ProbeResult] = {}
-    # raw and connect batches probe at the same time: each waits out its own timeout
-    with ThreadPoolExecutor(max_workers=max(1, len(plan.batches))) as pool:
-        batches = [pool.submit(prober.probe, batch) for prober, batch in plan.batches]
-        for done in batches:
-            for result in done.result():
-                by_key[(result.address or "", result.port)] = result
+    for result in _run_batches(plan):
+        by_key[(result.address or "", result.port)] = result
     rows = []
     for endpoint in endpoints:
         found = by_key[(endpoint.address, endpoint.port)]
@@ -120,8 +116,19 @@ def probe_endpoints(
     return rows
 
 
-def execute(options: CheckOptions, run: PartialRun, progress: Progress) -> None:
+def _run_batches(plan: Plan) -> list[ProbeResult]:
+    """Every batch's results. One batch runs here (Ctrl-C stops it at once); a raw and a
+    connect batch run side by side, so each waits out only its own timeout."""
+    if len(plan.batches) <= 1:
+        return [result for prober, batch in plan.batches for result in prober.probe(batch)]
+    with ThreadPoolExecutor(max_workers=len(plan.batches)) as pool:
+        running = [pool.submit(prober.probe, batch) for prober, batch in plan.batches]
+        return [result for done in running for result in done.result()]
+
+
+def execute(run: PartialRun, progress: Progress) -> None:
     """Fill `run` stage by stage; raises VoltprobeError (the run keeps what it learned)."""
+    options = run.options
     from probe.probers.select import prepare_probing
     from probe.resolve import resolve_targets
 
@@ -182,6 +189,7 @@ def build_report(run: PartialRun, error: VoltprobeError | None = None) -> Report
         skipped_checks=tuple(s.to_json() for s in skipped),
         version=__version__,
         error=str(error) if error else None,
+        error_exit_code=error.exit_code if error else 3,
     )
 
 

@@ -11,14 +11,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from probe.errors import CannotRunError
 from probe.model import DnsAnswer, DnsOutcome, Family, Target
 
+if TYPE_CHECKING:
+    from dns.asyncresolver import Resolver
+
 _RDTYPE = {Family.IPV4: "A", Family.IPV6: "AAAA"}
+MAX_LOOKUPS_IN_FLIGHT = 64  # be gentle with the cluster's DNS
 
 
-def make_resolver(resolv_conf: str, lifetime: float) -> object:
+def make_resolver(resolv_conf: str, lifetime: float) -> Resolver:
     """A dnspython async resolver configured from `resolv_conf`."""
     import dns.asyncresolver
     import dns.resolver
@@ -42,24 +47,31 @@ def resolve_targets(
 async def resolve_targets_async(
     targets: Sequence[Target], resolv_conf: str, lifetime: float
 ) -> tuple[DnsAnswer, ...]:
-    named = [t for t in targets if not t.is_literal]
-    resolver = make_resolver(resolv_conf, lifetime) if named else None
-    answers: list[DnsAnswer] = []
-    lookups = []
-    for target in targets:
-        if target.literal_family is not None:
-            answers.append(
-                DnsAnswer(target.text, target.literal_family, DnsOutcome.LITERAL, (target.host,))
-            )
-            continue
-        for family in (Family.IPV4, Family.IPV6):
-            lookups.append(_lookup(resolver, target, family))
-    answers.extend(await asyncio.gather(*lookups))
+    answers = list(
+        {
+            t.text: DnsAnswer(t.text, t.literal_family, DnsOutcome.LITERAL, (t.host,))
+            for t in targets
+            if t.literal_family is not None
+        }.values()
+    )
+    # one lookup per (name, family): the same name on two ports is asked once
+    names = {t.text: t for t in targets if not t.is_literal}
+    if names:
+        resolver = make_resolver(resolv_conf, lifetime)
+        slots = asyncio.Semaphore(MAX_LOOKUPS_IN_FLIGHT)
+
+        async def bounded(target: Target, family: Family) -> DnsAnswer:
+            async with slots:
+                return await _lookup(resolver, target, family)
+
+        answers += await asyncio.gather(
+            *(bounded(t, f) for t in names.values() for f in (Family.IPV4, Family.IPV6))
+        )
     order = {t.text: i for i, t in enumerate(targets)}
     return tuple(sorted(answers, key=lambda a: (order[a.target], a.family.value)))
 
 
-async def _lookup(resolver: object, target: Target, family: Family) -> DnsAnswer:
+async def _lookup(resolver: Resolver, target: Target, family: Family) -> DnsAnswer:
     import dns.exception
     import dns.resolver
 
@@ -70,7 +82,7 @@ async def _lookup(resolver: object, target: Target, family: Family) -> DnsAnswer
         return DnsAnswer(target.text, family, outcome, addresses, detail, elapsed)
 
     try:
-        result = await resolver.resolve(  # type: ignore[attr-defined]
+        result = await resolver.resolve(
             target.host, _RDTYPE[family], search=True, raise_on_no_answer=True
         )
     except dns.resolver.NXDOMAIN as exc:

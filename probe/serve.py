@@ -42,7 +42,10 @@ def _listener(address: str, port: int) -> socket.socket:
     except socket.gaierror as exc:
         raise UsageError(f"--bind {address!r} is not an IP address") from exc
     family, _, _, _, sockaddr = info[0]
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except OSError as exc:  # e.g. IPv6 disabled in this kernel
+        raise CannotRunError(f"cannot listen on {address}: {exc.strerror}") from exc
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if family == socket.AF_INET6:

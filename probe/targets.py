@@ -18,7 +18,9 @@ from probe.model import DEFAULT_DR_PORT, Family, Target
 
 MAX_NAME = 253
 MAX_LABEL = 63
-_LABEL = re.compile(r"^[A-Za-z0-9_-]+$")
+# a peer cluster has a handful of DR endpoints; thousands of names are a mistake (and DNS load)
+MAX_TARGETS = 4096
+_LABEL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def parse_peers(values: Iterable[str], default_port: int = DEFAULT_DR_PORT) -> tuple[Target, ...]:
@@ -32,6 +34,11 @@ def parse_peers(values: Iterable[str], default_port: int = DEFAULT_DR_PORT) -> t
     unique: dict[tuple[str, int], Target] = {}
     for target in targets:
         unique.setdefault((target.host, target.port), target)
+    if len(unique) > MAX_TARGETS:
+        raise UsageError(
+            f"{len(unique)} peer endpoints is over the cap of {MAX_TARGETS}: voltprobe checks "
+            "a peer cluster's DR endpoints, it is not a scanner"
+        )
     return tuple(unique.values())
 
 
@@ -50,6 +57,10 @@ def parse_endpoint(item: str, default_port: int = DEFAULT_DR_PORT) -> Target:
     """`host`, `host:port`, `[v6]:port` or a bare IPv6 literal."""
     host, port_text = _split_host_port(item)
     port = default_port if port_text is None else _parse_port(port_text, item)
+    if "%" in host:
+        raise UsageError(
+            f"{host!r} has a zone index: DR endpoints between clusters are never link-local"
+        )
     literal = _ip_literal(host)
     if literal is not None:
         return Target(text=host, host=str(literal), port=port, literal_family=Family.of(str(literal)))
@@ -80,7 +91,7 @@ def _split_host_port(item: str) -> tuple[str, str | None]:
 
 
 def _parse_port(text: str, item: str) -> int:
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise UsageError(f"bad port {text!r} in {item!r}: use a number from 1 to 65535")
     port = int(text)
     check_port(port, item)
@@ -119,7 +130,7 @@ def normalize_name(name: str) -> str:
             raise UsageError(f"empty label in host name {name!r}")
         if len(label) > MAX_LABEL:
             raise UsageError(f"label {label[:20]!r}... in {name!r} is over {MAX_LABEL} characters")
-        if not _LABEL.match(label):
+        if not _LABEL.fullmatch(label):
             bad = sorted({c for c in label if not re.match(r"[A-Za-z0-9_-]", c)})
             raise UsageError(
                 f"host name {name!r} holds {''.join(bad)!r}: only letters, digits, '-' and '_'"

@@ -18,7 +18,7 @@ OPEN, CLOSED, FILTERED = ProbeState.OPEN, ProbeState.CLOSED, ProbeState.FILTERED
 UNREACH = ProbeState.UNREACHABLE
 
 
-def run(check_id: str, facts) -> list[Finding]:  # noqa: ANN001
+def run(check_id: str, facts) -> list[Finding]:
     spec = DEFAULT_REGISTRY.get(check_id)
     assert spec is not None
     reason = unmet_requirement(spec, facts)
@@ -26,13 +26,13 @@ def run(check_id: str, facts) -> list[Finding]:  # noqa: ANN001
     return [spec.finding(hit) for hit in spec.func(facts)]
 
 
-def skip_reason(check_id: str, facts) -> str:  # noqa: ANN001
+def skip_reason(check_id: str, facts) -> str:
     spec = DEFAULT_REGISTRY.get(check_id)
     assert spec is not None
     return unmet_requirement(spec, facts)
 
 
-def peer_both(*rows_) -> object:  # noqa: ANN002
+def peer_both(*rows_) -> object:
     return make_facts(
         "peer",
         [dns("peer", V4, "192.0.2.2"), dns("peer", V6, "2001:db8::2")],
@@ -47,11 +47,11 @@ def test_fresh_registry_runs_only_its_checks_and_records_skips() -> None:
     registry = Registry()
 
     @registry.check("VP399", "always", Severity.INFO)
-    def always(facts):  # noqa: ANN001, ANN202
+    def always(facts):
         yield Hit("hello", ("x",))
 
     @registry.check("VP398", "needs cluster", Severity.ERROR, requires=("cluster",))
-    def needs(facts):  # noqa: ANN001, ANN202
+    def needs(facts):
         raise AssertionError("must be skipped, never run")
 
     findings, skipped = registry.run(make_facts("192.0.2.1"))
@@ -78,7 +78,7 @@ def test_duplicate_id_is_refused() -> None:
     registry = Registry()
     registry.check("VP101", "a", Severity.INFO)(lambda facts: [])
     with pytest.raises(ValueError, match="twice"):
-        registry.check("VP101", "b", Severity.INFO)
+        registry.check("VP101", "b", Severity.INFO)(lambda facts: [])
 
 
 def test_every_default_check_has_text_and_remedy() -> None:
@@ -230,7 +230,7 @@ def test_vp306_no_route_and_vp307_errors() -> None:
 # --- VP4xx Services ----------------------------------------------------------
 
 
-def _v6_works_facts(inventory):  # noqa: ANN001, ANN202
+def _v6_works_facts(inventory):
     return make_facts("2001:db8::2", rows=[row("2001:db8::2", "2001:db8::2", OPEN)],
                       inventory=inventory)
 

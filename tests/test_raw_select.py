@@ -91,7 +91,7 @@ def test_raw_mode_fails_before_dns(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("probe.resolve.resolve_targets", lambda *a: pytest.fail("DNS was asked"))
     run = pipeline.PartialRun(options(Mode.RAW))
     with pytest.raises(CannotRunError):
-        pipeline.execute(run.options, run, lambda message: None)
+        pipeline.execute(run, lambda message: None)
     assert run.dns == ()
 
 

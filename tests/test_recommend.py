@@ -9,7 +9,7 @@ from tests.support.facts import V4, V6, cluster, dns, dr_service, make_facts, ro
 OPEN, FILTERED = ProbeState.OPEN, ProbeState.FILTERED
 
 
-def both_names(v4_state: ProbeState, v6_state: ProbeState, inventory=None, per_pod=False):  # noqa: ANN001, ANN201
+def both_names(v4_state: ProbeState, v6_state: ProbeState, inventory=None, per_pod=False):
     return make_facts(
         "peer",
         [dns("peer", V4, "192.0.2.2"), dns("peer", V6, "2001:db8::2")],

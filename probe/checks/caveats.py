@@ -39,7 +39,7 @@ def jvm_prefers_ipv4(facts: Facts) -> Iterable[Hit]:
 
 @check(
     "VP502",
-    "The recommendation rests on a probe from outside the cluster",
+    "The check covers one direction only",
     Severity.INFO,
     requires=("recommendation",),
     remedy=(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from probe.facts import Facts
 from probe.model import Finding, Severity
 
-_ID = re.compile(r"^VP[1-5]\d\d$")
+_ID = re.compile(r"VP[1-5]\d\d")
 
 
 @dataclass(frozen=True)
@@ -124,15 +124,15 @@ class Registry:
         remedy: str = "",
     ) -> Callable[[CheckFunc], CheckFunc]:
         """Register a check; the arguments are validated at once (at import time)."""
-        if not _ID.match(id):
+        if not _ID.fullmatch(id):
             raise ValueError(f"check id {id!r} must look like VP1xx..VP5xx")
-        if id in self._specs:
-            raise ValueError(f"check id {id} registered twice")
         unknown = [r for r in requires if r not in REQUIREMENTS]
         if unknown:
             raise ValueError(f"check {id} requires unknown facts {unknown}")
 
         def register(func: CheckFunc) -> CheckFunc:
+            if id in self._specs:
+                raise ValueError(f"check id {id} registered twice")
             doc = explain or (func.__doc__ or "").strip()
             self._specs[id] = CheckSpec(id, title, severity, func, requires, doc, remedy)
             return func

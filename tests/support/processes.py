@@ -16,9 +16,12 @@ from typing import Any
 VOLTPROBE = str(Path(sys.executable).parent / "voltprobe")
 
 
-def run_cli(*args: str, timeout: float = 60, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [VOLTPROBE, *args],
+        check=False,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -63,7 +66,7 @@ def closed_port(bind: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-def wait_until(predicate, timeout: float = 5.0) -> bool:  # noqa: ANN001
+def wait_until(predicate, timeout: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
