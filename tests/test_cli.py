@@ -201,3 +201,15 @@ def test_endpoint_cap_refuses_scanner_sized_input_before_sending_anything() -> N
     assert done.returncode == 2
     assert "not a scanner" in done.stderr
     assert done.stdout == ""  # refused while parsing: nothing resolved, nothing probed
+
+
+def test_serve_answers_with_one_json_line_naming_the_client() -> None:
+    import socket
+
+    with responder() as port, socket.create_connection(("127.0.0.1", port), 5) as client:
+        line = client.makefile().readline()
+        local = client.getsockname()
+    answer = json.loads(line)
+    assert answer["server"] == "voltprobe"
+    assert answer["listener"] == f"127.0.0.1:{port}"
+    assert answer["client"] == f"{local[0]}:{local[1]}"

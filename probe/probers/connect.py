@@ -39,13 +39,14 @@ class ConnectProber:
 
     def __init__(self, timeout: float, concurrency: int = 512):
         self.timeout = timeout
-        self.concurrency = max(1, min(concurrency, _fd_budget()))
+        self.concurrency = max(1, concurrency)
 
     def probe(self, endpoints: Sequence[Endpoint]) -> list[ProbeResult]:
         return asyncio.run(self.probe_async(endpoints))
 
     async def probe_async(self, endpoints: Sequence[Endpoint]) -> list[ProbeResult]:
-        slots = asyncio.Semaphore(self.concurrency)
+        # one socket per probe in flight: never more than the file descriptors allow
+        slots = asyncio.Semaphore(min(self.concurrency, _fd_budget(len(endpoints))))
 
         async def bounded(endpoint: Endpoint) -> ProbeResult:
             async with slots:
@@ -166,10 +167,11 @@ def _ms_since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def _fd_budget() -> int:
-    """How many sockets we may hold at once: the soft fd limit (raised to hard) minus room."""
+def _fd_budget(wanted: int) -> int:
+    """How many sockets we may hold at once: the soft fd limit minus room, raised toward
+    the hard limit only when `wanted` probes would not fit."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard != resource.RLIM_INFINITY and soft < hard:
+    if wanted + 64 > soft and hard != resource.RLIM_INFINITY and soft < hard:
         try:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
             soft = hard
