@@ -560,3 +560,78 @@ def test_an_unexpected_exit_code_counts_as_could_not_run() -> None:
     found = logs.extract(report_log())
     odd = logs.PodReport(found.human, {**found.report, "exitCode": "0"})
     assert odd.exit_code == 3
+
+
+# -- error translation: classified by the inventory's, worded for `job` -------------
+
+
+def _api_exception(status: int, body: Obj | None = None, reason: str = "") -> Exception:
+    from kubernetes.client.exceptions import ApiException
+
+    exc = ApiException(status=status, reason=reason)
+    exc.body = json.dumps(body) if body is not None else None
+    return exc
+
+
+@pytest.mark.parametrize(
+    ("exc", "status", "reason", "words"),
+    [
+        (
+            _api_exception(403, {"reason": "Forbidden", "message": "roles is forbidden: x"}),
+            403,
+            "Forbidden",
+            (
+                "may not create roles.rbac.authorization.k8s.io in namespace volt (RBAC rule: "
+                'apiGroups ["rbac.authorization.k8s.io"], resources ["roles"], verbs ["create"])'
+                ". The apiserver said: roles is forbidden: x"
+            ),
+        ),
+        (
+            _api_exception(
+                403, {"message": "user attempting to grant RBAC permissions not currently held"}
+            ),
+            403,
+            "Forbidden",
+            "(RBAC escalation check)",
+        ),
+        (_api_exception(401), 401, "Unauthorized", "rejected the credentials (401 Unauthorized)"),
+        (
+            _api_exception(409, {"reason": "AlreadyExists", "message": "exists"}),
+            409,
+            "AlreadyExists",
+            "create roles.rbac.authorization.k8s.io in namespace volt failed: 409 exists",
+        ),
+        (
+            _api_exception(0, reason="SSLError(certificate verify failed)"),
+            None,
+            "TLSError",
+            "cannot reach the Kubernetes API at https://k8s.example:6443 (TLSError): SSLError",
+        ),
+        (
+            ConnectionRefusedError(111, "Connection refused"),
+            None,
+            "ConnectionRefused",
+            "cannot reach the Kubernetes API at https://k8s.example:6443 (ConnectionRefused)",
+        ),
+        (
+            ValueError("Invalid value for `kind`"),
+            None,
+            "InvalidResponse",
+            "unexpected answer from the API: ValueError: Invalid value for `kind`",
+        ),
+    ],
+)
+def test_translate_words_the_inventory_classification(
+    exc: Exception, status: int | None, reason: str, words: str
+) -> None:
+    error = kube.translate(exc, "create", kube.RESOURCES["Role"], NS, "https://k8s.example:6443")
+    assert error.status == status and error.problem is not None
+    assert (error.problem.status, error.problem.reason) == (status, reason)
+    assert words in str(error) and "\n" not in str(error)
+
+
+def test_translate_of_a_cluster_scoped_kind_is_cluster_wide() -> None:
+    exc = _api_exception(403, {"message": "nope"})
+    error = kube.translate(exc, "create", kube.RESOURCES["ClusterRole"], NS, "https://k")
+    assert "create clusterroles.rbac.authorization.k8s.io cluster-wide" in str(error)
+    assert error.problem is not None and error.problem.cluster_scoped

@@ -71,7 +71,13 @@ _REASONS = {
 
 
 def problem_from_exception(read: Read, exc: BaseException) -> ApiProblem:
-    """Translate a client, urllib3 or socket error into an ApiProblem (by status first)."""
+    """Translate a client, urllib3 or socket error into an ApiProblem (by status first).
+
+    The one translation of the Kubernetes client's failures: `probe.k8sjob.kube`
+    words its errors from this ApiProblem too. `status` is None when no HTTP answer
+    came; `reason` then names the transport failure (ConnectionRefused, Timeout,
+    TLSError, ...) or InvalidResponse for an answer the client could not parse.
+    """
     import urllib3.exceptions as u3
     from kubernetes.client.exceptions import ApiException
 
@@ -125,8 +131,9 @@ def problem_from_exception(read: Read, exc: BaseException) -> ApiProblem:
     return make(None, "InvalidResponse", f"{type(exc).__name__}: {str(exc)[:300]}")
 
 
-def _errors() -> tuple[type[BaseException], ...]:
-    """Every exception type a read can raise because of the cluster or the network."""
+def api_errors() -> tuple[type[BaseException], ...]:
+    """Every exception type a client call can raise because of the cluster or the network
+    (`voltprobe job`'s KubeApi catches the same ones)."""
     import urllib3.exceptions as u3
     from kubernetes.client.exceptions import ApiException
 
@@ -149,7 +156,7 @@ class ApiReader:
         try:
             answer = fn(*args, _request_timeout=self._timeout, **kwargs)
             return self._api.sanitize_for_serialization(answer)
-        except _errors() as exc:
+        except api_errors() as exc:
             return problem_from_exception(read, exc)
 
     def list_all(self, read: Read, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Result:
@@ -184,7 +191,7 @@ class ApiReader:
                 response = self._api.call_api(*request, _request_timeout=self._timeout)
                 response.read()
                 page = self._api.response_deserialize(response, {"200": "object"}).data
-            except _errors() as exc:
+            except api_errors() as exc:
                 return problem_from_exception(read, exc)
             if not isinstance(page, dict):
                 return problem_from_exception(

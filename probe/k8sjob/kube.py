@@ -2,18 +2,21 @@
 
 Every call goes through `KubeApi`: typed client calls with dict bodies, answers as
 camelCase wire dicts (`sanitize_for_serialization`, version-proof). Every failure is
-translated here into a `CannotRunError` whose one-line message says what to do; a 403
-names the RBAC rule that is missing, in the words of a Role manifest.
+classified by the inventory's translation (`probe.inventory.api.problem_from_exception`,
+the one place that knows the client's exceptions) and worded here as a
+`CannotRunError` whose one-line message says what to do; a 403 names the RBAC rule
+that is missing, in the words of a Role manifest.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from probe.errors import CannotRunError
+from probe.inventory.api import Read, api_errors, problem_from_exception
+from probe.inventory.types import ApiProblem
 
 Obj = dict[str, Any]
 
@@ -52,68 +55,63 @@ def rule(verb: str, resource: Resource, namespace: str | None) -> str:
 
 
 class ApiCallError(CannotRunError):
-    """A Kubernetes API call failed; `status` is the HTTP status (None: no answer)."""
+    """A Kubernetes API call failed; `status` is the HTTP status (None: no answer) and
+    `problem` what the inventory's translation made of the failure."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, status: int | None = None, problem: ApiProblem | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
-
-
-def _status_message(body: object) -> str:
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", "replace")
-    if not isinstance(body, str) or not body.strip():
-        return ""
-    try:
-        status = json.loads(body)
-    except ValueError:
-        return body.strip()[:300]
-    return str(status.get("message") or "") if isinstance(status, dict) else ""
+        self.problem = problem
 
 
 def translate(
     exc: BaseException, verb: str, resource: Resource, namespace: str | None, server: str
 ) -> ApiCallError:
-    """One ApiCallError with a one-line, actionable message for any client failure."""
-    import urllib3.exceptions as u3
-    from kubernetes.client.exceptions import ApiException
+    """One ApiCallError with a one-line, actionable message for any client failure.
 
+    The failure is classified once, by the inventory's `problem_from_exception`;
+    only the wording (what `voltprobe job` needed, what to do) is made here.
+    """
+    read = Read(
+        verb,
+        resource.plural,
+        resource.group,
+        namespace if resource.namespaced else None,
+        cluster_scoped=not resource.namespaced,
+    )
+    problem = problem_from_exception(read, exc)
     needed = rule(verb, resource, namespace)
-    if isinstance(exc, ApiException) and exc.status:
-        said = _status_message(exc.body) or str(exc.reason or "").strip()
-        if exc.status == 403:
-            hint = ""
-            if "escalat" in said or "not currently held" in said:
-                hint = (
-                    "; to create a Role or binding you must yourself hold every permission it "
-                    "grants (RBAC escalation check)"
-                )
-            return ApiCallError(
-                f"forbidden: your Kubernetes user may not {needed} (RBAC rule: apiGroups "
-                f'["{resource.group}"], resources ["{resource.plural}"], verbs ["{verb}"]){hint}. '
-                f"The apiserver said: {said}",
-                403,
+    said = problem.message
+    if problem.status == 403:
+        hint = ""
+        if "escalat" in said or "not currently held" in said:
+            hint = (
+                "; to create a Role or binding you must yourself hold every permission it "
+                "grants (RBAC escalation check)"
             )
-        if exc.status == 401:
-            return ApiCallError(
-                f"the API server {server} rejected the credentials (401 Unauthorized): "
-                "refresh the login of this kubeconfig context",
-                401,
-            )
-        return ApiCallError(f"{needed} failed: {exc.status} {said}", exc.status)
-    if isinstance(exc, ApiException):  # status 0: failed before an answer (TLS and the like)
-        return ApiCallError(f"{needed} failed before the API answered: {exc.reason}")
-    if isinstance(exc, (u3.HTTPError, OSError)):
-        return ApiCallError(f"cannot reach the Kubernetes API at {server}: {exc}")
-    return ApiCallError(f"{needed}: unexpected answer from the API: {type(exc).__name__}: {exc}")
-
-
-def _errors() -> tuple[type[BaseException], ...]:
-    import urllib3.exceptions as u3
-    from kubernetes.client.exceptions import ApiException
-
-    # ValueError/TypeError: an answer the client's models cannot parse.
-    return (ApiException, u3.HTTPError, OSError, ValueError, TypeError)
+        return ApiCallError(
+            f"forbidden: your Kubernetes user may not {needed} (RBAC rule: apiGroups "
+            f'["{resource.group}"], resources ["{resource.plural}"], verbs ["{verb}"]){hint}. '
+            f"The apiserver said: {said}",
+            403,
+            problem,
+        )
+    if problem.status == 401:
+        return ApiCallError(
+            f"the API server {server} rejected the credentials (401 Unauthorized): "
+            "refresh the login of this kubeconfig context",
+            401,
+            problem,
+        )
+    if problem.status:
+        return ApiCallError(f"{needed} failed: {problem.status} {said}", problem.status, problem)
+    if problem.reason == "InvalidResponse":
+        return ApiCallError(f"{needed}: unexpected answer from the API: {said}", None, problem)
+    return ApiCallError(
+        f"cannot reach the Kubernetes API at {server} ({problem.reason}): {said}", None, problem
+    )
 
 
 class KubeApi:
@@ -140,7 +138,7 @@ class KubeApi:
     ) -> Any:
         try:
             return fn(*args, _request_timeout=self._timeout, **kwargs)
-        except _errors() as exc:
+        except api_errors() as exc:
             raise translate(exc, verb, RESOURCES[kind], namespace, self.server) from exc
 
     def _wire(self, answer: Any) -> Obj:
