@@ -83,6 +83,39 @@ def test_open_and_closed_on_loopback(tmp_path: Path, ports: dict[tuple[Family, s
     assert len(syns) == len(ports) and len(answers) >= len(ports)
 
 
+def test_a_pcap_that_cannot_be_written_keeps_the_results(
+    tmp_path: Path,
+    ports: dict[tuple[Family, str], int],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def disk_full(path: str, capture: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("probe.probers.raw.write_pcap", disk_full)
+    pcap = tmp_path / "probes.pcap"
+    prober = RawProber(timeout=1.0, rate=1000, pcap=str(pcap))
+    results = prober.probe(endpoints(ports))
+    assert {r.state for r in results} == {ProbeState.OPEN, ProbeState.CLOSED}
+    assert prober.pcap_error == f"cannot write the pcap file {pcap}: No space left on device"
+    assert prober.pcap_error in capsys.readouterr().err
+
+
+def test_the_same_address_and_port_twice_is_probed_once_with_a_row_each(
+    ports: dict[tuple[Family, str], int],
+) -> None:
+    family = min(CAPABILITY.families)
+    port = ports[(family, "open")]
+    twice = [Endpoint(name, LOOPBACK[family], family, port) for name in ("a", "b")]
+    prober = RawProber(timeout=1.0, rate=1000)
+    results = prober.probe(twice)
+    assert [(r.target, r.state) for r in results] == [
+        ("a", ProbeState.OPEN),
+        ("b", ProbeState.OPEN),
+    ]
+    assert prober.stats.sent == 1
+
+
 def test_quick_mode_does_not_wait_for_the_timeout(ports: dict[tuple[Family, str], int]) -> None:
     started = time.monotonic()
     results = RawProber(timeout=5.0, quick=True).probe(endpoints(ports))

@@ -15,12 +15,12 @@ import os
 import selectors
 import socket
 import struct
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from probe.errors import CannotRunError
 from probe.model import Endpoint, Family, IcmpError, Method, ProbeResult, ProbeState
 from probe.probers import rawanswers
 from probe.probers.rawpackets import (
@@ -30,10 +30,11 @@ from probe.probers.rawpackets import (
     patch_syn,
     words_sum,
 )
-from probe.probers.rawpcap import Capture, Captured, describe, write_pcap
+from probe.probers.rawpcap import Capture, Captured, check_pcap_path, describe, write_pcap
 from probe.probers.rawschedule import Schedule, TokenBucket
 from probe.probers.rawsockets import (
     RawSockets,
+    RawSocketsUnavailable,
     explain_permission,
     open_raw_sockets,
     pktinfo_address,
@@ -70,7 +71,13 @@ class RawStats:
 
 
 class RawProber:
-    """Probe with bare SYNs through raw sockets; needs CAP_NET_RAW."""
+    """Probe with bare SYNs through raw sockets; needs CAP_NET_RAW.
+
+    `probe` raises RawSocketsUnavailable (a CannotRunError) when the raw sockets
+    cannot be opened, before anything is sent: --mode auto then uses connect()
+    instead (probe.probers.select), --mode raw stops. A --pcap file that cannot be
+    written after the batch costs the capture, never the results (`pcap_error`).
+    """
 
     method = Method.RAW
 
@@ -88,29 +95,36 @@ class RawProber:
         self.pcap = pcap
         self.templates = templates
         self.stats = RawStats()
+        self.pcap_error = ""  # why the last batch's --pcap file was not written
 
     def probe(self, endpoints: Sequence[Endpoint]) -> list[ProbeResult]:
         if not endpoints:
             return []
+        if self.pcap is not None:
+            check_pcap_path(self.pcap)  # a UsageError now, not a lost capture later
         families = {e.family for e in endpoints}
         try:
             sockets = open_raw_sockets(families)
         except PermissionError as exc:
-            raise CannotRunError(
-                f"raw sockets refused: {explain_permission()}; use --mode connect"
-            ) from exc
+            raise RawSocketsUnavailable(f"raw sockets refused: {explain_permission()}") from exc
         except OSError as exc:
-            raise CannotRunError(
-                f"cannot open raw sockets: {errno_name(exc.errno or 0)}; use --mode connect"
+            raise RawSocketsUnavailable(
+                f"cannot open raw sockets: {errno_name(exc.errno or 0)}"
             ) from exc
         try:
             batch = Batch(endpoints, sockets, self.templates, self.pcap is not None)
             self.stats = batch.run(self.timeout, self.rate, self.quick)
         finally:
             sockets.close()
+        results = batch.results(self.quick)
+        self.pcap_error = ""
         if self.pcap is not None:
-            write_pcap(self.pcap, batch.capture)
-        return batch.results(self.quick)
+            try:
+                write_pcap(self.pcap, batch.capture)
+            except OSError as exc:
+                self.pcap_error = f"cannot write the pcap file {self.pcap}: {exc.strerror or exc}"
+                print(f"voltprobe: {self.pcap_error} (results kept)", file=sys.stderr, flush=True)
+        return results
 
 
 class Batch:
@@ -128,8 +142,10 @@ class Batch:
         self.port = sockets.port
         self.capture = Capture()
         self.capturing = capture
-        self.local_errors: dict[int, int] = {}  # endpoint index -> errno (nothing sent)
-        self.order: list[int] = []  # probe number -> endpoint index
+        self.route_errors: dict[int, int] = {}  # endpoint index -> errno (no route, nothing sent)
+        self.send_errors: dict[int, int] = {}  # probe number -> errno of a refused sendto()
+        self.order: list[int] = []  # probe number -> first endpoint index probed by it
+        self.probe_of: dict[int, int] = {}  # endpoint index -> probe number (repeats share one)
         self.keys: dict[tuple[bytes, int], int] = {}  # (target, port) -> probe number
         self.sources: list[bytes] = []
         self.isns: list[int] = []
@@ -147,12 +163,13 @@ class Batch:
                 sources[endpoint.address] = route_source(endpoint.family, endpoint.address)
             source = sources[endpoint.address]
             if isinstance(source, int):
-                self.local_errors[index] = source
+                self.route_errors[index] = source
                 continue
             key = (socket.inet_pton(_AF[endpoint.family], endpoint.address), endpoint.port)
-            if key in self.keys:
-                continue  # the pipeline dedupes; a repeat would share the probe anyway
-            self.keys[key] = len(self.order)
+            if key in self.keys:  # the pipeline dedupes; a repeat shares the first's probe
+                self.probe_of[index] = self.keys[key]
+                continue
+            self.keys[key] = self.probe_of[index] = len(self.order)
             self.order.append(index)
             self.sources.append(source)
 
@@ -238,7 +255,7 @@ class Batch:
             assert self.schedule is not None
             if not self.schedule.answered[probe]:
                 self.schedule.answer(probe, time.monotonic())
-                self.local_errors[self.order[probe]] = exc.errno or errno.EIO
+                self.send_errors[probe] = exc.errno or errno.EIO
             return True
         if self.capturing:
             family = self.endpoints[self.order[probe]].family
@@ -332,15 +349,17 @@ class Batch:
 
     def results(self, quick: bool) -> list[ProbeResult]:
         """One result per endpoint, in the order given."""
-        probe_of = {index: probe for probe, index in enumerate(self.order)}
         window_ms = self.schedule.window() * 1000 if self.schedule else 0.0
         icmp_hosts = {e.icmp.sender for e in self.evidence if e is not None and e.icmp is not None}
         rows = []
         for index, endpoint in enumerate(self.endpoints):
-            if index in self.local_errors:
-                rows.append(_local_error(endpoint, self.local_errors[index], index in probe_of))
+            if index in self.route_errors:
+                rows.append(_local_error(endpoint, self.route_errors[index], at_send=False))
                 continue
-            probe = probe_of[index]
+            probe = self.probe_of[index]
+            if probe in self.send_errors:
+                rows.append(_local_error(endpoint, self.send_errors[probe], at_send=True))
+                continue
             evidence = self.evidence[probe]
             if evidence is None:
                 reason = "no-response"

@@ -16,6 +16,7 @@ import socket
 import struct
 from dataclasses import dataclass, field
 
+from probe.errors import CannotRunError
 from probe.model import FAMILIES, Family
 
 SO_ATTACH_FILTER = 26
@@ -31,6 +32,15 @@ ICMP4_UNREACH, ICMP4_TIME_EXCEEDED = 3, 11
 ICMP6_UNREACH, ICMP6_TIME_EXCEEDED = 1, 3
 
 _AF = {Family.IPV4: socket.AF_INET, Family.IPV6: socket.AF_INET6}
+
+
+class RawSocketsUnavailable(CannotRunError):
+    """The raw sockets of a batch could not be opened (after the capability check
+    passed). `why` says why without advice; the message adds the way out."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"{why}; use --mode connect")
+        self.why = why
 
 
 @dataclass(frozen=True)
@@ -257,7 +267,8 @@ def route_source(family: Family, address: str) -> bytes | int:
     sock = socket.socket(af, socket.SOCK_DGRAM)
     try:
         sock.connect((address, 9))
-        return socket.inet_pton(af, sock.getsockname()[0])
+        # a link-local source comes back scoped ("fe80::1%eth0"): inet_pton wants it bare
+        return socket.inet_pton(af, sock.getsockname()[0].split("%")[0])
     except OSError as exc:
         return exc.errno or errno.EHOSTUNREACH
     finally:

@@ -5,7 +5,9 @@
     --mode auto      raw SYN when raw sockets open, except for addresses of the local
                      cluster's Services (inside its Service CIDRs, or a DR Service's
                      cluster IP): some CNIs translate Service IPs only at connect()
-                     time, so a raw SYN to one can miss. Those get connect().
+                     time, so a raw SYN to one can miss. Those get connect(). If the
+                     raw sockets still fail to open when the batch starts, the batch
+                     is probed with connect() and the plan's raw_note says why.
 
 `prepare_probing` runs first thing in a check: it decides whether raw probing can
 happen at all (so --mode raw fails before any DNS or API work) and starts scapy's
@@ -21,12 +23,13 @@ from dataclasses import dataclass, field
 
 from probe.errors import CannotRunError
 from probe.inventory.types import Inventory
-from probe.model import FAMILIES, Endpoint, Family, Method
+from probe.model import FAMILIES, Endpoint, Family, Method, ProbeResult
 from probe.options import CheckOptions, Mode
 from probe.probers.base import Prober
 from probe.probers.connect import ConnectProber
 from probe.probers.rawpackets import SynTemplate, Templates, build_templates
-from probe.probers.rawsockets import RawCapability, check_raw_capability
+from probe.probers.rawpcap import check_pcap_path
+from probe.probers.rawsockets import RawCapability, RawSocketsUnavailable, check_raw_capability
 
 SERVICE_NOTE = (
     "{count} address(es) of local Services (Service CIDR or cluster IP) were probed with "
@@ -34,12 +37,43 @@ SERVICE_NOTE = (
 )
 
 
+class ConnectFallback:
+    """The raw prober of an auto-mode plan: raw SYN, or connect() for the whole batch
+    when the raw sockets fail to open after the capability check passed (their
+    limit, a policy that changed, an LSM). `note` says why, once that happened."""
+
+    method = Method.RAW
+
+    def __init__(self, raw: Prober, connect: Prober) -> None:
+        self.raw = raw
+        self.connect = connect
+        self.note = ""
+
+    def probe(self, endpoints: Sequence[Endpoint]) -> list[ProbeResult]:
+        try:
+            return self.raw.probe(endpoints)
+        except RawSocketsUnavailable as exc:
+            self.note = (
+                f"raw SYN probing could not start ({exc.why}): {len(endpoints)} address(es) "
+                "were probed with connect() instead"
+            )
+            return self.connect.probe(endpoints)
+
+
 @dataclass(frozen=True)
 class Plan:
     """Endpoints grouped by the prober that will probe them, and why raw was not used."""
 
     batches: tuple[tuple[Prober, tuple[Endpoint, ...]], ...]
-    raw_note: str = ""
+    note: str = ""  # known when planning
+    fallback: ConnectFallback | None = field(default=None, compare=False)
+
+    @property
+    def raw_note(self) -> str:
+        """Why raw SYN was not used: the planning note, plus a connect() fallback that
+        happened while probing (so read it after the batches ran)."""
+        late = self.fallback.note if self.fallback is not None else ""
+        return "; ".join(n for n in (self.note, late) if n)
 
 
 @dataclass(frozen=True)
@@ -63,7 +97,10 @@ class ProbePrep:
 
 
 def prepare_probing(options: CheckOptions) -> ProbePrep:
-    """Check raw sockets once; --mode raw without them raises CannotRunError here."""
+    """Check raw sockets once; --mode raw without them raises CannotRunError here, an
+    unwritable --pcap path a UsageError."""
+    if options.pcap is not None:
+        check_pcap_path(options.pcap)
     if options.mode is Mode.CONNECT:
         return ProbePrep()
     capability = check_raw_capability()
@@ -124,15 +161,18 @@ def plan_probes(
         notes.append(SERVICE_NOTE.format(count=services))
     from probe.probers.raw import RawProber
 
-    raw = RawProber(
+    raw: Prober = RawProber(
         options.timeout, options.rate, options.quick, options.pcap, prep.template_source()
     )
+    fallback = None
+    if options.mode is Mode.AUTO:  # --mode raw: a failure to open raw sockets stops the run
+        raw = fallback = ConnectFallback(raw, connect)
     batches: list[tuple[Prober, tuple[Endpoint, ...]]] = []
     if raw_batch:
         batches.append((raw, tuple(raw_batch)))
     if connect_batch:
         batches.append((connect, tuple(connect_batch)))
-    return Plan(tuple(batches), "; ".join(notes))
+    return Plan(tuple(batches), "; ".join(notes), fallback)
 
 
 def service_matcher(inventory: Inventory) -> Callable[[str], bool]:
