@@ -100,10 +100,12 @@ def probe_endpoints(
     assert run.inventory is not None
     unique = list({(e.address, e.port): e for e in endpoints}.values())
     plan = plan_probes(run.options, run.inventory, unique, prep)
-    run.raw_note = plan.raw_note
     by_key: dict[tuple[str, int], ProbeResult] = {}
-    for result in _run_batches(plan):
-        by_key[(result.address or "", result.port)] = result
+    try:
+        for result in _run_batches(plan):
+            by_key[(result.address or "", result.port)] = result
+    finally:
+        run.raw_note = plan.raw_note  # read after probing: it includes any fallback
     rows = []
     for endpoint in endpoints:
         found = by_key[(endpoint.address, endpoint.port)]

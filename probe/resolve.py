@@ -26,11 +26,12 @@ MAX_LOOKUPS_IN_FLIGHT = 64  # be gentle with the cluster's DNS
 def make_resolver(resolv_conf: str, lifetime: float) -> Resolver:
     """A dnspython async resolver configured from `resolv_conf`."""
     import dns.asyncresolver
-    import dns.resolver
+    import dns.exception
 
     try:
         resolver = dns.asyncresolver.Resolver(filename=resolv_conf)
-    except (OSError, dns.resolver.NoResolverConfiguration) as exc:
+    except (OSError, ValueError, dns.exception.DNSException) as exc:
+        # NoResolverConfiguration: no readable resolv.conf, or one without nameservers
         raise CannotRunError(f"cannot read resolver configuration {resolv_conf}: {exc}") from exc
     resolver.lifetime = lifetime
     resolver.timeout = min(lifetime, max(lifetime / 2, 1.0))
@@ -71,7 +72,33 @@ async def resolve_targets_async(
     return tuple(sorted(answers, key=lambda a: (order[a.target], a.family.value)))
 
 
-async def _lookup(resolver: Resolver, target: Target, family: Family) -> DnsAnswer:
+def resolve_name(
+    hostname: str, resolv_conf: str, lifetime: float, *, search: bool = False
+) -> tuple[DnsAnswer, DnsAnswer]:
+    """The A and the AAAA answer for one name (e.g. a load balancer's hostname). Never
+    raises: an unreadable resolver configuration is an `error` answer in both families."""
+    target = Target(text=hostname, host=hostname, port=0)
+    try:
+        resolver = make_resolver(resolv_conf, lifetime)
+    except CannotRunError as exc:
+        return (
+            DnsAnswer(hostname, Family.IPV4, DnsOutcome.ERROR, detail=str(exc)),
+            DnsAnswer(hostname, Family.IPV6, DnsOutcome.ERROR, detail=str(exc)),
+        )
+
+    async def both() -> tuple[DnsAnswer, DnsAnswer]:
+        v4, v6 = await asyncio.gather(
+            _lookup(resolver, target, Family.IPV4, search),
+            _lookup(resolver, target, Family.IPV6, search),
+        )
+        return v4, v6
+
+    return asyncio.run(both())
+
+
+async def _lookup(
+    resolver: Resolver, target: Target, family: Family, search: bool = True
+) -> DnsAnswer:
     import dns.exception
     import dns.resolver
 
@@ -83,7 +110,7 @@ async def _lookup(resolver: Resolver, target: Target, family: Family) -> DnsAnsw
 
     try:
         result = await resolver.resolve(
-            target.host, _RDTYPE[family], search=True, raise_on_no_answer=True
+            target.host, _RDTYPE[family], search=search, raise_on_no_answer=True
         )
     except dns.resolver.NXDOMAIN as exc:
         tried = ", ".join(str(n) for n in exc.qnames())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import dns.asyncresolver
 import dns.resolver
 import pytest
 
@@ -106,7 +107,8 @@ def test_resolver_without_configuration_is_a_result(monkeypatch: pytest.MonkeyPa
     def unconfigured(*args: object, **kwargs: object) -> object:
         raise dns.resolver.NoResolverConfiguration("no nameservers")
 
-    monkeypatch.setattr(dns.resolver, "Resolver", unconfigured)
+    # the lookups go through dnspython's async resolver (probe.resolve)
+    monkeypatch.setattr(dns.asyncresolver, "Resolver", unconfigured)
     addresses, error = resolve_host("nlb.example.com", 1.0)
     assert addresses == () and "cannot read resolver configuration" in error
 

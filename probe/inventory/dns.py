@@ -17,39 +17,20 @@ RESOLV_CONF = "/etc/resolv.conf"
 def resolve_host(
     hostname: str, timeout: float, resolv_conf: str = RESOLV_CONF
 ) -> tuple[tuple[str, ...], str]:
-    """Addresses of `hostname` in both families, within one shared time budget."""
-    import time
+    """Addresses of `hostname` in both families (A and AAAA at once), and what failed."""
+    from probe.model import DnsOutcome
+    from probe.resolve import resolve_name
 
-    import dns.exception
-    import dns.resolver
-
-    try:
-        resolver = dns.resolver.Resolver(filename=resolv_conf)
-    except (dns.exception.DNSException, OSError, ValueError) as exc:
-        # NoResolverConfiguration: no readable resolv.conf, or one without nameservers
-        return (), f"cannot read resolver configuration {resolv_conf}: {exc}"
-    deadline = time.monotonic() + timeout
-    addresses: list[str] = []
-    errors: list[str] = []
-    for rdtype in ("A", "AAAA"):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            errors.append(f"{rdtype}: timeout")
-            continue
-        try:
-            answer = resolver.resolve(hostname, rdtype, lifetime=remaining, search=False)
-        except dns.resolver.NoAnswer:
-            continue  # NODATA: the name exists without this family
-        except dns.resolver.NXDOMAIN:
-            return (), "NXDOMAIN"
-        except dns.resolver.NoNameservers:
-            errors.append(f"{rdtype}: no nameserver answered")
-            continue
-        except dns.exception.Timeout:
-            errors.append(f"{rdtype}: timeout")
-            continue
-        except (dns.exception.DNSException, ValueError) as exc:
-            errors.append(f"{rdtype}: {exc}")
-            continue
-        addresses.extend(r.address for r in answer)
-    return tuple(addresses), "; ".join(errors)
+    answers = resolve_name(hostname, resolv_conf, timeout)
+    if any(a.outcome is DnsOutcome.NXDOMAIN for a in answers):
+        return (), "NXDOMAIN"
+    addresses = tuple(address for a in answers for address in a.addresses)
+    if answers[0].outcome is DnsOutcome.ERROR and answers[0].detail == answers[1].detail:
+        return addresses, answers[0].detail  # one cause for both, e.g. no resolv.conf
+    failed = (DnsOutcome.TIMEOUT, DnsOutcome.SERVFAIL, DnsOutcome.ERROR)
+    errors = [
+        f"{'A' if a.family.value == 'IPv4' else 'AAAA'}: {a.detail or a.outcome}"
+        for a in answers
+        if a.outcome in failed
+    ]
+    return addresses, "; ".join(errors)
