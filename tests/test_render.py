@@ -29,11 +29,3 @@ def test_line_json_puts_one_row_per_line() -> None:
     assert lines[3:6] == [f'    {{"state": "open", "n": {i}}}' + ("," if i < 2 else "") for i in range(3)]
     assert lines[-2] == '  "empty": []'
 
-
-def test_the_suite_never_builds_a_resolver_from_the_system_configuration() -> None:
-    import pytest
-
-    from probe.resolve import resolve_name
-
-    with pytest.raises(AssertionError, match="/etc/resolv.conf"):
-        resolve_name("peer.example", "/etc/resolv.conf", 1.0)
