@@ -177,6 +177,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     # exist is a typo in the command
     if args.kubeconfig and not args.no_kube and not os.path.isfile(args.kubeconfig):
         raise UsageError(f"--kubeconfig {args.kubeconfig}: no such file")
+    if args.pcap and args.mode == "connect":
+        raise UsageError("--pcap records raw SYN probes: use it with --mode raw or auto")
     options = CheckOptions(
         targets=parse_peers(args.peer, args.port),
         port=args.port,

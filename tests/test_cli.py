@@ -147,7 +147,8 @@ def test_yaml_output_is_the_same_document_as_json() -> None:
         ["job", "run", "--peer", "a", "--port", "70000"],
         ["job", "run", "--peer", "a", "--deadline", "0"],
         ["check", "--peer", "a", "--kubeconfig", "/nonexistent/kubeconfig"],
-        ["check", "--peer", "h:\u00b2"],  # a Unicode digit is not a port
+        ["check", "--peer", "h:\u00b2"],
+        ["check", "--peer", "a", "--mode", "connect", "--pcap", "/tmp/x.pcap"],  # a Unicode digit is not a port
         ["check", "--peer", "a\n.example"],
         ["check", "--peer", "fe80::1%eth0"],
         ["check", "--peer", "[fe80::1%eth0]:5555"],
