@@ -194,7 +194,7 @@ def _wait_all(
 ) -> tuple[float, float, float]:
     started = time.perf_counter()
     procs = [subprocess.Popen(list(c), stdout=f, stderr=subprocess.DEVNULL)
-             for c, f in zip(commands, files)]  # fmt: skip
+             for c, f in zip(commands, files, strict=True)]  # fmt: skip
     cpu = 0.0
     rss = 0.0
     deadline = started + RUN_LIMIT_SECONDS
@@ -398,7 +398,9 @@ def print_table(lab: Lab, results: dict[str, list[Outcome]], args: argparse.Name
     ]
     for ours, theirs, target in pairs:
         if ours in results and theirs in results:
-            per_run = [ratio(a.wall, b.wall) for a, b in zip(results[ours], results[theirs])]
+            per_run = [
+                ratio(a.wall, b.wall) for a, b in zip(results[ours], results[theirs], strict=True)
+            ]
             r = statistics.median(per_run)
             print(
                 f"{ours} / {theirs}: median of per-run ratios {r:.2f} "

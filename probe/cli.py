@@ -63,20 +63,31 @@ def int_range(name: str, low: int, high: int) -> Callable[[str], int]:
 
 def _add_probe_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--timeout", type=bounded_float("--timeout", 0, 60), default=2.0,
+        "--timeout",
+        type=bounded_float("--timeout", 0, 60),
+        default=2.0,
         help="seconds to wait for each probe's answer (0 < T <= 60, default 2)",
     )
     parser.add_argument(
-        "--mode", choices=["auto", "raw", "connect"], default="auto",
+        "--mode",
+        choices=["auto", "raw", "connect"],
+        default="auto",
         help="auto: raw SYN probes when allowed, else connect(); raw: fail (exit 3) without "
         "CAP_NET_RAW; connect: never needs privileges (default auto)",
     )
     parser.add_argument(
-        "-o", "--output", choices=["table", "json", "yaml", "values"], default="table",
+        "-o",
+        "--output",
+        choices=["table", "json", "yaml", "values"],
+        default="table",
         help="report format on stdout (default table); values prints only the Helm snippet",
     )
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="progress on stderr; info findings and timings in the table")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="progress on stderr; info findings and timings in the table",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,56 +100,96 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     check = commands.add_parser(
-        "check", help="probe the peer's DR endpoints and recommend ipFamilies",
+        "check",
+        help="probe the peer's DR endpoints and recommend ipFamilies",
         description="Resolve the peer's DR endpoints (A and AAAA), probe them over IPv4 and "
         "IPv6, explain every failure and recommend the Volt Helm chart's ipFamilies.",
     )
     check.add_argument(
-        "--peer", action="append", default=[], metavar="HOST[:PORT][,...]", required=True,
+        "--peer",
+        action="append",
+        default=[],
+        metavar="HOST[:PORT][,...]",
+        required=True,
         help="peer DR endpoint(s): host, host:port, [v6]:port, a bare IPv6 address, or the "
         "value of cluster.config.deployment.dr.connection.source verbatim (\\, accepted); "
         "repeatable",
     )
     check.add_argument(
-        "--port", type=int_range("--port", 1, 65535), default=DEFAULT_DR_PORT,
+        "--port",
+        type=int_range("--port", 1, 65535),
+        default=DEFAULT_DR_PORT,
         help=f"DR port for peers given without one (default {DEFAULT_DR_PORT})",
     )
     _add_probe_options(check)
     check.add_argument(
-        "--dns-timeout", type=bounded_float("--dns-timeout", 0, 60), default=3.0,
+        "--dns-timeout",
+        type=bounded_float("--dns-timeout", 0, 60),
+        default=3.0,
         help="seconds for the A and AAAA lookups of each name (default 3)",
     )
-    check.add_argument("--resolv-conf", default="/etc/resolv.conf",
-                       help="resolver configuration to use (default /etc/resolv.conf)")
-    check.add_argument("--concurrency", type=int_range("--concurrency", 1, 65536), default=512,
-                       help="connect() probes in flight at once (default 512)")
-    check.add_argument("--rate", type=int_range("--rate", 1, 1_000_000), default=5000,
-                       help="raw probe packets per second (default 5000)")
-    check.add_argument("--quick", action="store_true",
-                       help="raw mode: stop early once answers stop coming (RTT-adaptive)")
+    check.add_argument(
+        "--resolv-conf",
+        default="/etc/resolv.conf",
+        help="resolver configuration to use (default /etc/resolv.conf)",
+    )
+    check.add_argument(
+        "--concurrency",
+        type=int_range("--concurrency", 1, 65536),
+        default=512,
+        help="connect() probes in flight at once (default 512)",
+    )
+    check.add_argument(
+        "--rate",
+        type=int_range("--rate", 1, 1_000_000),
+        default=5000,
+        help="raw probe packets per second (default 5000)",
+    )
+    check.add_argument(
+        "--quick",
+        action="store_true",
+        help="raw mode: stop early once answers stop coming (RTT-adaptive)",
+    )
     check.add_argument("--pcap", metavar="FILE", help="raw mode: write probes and answers here")
-    check.add_argument("--per-pod", action="store_true",
-                       help="recommend cluster.serviceSpec.perpod.dr.ipFamilies (per-pod DR "
-                       "Services); detected automatically when the cluster has them")
-    check.add_argument("--values-out", metavar="FILE",
-                       help="also write the Helm values snippet to FILE (for helm upgrade -f)")
-    check.add_argument("--report-file", metavar="FILE",
-                       help="also write the JSON report to FILE (written even if the run stops)")
-    check.add_argument("--termination-log", metavar="FILE",
-                       help="write the one-line verdict here (in a Job: /dev/termination-log)")
-    check.add_argument("--log-json", action="store_true",
-                       help="after the report, print the JSON report between marker lines")
+    check.add_argument(
+        "--per-pod",
+        action="store_true",
+        help="recommend cluster.serviceSpec.perpod.dr.ipFamilies (per-pod DR "
+        "Services); detected automatically when the cluster has them",
+    )
+    check.add_argument(
+        "--values-out",
+        metavar="FILE",
+        help="also write the Helm values snippet to FILE (for helm upgrade -f)",
+    )
+    check.add_argument(
+        "--report-file",
+        metavar="FILE",
+        help="also write the JSON report to FILE (written even if the run stops)",
+    )
+    check.add_argument(
+        "--termination-log",
+        metavar="FILE",
+        help="write the one-line verdict here (in a Job: /dev/termination-log)",
+    )
+    check.add_argument(
+        "--log-json",
+        action="store_true",
+        help="after the report, print the JSON report between marker lines",
+    )
     kube = check.add_argument_group("Kubernetes (read-only)")
     kube.add_argument("--no-kube", action="store_true", help="do not read the Kubernetes API")
-    kube.add_argument("--kubeconfig", help="kubeconfig file (default: in-cluster, KUBECONFIG, "
-                      "~/.kube/config)")
+    kube.add_argument(
+        "--kubeconfig", help="kubeconfig file (default: in-cluster, KUBECONFIG, ~/.kube/config)"
+    )
     kube.add_argument("--context", help="kubeconfig context")
     kube.add_argument("--namespace", help="namespace of the Volt cluster (default: this pod's)")
     kube.add_argument("--release", help="Helm release name of the Volt cluster")
     check.set_defaults(func=cmd_check)
 
     demo = commands.add_parser(
-        "demo", help="run the whole check against a local responder (no cluster, no root)",
+        "demo",
+        help="run the whole check against a local responder (no cluster, no root)",
         description="Start the responder on 127.0.0.1 and ::1 (ephemeral port) and run the "
         "check against it over loopback.",
     )
@@ -146,20 +197,33 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo, mode="connect")
 
     serve = commands.add_parser(
-        "serve", help="answer on the DR port like VoltDB's DR listener would",
+        "serve",
+        help="answer on the DR port like VoltDB's DR listener would",
         description="Listen on the DR port in both families and answer each connection with "
         "one JSON line. Stands in for VoltDB before XDCR is enabled.",
     )
-    serve.add_argument("--port", type=int_range("--port", 0, 65535), default=DEFAULT_DR_PORT,
-                       help=f"port to listen on (default {DEFAULT_DR_PORT}; 0 picks one)")
-    serve.add_argument("--bind", action="append", default=[], metavar="ADDR",
-                       help="address to listen on, repeatable (default: all, both families)")
+    serve.add_argument(
+        "--port",
+        type=int_range("--port", 0, 65535),
+        default=DEFAULT_DR_PORT,
+        help=f"port to listen on (default {DEFAULT_DR_PORT}; 0 picks one)",
+    )
+    serve.add_argument(
+        "--bind",
+        action="append",
+        default=[],
+        metavar="ADDR",
+        help="address to listen on, repeatable (default: all, both families)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     explain = commands.add_parser("explain", help="explain a finding id (VPxxx), or list them")
     explain.add_argument("check_id", nargs="?", metavar="VPxxx")
-    explain.add_argument("--markdown", action="store_true",
-                         help="print the table of checks as Markdown (as in the README)")
+    explain.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the table of checks as Markdown (as in the README)",
+    )
     explain.set_defaults(func=cmd_explain)
 
     from probe import job, manifest
@@ -263,8 +327,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from probe.demo import demo_options, running_responder
 
     with running_responder() as (port, note):
-        print(f"voltprobe demo: responder on 127.0.0.1:{port} and [::1]:{port}{note}",
-              file=sys.stderr, flush=True)
+        print(
+            f"voltprobe demo: responder on 127.0.0.1:{port} and [::1]:{port}{note}",
+            file=sys.stderr,
+            flush=True,
+        )
         return run_and_report(demo_options(port, args), args)
 
 

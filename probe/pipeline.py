@@ -111,8 +111,15 @@ def probe_endpoints(
         found = by_key[(endpoint.address, endpoint.port)]
         rows.append(
             ProbeResult(
-                endpoint.target, found.family, found.port, found.state, found.reason,
-                found.method, found.address, found.rtt_ms, found.icmp,
+                endpoint.target,
+                found.family,
+                found.port,
+                found.state,
+                found.reason,
+                found.method,
+                found.address,
+                found.rtt_ms,
+                found.icmp,
             )
         )
     return rows

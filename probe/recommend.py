@@ -31,9 +31,7 @@ def family_problems(facts: Facts, family: Family) -> list[str]:
         if capability.pods == "no":
             problems.append(f"the local pods have no {family} address")
     # an IP literal counts only in its own family: it is never "missing" in the other
-    missing = [
-        t.text for t in facts.targets if not t.is_literal and not facts.addresses(t, family)
-    ]
+    missing = [t.text for t in facts.targets if not t.is_literal and not facts.addresses(t, family)]
     if missing:
         problems.append(f"no {family} address for {', '.join(missing)}")
     rows = facts.probed_rows(family)
@@ -42,8 +40,7 @@ def family_problems(facts: Facts, family: Family) -> list[str]:
     failed = [r for r in rows if r.state is not ProbeState.OPEN]
     if failed:
         shown = ", ".join(
-            f"{format_endpoint(r.address or '', r.port)} {r.state} ({r.reason})"
-            for r in failed[:4]
+            f"{format_endpoint(r.address or '', r.port)} {r.state} ({r.reason})" for r in failed[:4]
         )
         more = f" and {len(failed) - 4} more" if len(failed) > 4 else ""
         problems.append(f"{len(failed)} of {len(rows)} {family} endpoints not open: {shown}{more}")

@@ -63,7 +63,9 @@ def parse_endpoint(item: str, default_port: int = DEFAULT_DR_PORT) -> Target:
         )
     literal = _ip_literal(host)
     if literal is not None:
-        return Target(text=host, host=str(literal), port=port, literal_family=Family.of(str(literal)))
+        return Target(
+            text=host, host=str(literal), port=port, literal_family=Family.of(str(literal))
+        )
     return Target(text=host, host=normalize_name(host), port=port)
 
 

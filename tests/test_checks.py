@@ -56,7 +56,9 @@ def test_fresh_registry_runs_only_its_checks_and_records_skips() -> None:
 
     findings, skipped = registry.run(make_facts("192.0.2.1"))
     assert [(f.id, f.message, f.subjects) for f in findings] == [("VP399", "hello", ("x",))]
-    assert [(s.id, s.reason) for s in skipped] == [("VP398", "no Kubernetes facts (--no-kube given)")]
+    assert [(s.id, s.reason) for s in skipped] == [
+        ("VP398", "no Kubernetes facts (--no-kube given)")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -90,8 +92,11 @@ def test_every_default_check_has_text_and_remedy() -> None:
 
 
 def test_vp101_service_family_not_allocatable() -> None:
-    facts = make_facts("192.0.2.2", rows=[row("192.0.2.2", "192.0.2.2", OPEN)],
-                       inventory=cluster(services={V4: "yes", V6: "no"}))
+    facts = make_facts(
+        "192.0.2.2",
+        rows=[row("192.0.2.2", "192.0.2.2", OPEN)],
+        inventory=cluster(services={V4: "yes", V6: "no"}),
+    )
     (finding,) = run("VP101", facts)
     assert "IPv6" in finding.message and "not configured on this cluster" in finding.remedy
     assert run("VP101", make_facts("192.0.2.2", inventory=cluster())) == []
@@ -112,10 +117,25 @@ def test_vp103_unknown_capability_is_info_only() -> None:
 
 
 def test_vp104_api_problems_name_the_rule_and_scope_sets_severity() -> None:
-    forbidden = ApiProblem("pods", "list", "volt", 403, "Forbidden", "pods is forbidden",
-                           rule='apiGroups: [""], resources: ["pods"], verbs: ["list"]')
-    nodes = ApiProblem("nodes", "list", None, 403, "Forbidden", "nodes is forbidden",
-                       rule="...", cluster_scoped=True)
+    forbidden = ApiProblem(
+        "pods",
+        "list",
+        "volt",
+        403,
+        "Forbidden",
+        "pods is forbidden",
+        rule='apiGroups: [""], resources: ["pods"], verbs: ["list"]',
+    )
+    nodes = ApiProblem(
+        "nodes",
+        "list",
+        None,
+        403,
+        "Forbidden",
+        "nodes is forbidden",
+        rule="...",
+        cluster_scoped=True,
+    )
     facts = make_facts("peer", inventory=cluster(problems=(forbidden, nodes)))
     pods_finding, nodes_finding = run("VP104", facts)
     assert pods_finding.severity is Severity.ERROR
@@ -134,8 +154,13 @@ def test_vp105_no_cluster_is_info() -> None:
 
 
 def test_vp201_name_fails_names_each_family_outcome() -> None:
-    facts = make_facts("peer", [dns("peer", V4, outcome=DnsOutcome.NXDOMAIN),
-                                dns("peer", V6, outcome=DnsOutcome.SERVFAIL)])
+    facts = make_facts(
+        "peer",
+        [
+            dns("peer", V4, outcome=DnsOutcome.NXDOMAIN),
+            dns("peer", V6, outcome=DnsOutcome.SERVFAIL),
+        ],
+    )
     (finding,) = run("VP201", facts)
     assert "IPv4 nxdomain" in finding.message and "IPv6 servfail" in finding.message
     assert finding.subjects == ("peer",)
@@ -157,8 +182,9 @@ def test_vp202_single_family_name(v4: tuple, v6: tuple, expected: str | None) ->
 
 
 def test_vp203_aaaa_broken_while_a_works() -> None:
-    facts = peer_both(row("peer", "192.0.2.2", OPEN), row("peer", "2001:db8::2", FILTERED,
-                                                          "no-response"))
+    facts = peer_both(
+        row("peer", "192.0.2.2", OPEN), row("peer", "2001:db8::2", FILTERED, "no-response")
+    )
     (finding,) = run("VP203", facts)
     assert "IPv4 works but its IPv6 addresses do not" in finding.message
     assert "[2001:db8::2]:5555" in finding.message
@@ -172,8 +198,11 @@ def test_vp203_aaaa_broken_while_a_works() -> None:
 def test_vp301_some_closed_names_the_closed_endpoints() -> None:
     facts = make_facts(
         "192.0.2.10,192.0.2.11,192.0.2.12",
-        rows=[row("192.0.2.10", "192.0.2.10", OPEN), row("192.0.2.11", "192.0.2.11", CLOSED),
-              row("192.0.2.12", "192.0.2.12", OPEN)],
+        rows=[
+            row("192.0.2.10", "192.0.2.10", OPEN),
+            row("192.0.2.11", "192.0.2.11", CLOSED),
+            row("192.0.2.12", "192.0.2.12", OPEN),
+        ],
     )
     (finding,) = run("VP301", facts)
     assert "1 of 3 IPv4" in finding.message and "192.0.2.11:5555" in finding.message
@@ -191,8 +220,11 @@ def test_vp302_all_closed_suggests_serve() -> None:
 
 def test_vp303_filtered_mentions_external_traffic_policy_local() -> None:
     svc = dr_service(type="LoadBalancer", external_traffic_policy="Local")
-    facts = make_facts("192.0.2.2", rows=[row("192.0.2.2", "192.0.2.2", FILTERED, "no-response")],
-                       inventory=cluster(dr_services=(svc,)))
+    facts = make_facts(
+        "192.0.2.2",
+        rows=[row("192.0.2.2", "192.0.2.2", FILTERED, "no-response")],
+        inventory=cluster(dr_services=(svc,)),
+    )
     (finding,) = run("VP303", facts)
     assert "externalTrafficPolicy: Local" in finding.message
     assert "NetworkPolicy" in finding.remedy and "global.createNetworkPolicy" in finding.remedy
@@ -200,8 +232,13 @@ def test_vp303_filtered_mentions_external_traffic_policy_local() -> None:
 
 def test_vp304_admin_prohibited_names_the_sender_and_vp305_does_not_repeat_it() -> None:
     icmp = IcmpError(3, 13, "192.0.2.254")
-    rejected = row("192.0.2.2", "192.0.2.2", UNREACH,
-                   "admin-prohibited from 192.0.2.254 (ICMP 3/13), EHOSTUNREACH", icmp=icmp)
+    rejected = row(
+        "192.0.2.2",
+        "192.0.2.2",
+        UNREACH,
+        "admin-prohibited from 192.0.2.254 (ICMP 3/13), EHOSTUNREACH",
+        icmp=icmp,
+    )
     facts = make_facts("192.0.2.2", rows=[rejected])
     (finding,) = run("VP304", facts)
     assert "rejected by 192.0.2.254" in finding.message
@@ -209,18 +246,26 @@ def test_vp304_admin_prohibited_names_the_sender_and_vp305_does_not_repeat_it() 
 
 
 def test_vp305_other_icmp_errors() -> None:
-    host_unreach = row("192.0.2.2", "192.0.2.2", UNREACH, "host-unreachable from 192.0.2.1",
-                       icmp=IcmpError(3, 1, "192.0.2.1"))
+    host_unreach = row(
+        "192.0.2.2",
+        "192.0.2.2",
+        UNREACH,
+        "host-unreachable from 192.0.2.1",
+        icmp=IcmpError(3, 1, "192.0.2.1"),
+    )
     (finding,) = run("VP305", make_facts("192.0.2.2", rows=[host_unreach]))
     assert "host-unreachable" in finding.message
     assert run("VP304", make_facts("192.0.2.2", rows=[host_unreach])) == []
 
 
 def test_vp306_no_route_and_vp307_errors() -> None:
-    facts = make_facts("2001:db8::2,192.0.2.3", rows=[
-        row("2001:db8::2", "2001:db8::2", ProbeState.NO_ROUTE, "ENETUNREACH"),
-        row("192.0.2.3", "192.0.2.3", ProbeState.ERROR, "EIO"),
-    ])
+    facts = make_facts(
+        "2001:db8::2,192.0.2.3",
+        rows=[
+            row("2001:db8::2", "2001:db8::2", ProbeState.NO_ROUTE, "ENETUNREACH"),
+            row("192.0.2.3", "192.0.2.3", ProbeState.ERROR, "EIO"),
+        ],
+    )
     (no_route,) = run("VP306", facts)
     assert "no IPv6 route" in no_route.message
     (error,) = run("VP307", facts)
@@ -231,8 +276,9 @@ def test_vp306_no_route_and_vp307_errors() -> None:
 
 
 def _v6_works_facts(inventory):
-    return make_facts("2001:db8::2", rows=[row("2001:db8::2", "2001:db8::2", OPEN)],
-                      inventory=inventory)
+    return make_facts(
+        "2001:db8::2", rows=[row("2001:db8::2", "2001:db8::2", OPEN)], inventory=inventory
+    )
 
 
 def test_vp401_single_stack_ipv4_service_while_ipv6_recommended() -> None:
@@ -261,8 +307,9 @@ def test_vp403_load_balancer_hostname_is_resolved_for_the_family() -> None:
     svc = dr_service(type="LoadBalancer", lb_ingress=(nlb,))
     (finding,) = run("VP403", _v6_works_facts(cluster(dr_services=(svc,))))
     assert "no IPv6 ingress" in finding.message and "k8s-volt.elb.example" in finding.message
-    dual = LoadBalancerIngress(hostname="k8s-volt.elb.example",
-                               resolved=("192.0.2.80", "2001:db8::80"))
+    dual = LoadBalancerIngress(
+        hostname="k8s-volt.elb.example", resolved=("192.0.2.80", "2001:db8::80")
+    )
     svc_dual = dr_service(type="LoadBalancer", lb_ingress=(dual,))
     assert run("VP403", _v6_works_facts(cluster(dr_services=(svc_dual,)))) == []
 
@@ -289,12 +336,15 @@ def test_vp501_dual_stack_name_while_ipv6_recommended() -> None:
 
 
 def test_reachability_failures_are_errors_only_when_no_family_works() -> None:
-    v6_dropped = peer_both(row("peer", "192.0.2.2", OPEN),
-                           row("peer", "2001:db8::2", FILTERED, "no-response"))
+    v6_dropped = peer_both(
+        row("peer", "192.0.2.2", OPEN), row("peer", "2001:db8::2", FILTERED, "no-response")
+    )
     (finding,) = run("VP303", v6_dropped)
     assert finding.severity is Severity.WARNING  # IPv4 works: XDCR can connect
-    both_dropped = peer_both(row("peer", "192.0.2.2", FILTERED, "no-response"),
-                             row("peer", "2001:db8::2", FILTERED, "no-response"))
+    both_dropped = peer_both(
+        row("peer", "192.0.2.2", FILTERED, "no-response"),
+        row("peer", "2001:db8::2", FILTERED, "no-response"),
+    )
     assert {f.severity for f in run("VP303", both_dropped)} == {Severity.ERROR}
 
 

@@ -33,7 +33,9 @@ def test_help_does_not_import_heavy_modules() -> None:
 def test_python_dash_m_probe_works() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "probe", "check", "--help"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0
     assert "--peer" in done.stdout and "connection.source" in done.stdout
@@ -46,8 +48,16 @@ def test_demo_passes_with_ipv4_and_json_keys() -> None:
     rows = report["probes"]
     assert {(r["family"], r["state"]) for r in rows} >= {("IPv4", "open")}
     for row in rows:
-        assert set(row) >= {"target", "address", "family", "port", "state", "reason", "method",
-                            "rttMs"}
+        assert set(row) >= {
+            "target",
+            "address",
+            "family",
+            "port",
+            "state",
+            "reason",
+            "method",
+            "rttMs",
+        }
         assert row["method"] == "connect"
     assert report["recommendation"]["ipFamilies"] == ["IPv4"]
     assert report["recommendation"]["helmValues"] == {
@@ -85,9 +95,19 @@ def test_values_output_and_files(tmp_path: Path) -> None:
     report_file = tmp_path / "report.json"
     with responder() as port:
         done = run_cli(
-            "check", "--peer", f"127.0.0.1:{port}", NO_KUBE, "--per-pod", "-o", "values",
-            "--values-out", str(values), "--termination-log", str(term),
-            "--report-file", str(report_file),
+            "check",
+            "--peer",
+            f"127.0.0.1:{port}",
+            NO_KUBE,
+            "--per-pod",
+            "-o",
+            "values",
+            "--values-out",
+            str(values),
+            "--termination-log",
+            str(term),
+            "--report-file",
+            str(report_file),
         )
     assert done.returncode == 0, done.stderr
     expected = {"cluster": {"serviceSpec": {"perpod": {"dr": {"ipFamilies": ["IPv4"]}}}}}
@@ -148,7 +168,15 @@ def test_yaml_output_is_the_same_document_as_json() -> None:
         ["job", "run", "--peer", "a", "--deadline", "0"],
         ["check", "--peer", "a", "--kubeconfig", "/nonexistent/kubeconfig"],
         ["check", "--peer", "h:\u00b2"],
-        ["check", "--peer", "a", "--mode", "connect", "--pcap", "/tmp/x.pcap"],  # a Unicode digit is not a port
+        [
+            "check",
+            "--peer",
+            "a",
+            "--mode",
+            "connect",
+            "--pcap",
+            "/tmp/x.pcap",
+        ],  # a Unicode digit is not a port
         ["check", "--peer", "a\n.example"],
         ["check", "--peer", "fe80::1%eth0"],
         ["check", "--peer", "[fe80::1%eth0]:5555"],
@@ -165,8 +193,16 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str]) -> None:
 def test_partial_report_is_written_when_the_run_stops(tmp_path: Path) -> None:
     report_file = tmp_path / "report.json"
     done = run_cli(
-        "check", "--peer", "peer.example", "--peer", "192.0.2.1", NO_KUBE,
-        "--resolv-conf", str(tmp_path / "missing.conf"), "--report-file", str(report_file),
+        "check",
+        "--peer",
+        "peer.example",
+        "--peer",
+        "192.0.2.1",
+        NO_KUBE,
+        "--resolv-conf",
+        str(tmp_path / "missing.conf"),
+        "--report-file",
+        str(report_file),
     )
     assert done.returncode == 3
     assert "resolver configuration" in done.stderr and "Traceback" not in done.stderr
@@ -180,8 +216,14 @@ def test_unresolvable_name_gets_dns_error_rows_in_both_families(tmp_path: Path) 
     conf = tmp_path / "resolv.conf"
     conf.write_text("nameserver 127.0.0.1\n")
     code, report = run_json(
-        "check", "--peer", "peer.example", NO_KUBE, "--resolv-conf", str(conf),
-        "--dns-timeout", "1",
+        "check",
+        "--peer",
+        "peer.example",
+        NO_KUBE,
+        "--resolv-conf",
+        str(conf),
+        "--dns-timeout",
+        "1",
     )
     assert code == 1
     rows = [(r["family"], r["state"], r["address"]) for r in report["probes"]]

@@ -16,7 +16,6 @@ from tests.fakeapi import FakeApiServer, Fault, objects
 from tests.fakeapi.hooks import complete_jobs
 
 
-
 @pytest.fixture
 def api_client(fake_api: FakeApiServer) -> Iterator[client.ApiClient]:
     config = client.Configuration(host=fake_api.url)

@@ -313,7 +313,7 @@ def test_every_manifest_validates_against_the_openapi_schema(version: str) -> No
         "Deployment",
         "Service",
     } <= kinds
-    for source, doc in manifests:
+    for _source, doc in manifests:
         # strict: unknown fields fail too; a missing schema raises instead of warning
         kubernetes_validate.validate(doc, version, strict=True)
 

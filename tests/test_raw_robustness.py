@@ -75,7 +75,7 @@ def test_raw_mode_still_stops_when_raw_sockets_fail_to_open(
     monkeypatch.setattr(raw, "open_raw_sockets", _refused)
     endpoint = Endpoint("peer", "127.0.0.1", Family.IPV4, listening)
     plan = plan_probes(options(Mode.RAW), NO_CLUSTER, [endpoint], ProbePrep(BOTH))
-    with pytest.raises(CannotRunError, match="raw sockets refused: .*; use --mode connect"):
+    with pytest.raises(CannotRunError, match=r"raw sockets refused: .*; use --mode connect"):
         _run(plan)
 
 

@@ -61,8 +61,12 @@ def test_unknown_capability_does_not_rule_a_family_out() -> None:
 def test_every_named_target_must_have_an_address_in_the_family() -> None:
     facts = make_facts(
         "a,b",
-        [dns("a", V4, "192.0.2.2"), dns("a", V6, "2001:db8::2"),
-         dns("b", V4, "192.0.2.3"), dns("b", V6)],
+        [
+            dns("a", V4, "192.0.2.2"),
+            dns("a", V6, "2001:db8::2"),
+            dns("b", V4, "192.0.2.3"),
+            dns("b", V6),
+        ],
         [row("a", "192.0.2.2", OPEN), row("a", "2001:db8::2", OPEN), row("b", "192.0.2.3", OPEN)],
     )
     assert family_problems(facts, V6) == ["no IPv6 address for b"]
@@ -70,8 +74,10 @@ def test_every_named_target_must_have_an_address_in_the_family() -> None:
 
 
 def test_ip_literals_count_only_in_their_own_family() -> None:
-    facts = make_facts("192.0.2.2,2001:db8::2", rows=[row("192.0.2.2", "192.0.2.2", OPEN),
-                                                     row("2001:db8::2", "2001:db8::2", OPEN)])
+    facts = make_facts(
+        "192.0.2.2,2001:db8::2",
+        rows=[row("192.0.2.2", "192.0.2.2", OPEN), row("2001:db8::2", "2001:db8::2", OPEN)],
+    )
     assert family_problems(facts, V4) == [] and family_problems(facts, V6) == []
 
 

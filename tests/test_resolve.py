@@ -13,8 +13,9 @@ from probe.targets import parse_peers
 
 
 def test_literals_skip_dns_and_are_answered_once_per_text() -> None:
-    answers = resolve_targets(parse_peers(["192.0.2.1:1,192.0.2.1:2,[2001:db8::1]"]),
-                              "/nonexistent", 1.0)
+    answers = resolve_targets(
+        parse_peers(["192.0.2.1:1,192.0.2.1:2,[2001:db8::1]"]), "/nonexistent", 1.0
+    )
     assert [(a.target, a.family, a.outcome) for a in answers] == [
         ("192.0.2.1", Family.IPV4, DnsOutcome.LITERAL),
         ("2001:db8::1", Family.IPV6, DnsOutcome.LITERAL),
@@ -37,5 +38,5 @@ def test_a_resolver_on_loopback_with_nothing_listening_is_a_failure_answer(tmp_p
 
 
 def test_the_suite_never_builds_a_resolver_from_the_system_configuration() -> None:
-    with pytest.raises(AssertionError, match="/etc/resolv.conf"):
+    with pytest.raises(AssertionError, match=r"/etc/resolv\.conf"):
         resolve_name("peer.example", "/etc/resolv.conf", 1.0)

@@ -26,12 +26,17 @@ def hosts_ports(values: list[str], port: int = 5555) -> list[tuple[str, int, Fam
         ("[2001:db8::1]", [("2001:db8::1", 5555, Family.IPV6)]),
         ("2001:db8::1", [("2001:db8::1", 5555, Family.IPV6)]),
         ("2001:DB8:0:0::1", [("2001:db8::1", 5555, Family.IPV6)]),
-        ("Peer-DR.Volt_NS.svc.cluster.local.", [("peer-dr.volt_ns.svc.cluster.local.", 5555, None)]),
+        (
+            "Peer-DR.Volt_NS.svc.cluster.local.",
+            [("peer-dr.volt_ns.svc.cluster.local.", 5555, None)],
+        ),
         ("a:1,b:2", [("a", 1, None), ("b", 2, None)]),
         (" a:1 , b ", [("a", 1, None), ("b", 5555, None)]),
         # connection.source as given to helm --set, pasted verbatim
-        (r"x-dr.ns.svc:5555\,[2001:db8::9]:5555", [("x-dr.ns.svc", 5555, None),
-                                                  ("2001:db8::9", 5555, Family.IPV6)]),
+        (
+            r"x-dr.ns.svc:5555\,[2001:db8::9]:5555",
+            [("x-dr.ns.svc", 5555, None), ("2001:db8::9", 5555, Family.IPV6)],
+        ),
         ("'a,b'", [("a", 5555, None), ("b", 5555, None)]),
         ("bücher.example", [("xn--bcher-kva.example", 5555, None)]),
     ],

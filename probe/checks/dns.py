@@ -60,7 +60,9 @@ def single_family_name(facts: Facts) -> Iterable[Hit]:
         if v4 is None or v6 is None:
             continue
         if v4.outcome is DnsOutcome.OK and v6.outcome is DnsOutcome.NO_ADDRESS:
-            yield Hit(f"{target.text} has A records only ({', '.join(v4.addresses)})", (target.text,))
+            yield Hit(
+                f"{target.text} has A records only ({', '.join(v4.addresses)})", (target.text,)
+            )
         elif v6.outcome is DnsOutcome.OK and v4.outcome is DnsOutcome.NO_ADDRESS:
             yield Hit(
                 f"{target.text} has AAAA records only ({', '.join(v6.addresses)})", (target.text,)

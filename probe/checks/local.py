@@ -16,7 +16,7 @@ from probe.model import FAMILIES, Severity
     requires=("cluster",),
     remedy=(
         "Do not list this family in ipFamilies: the apiserver rejects the DR Service with "
-        "`spec.ipFamilies[0]: Invalid value: \"IPv6\": not configured on this cluster`. "
+        '`spec.ipFamilies[0]: Invalid value: "IPv6": not configured on this cluster`. '
         "Adding a Service family to a cluster means adding a service-cluster-ip-range "
         "(or a ServiceCIDR) in that family."
     ),

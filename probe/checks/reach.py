@@ -35,8 +35,10 @@ def rows_where(
 
 def _admin_prohibited(row: ProbeResult) -> bool:
     icmp = row.icmp
-    return row.state is ProbeState.UNREACHABLE and icmp is not None and (
-        icmp.is_admin_prohibited(row.family)
+    return (
+        row.state is ProbeState.UNREACHABLE
+        and icmp is not None
+        and (icmp.is_admin_prohibited(row.family))
     )
 
 
@@ -53,7 +55,7 @@ def blocking(facts: Facts) -> Severity:
     requires=("probes",),
     remedy=(
         "On the pods behind the refusing endpoints, check that VoltDB's DR listener is armed: "
-        "the license must carry DR=\"true\", DR must be configured when the cluster is "
+        'the license must carry DR="true", DR must be configured when the cluster is '
         "initialized (voltadmin set deployment.dr.* on a running cluster does not open the "
         "port), and the cluster must not be paused (voltadmin resume)."
     ),
@@ -175,6 +177,7 @@ def unreachable(facts: Facts) -> Iterable[Hit]:
     back: no route at a router, host or address unreachable (no neighbour answered),
     or port unreachable (a reject rule without a type). The sender of the error is
     the router or host that gave up."""
+
     def other_unreachable(row: ProbeResult) -> bool:
         return row.state is ProbeState.UNREACHABLE and not _admin_prohibited(row)
 

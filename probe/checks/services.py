@@ -58,7 +58,8 @@ def empty_family_slice(facts: Facts) -> Iterable[Hit]:
             addresses = [
                 a
                 for s in facts.inventory.endpoint_slices
-                if s.service == svc.name and s.namespace == svc.namespace
+                if s.service == svc.name
+                and s.namespace == svc.namespace
                 and s.address_type == family.value
                 for a in s.addresses
             ]
@@ -99,4 +100,3 @@ def lb_family_missing(facts: Facts) -> Iterable[Hit]:
                 f"(ingress: {shown})",
                 (f"service/{svc.namespace}/{svc.name}",),
             )
-

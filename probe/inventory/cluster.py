@@ -261,12 +261,16 @@ def _volt_pods(
             namespace,
             label_selector=common or None,
         )
-        keep = lambda obj: volt.matches_any(obj, sels)
+
+        def keep(obj: Obj) -> bool:
+            return volt.matches_any(obj, sels)
     elif release:
         pods = reader.list_all(
             Read("list", "pods", namespace=namespace), core.list_namespaced_pod, namespace
         )
-        keep = lambda obj: volt.is_release_pod(obj, release)
+
+        def keep(obj: Obj) -> bool:
+            return volt.is_release_pod(obj, release)
     else:
         return []
     if isinstance(pods, ApiProblem):

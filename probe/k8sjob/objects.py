@@ -367,7 +367,7 @@ def job_objects(p: JobParams, cluster_read: bool = False) -> list[Obj]:
     objects = [service_account(p), role(p), role_binding(p)]
     if cluster_read:
         objects += [cluster_role(), cluster_role_binding(p.name, p.namespace)]
-    return objects + [job(p)]
+    return [*objects, job(p)]
 
 
 RUNNER_ROLE = "voltprobe-job-runner"

@@ -89,7 +89,11 @@ async def probe_endpoint(endpoint: Endpoint, timeout: float) -> ProbeResult:
         # close with RST: no TIME_WAIT on our side, no half-closed session on the peer
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sockaddr = socket.getaddrinfo(
-            endpoint.address, endpoint.port, _AF[family], socket.SOCK_STREAM, 0,
+            endpoint.address,
+            endpoint.port,
+            _AF[family],
+            socket.SOCK_STREAM,
+            0,
             socket.AI_NUMERICHOST,
         )[0][4]
         started = time.perf_counter()

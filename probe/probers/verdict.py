@@ -79,7 +79,11 @@ def connect_errno_state(err: int, synchronous: bool) -> ProbeState:
     if err == errno.ETIMEDOUT:
         return ProbeState.FILTERED
     if err in _LOCAL_NO_ROUTE:
-        return ProbeState.NO_ROUTE if synchronous or err != errno.ENETUNREACH else ProbeState.UNREACHABLE
+        return (
+            ProbeState.NO_ROUTE
+            if synchronous or err != errno.ENETUNREACH
+            else ProbeState.UNREACHABLE
+        )
     if err in _UNREACHABLE:
         return ProbeState.UNREACHABLE
     return ProbeState.ERROR

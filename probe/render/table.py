@@ -62,7 +62,9 @@ def _local_block(local: dict[str, Any]) -> str:
     pods = local.get("pods", {})
     lines = [head]
     probe_families = ", ".join(pods.get("probeFamilies", [])) or "none"
-    lines.append(f"  probing from: {probe_families} (from {pods.get('probeFamiliesSource') or '-'})")
+    lines.append(
+        f"  probing from: {probe_families} (from {pods.get('probeFamiliesSource') or '-'})"
+    )
     for family, cap in local.get("families", {}).items():
         lines.append(
             f"  {family}: pods {cap['pods']}, services {cap['services']}, nodes {cap['nodes']}"
@@ -101,7 +103,6 @@ def _recommendation(report: Report) -> str:
         lines += ["    " + line for line in snippet.splitlines()]
         if rec.connection_source:
             lines.append(
-                "  connection.source for the peer in this family: "
-                f"{rec.connection_source['value']}"
+                f"  connection.source for the peer in this family: {rec.connection_source['value']}"
             )
     return "\n".join(lines)

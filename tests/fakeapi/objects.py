@@ -677,13 +677,23 @@ def dual_stack_with_ipv4_dr() -> Flavour:
         name = obj["metadata"]["name"]
         if obj["kind"] == "Service" and name.endswith("-dr"):
             spec = obj["spec"]
-            spec.update(ipFamilies=["IPv4"], ipFamilyPolicy="SingleStack",
-                        clusterIPs=spec["clusterIPs"][:1], clusterIP=spec["clusterIPs"][0])
+            spec.update(
+                ipFamilies=["IPv4"],
+                ipFamilyPolicy="SingleStack",
+                clusterIPs=spec["clusterIPs"][:1],
+                clusterIP=spec["clusterIPs"][0],
+            )
             ingress = obj.get("status", {}).get("loadBalancer", {}).get("ingress")
             if ingress:
-                obj["status"]["loadBalancer"]["ingress"] = [i for i in ingress if ":" not in i["ip"]]
+                obj["status"]["loadBalancer"]["ingress"] = [
+                    i for i in ingress if ":" not in i["ip"]
+                ]
         service = obj["metadata"].get("labels", {}).get("kubernetes.io/service-name", "")
-        if obj["kind"] == "EndpointSlice" and service.endswith("-dr") and obj["addressType"] == "IPv6":
+        if (
+            obj["kind"] == "EndpointSlice"
+            and service.endswith("-dr")
+            and obj["addressType"] == "IPv6"
+        ):
             continue  # the controller writes slices only for the Service's families
         objects.append(obj)
     return Flavour("dual-stack-ipv4-dr", tuple(objects))

@@ -30,30 +30,32 @@ def connect_once(host: str, port: int, seconds: float) -> str:
         try:
             sock.connect((host, port))
             return "ok"
-        except socket.timeout:
+        except TimeoutError:
             return "timeout"
         except OSError as exc:
             return errno.errorcode.get(exc.errno or 0, str(exc))
 
 
 def dns_answers(server: str, name: str) -> bool:
+    import dns.exception
     import dns.message
     import dns.query
 
     try:
         dns.query.udp(dns.message.make_query(name, "A"), server, timeout=0.5)
         return True
-    except Exception:  # not ready yet: timeout, refused, ...
+    except (OSError, dns.exception.DNSException):  # not ready yet: timeout, refused, ...
         return False
 
 
 def resolve(name: str, rdtype: str, seconds: float) -> str:
+    import dns.exception
     import dns.resolver
 
     try:
         answer = dns.resolver.resolve(name, rdtype, search=True, lifetime=seconds)
         return " ".join(sorted(str(r) for r in answer))
-    except Exception as exc:  # the exception name is the answer we report
+    except (OSError, dns.exception.DNSException) as exc:  # its name is the answer we report
         return type(exc).__name__
 
 

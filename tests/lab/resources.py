@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .netns import Namespace, add_namespace, delete_namespace, list_namespaces
+from .shell import LabCommandError
 
 PREFIX = "vpl-"
 STOP_GRACE_SECONDS = 5.0
@@ -42,10 +43,7 @@ class LabRun:
             for proc in self.processes
             if proc.poll() is None
         ]
-        found += [
-            f"directory {path}"
-            for path in Path("/etc/netns").glob(f"{self.prefix}*")
-        ]
+        found += [f"directory {path}" for path in Path("/etc/netns").glob(f"{self.prefix}*")]
         return found
 
 
@@ -98,7 +96,7 @@ class Resources:
             try:
                 shutil.rmtree(ns.etc_dir, ignore_errors=True)
                 delete_namespace(ns.name)
-            except Exception as exc:  # keep tearing down the rest
+            except (OSError, LabCommandError) as exc:  # keep tearing down the rest
                 errors.append(f"deleting {ns.name}: {exc}")
         shutil.rmtree(self.workdir, ignore_errors=True)
         return errors

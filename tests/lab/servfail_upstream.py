@@ -21,9 +21,9 @@ def answer(query: bytes) -> bytes | None:
     if flags & QR:  # never answer an answer
         return None
     # Echo the question section back; with ancount=nscount=arcount=0 the rest is ignored.
-    return HEADER.pack(qid, QR | RA | (flags & RD) | SERVFAIL, qdcount, 0, 0, 0) + query[
-        HEADER.size :
-    ]
+    return (
+        HEADER.pack(qid, QR | RA | (flags & RD) | SERVFAIL, qdcount, 0, 0, 0) + query[HEADER.size :]
+    )
 
 
 def main(address: str, port: int) -> None:

@@ -58,12 +58,23 @@ def cluster_api(lab: Lab) -> Iterator[Any]:
 
 
 def check(lab: Lab, kubeconfig: Path, *peers: str) -> tuple[int, dict[str, Any]]:
-    args = [str(voltprobe_script()), "check", "-o", "json", "--mode", "connect",
-            "--timeout", PROBE_TIMEOUT, "--kubeconfig", str(kubeconfig)]
+    args = [
+        str(voltprobe_script()),
+        "check",
+        "-o",
+        "json",
+        "--mode",
+        "connect",
+        "--timeout",
+        PROBE_TIMEOUT,
+        "--kubeconfig",
+        str(kubeconfig),
+    ]
     for peer in peers:
         args += ["--peer", peer]
-    done = subprocess.run(lab.prober().exec_args(*args), capture_output=True, text=True,
-                          timeout=60, check=False)
+    done = subprocess.run(
+        lab.prober().exec_args(*args), capture_output=True, text=True, timeout=60, check=False
+    )
     assert "Traceback" not in done.stderr, done.stderr
     return done.returncode, json.loads(done.stdout)
 
@@ -81,12 +92,14 @@ def test_single_stack_ipv4_cluster_with_ipv6_only_peer(clean_lab: Lab, cluster_a
     assert report["local"]["kubernetes"]["available"] is True
     assert report["local"]["families"]["IPv6"]["services"] == "no"
     assert {(r["family"], r["state"]) for r in report["probes"]} == {
-        ("IPv4", "no-address"), ("IPv6", "open")
+        ("IPv4", "no-address"),
+        ("IPv6", "open"),
     }
     assert code == 1
     assert report["recommendation"]["ipFamilies"] == []
-    assert any("cannot give Services an IPv6 address" in s
-               for s in report["recommendation"]["rationale"])
+    assert any(
+        "cannot give Services an IPv6 address" in s for s in report["recommendation"]["rationale"]
+    )
     (vp101,) = findings(report)["VP101"]
     assert "IPv6" in vp101["message"] and "not configured on this cluster" in vp101["remedy"]
 

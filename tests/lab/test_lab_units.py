@@ -22,9 +22,7 @@ def test_rules_render_per_family_address_and_port() -> None:
         reject(Action.ADMIN_PROHIBITED, address="198.51.100.1").nft()
         == "ip daddr 198.51.100.1 tcp dport 5555 reject with icmpx type admin-prohibited"
     )
-    assert (
-        Rule(Action.DROP, port=None, protocol="udp").nft() == "meta l4proto udp drop"
-    )
+    assert Rule(Action.DROP, port=None, protocol="udp").nft() == "meta l4proto udp drop"
     script = ruleset([drop(address="2001:db8:0:2::1")])
     assert script.startswith("add table inet voltlab\ndelete table inet voltlab\n")
     assert "ip6 daddr 2001:db8:0:2::1 tcp dport 5555 drop" in script

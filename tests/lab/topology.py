@@ -93,11 +93,7 @@ class Prober(str, enum.Enum):
 
 def resolv_conf() -> str:
     """What a pod gets: cluster DNS, the namespace search list, ndots:5."""
-    return (
-        f"nameserver {DNS_V4}\n"
-        f"search {' '.join(SEARCH)}\n"
-        "options ndots:5 timeout:1 attempts:1\n"
-    )
+    return f"nameserver {DNS_V4}\nsearch {' '.join(SEARCH)}\noptions ndots:5 timeout:1 attempts:1\n"
 
 
 @dataclass

@@ -58,9 +58,7 @@ class CheckRun:
         return "\n".join(lines)
 
 
-def run_check(
-    ns: Namespace, args: Sequence[str], method: Method = Method.CONNECT
-) -> CheckRun:
+def run_check(ns: Namespace, args: Sequence[str], method: Method = Method.CONNECT) -> CheckRun:
     argv = ns.exec_args(
         str(voltprobe_script()), "check", "--no-kube", "-o", "json",
         "--mode", method.value, "--timeout", PROBE_TIMEOUT, *args,
@@ -133,6 +131,7 @@ def _check_expect(
         for e in scenario.expect
         if e.address and (e.target, e.family) == (expect.target, expect.family)
     }
+
     def wanted(row: dict[str, Any]) -> bool:
         if (row.get("target"), row.get("family")) != (expect.target, expect.family.value):
             return False

@@ -20,7 +20,9 @@ from probe.targets import parse_endpoint
 V4, V6 = Family.IPV4, Family.IPV6
 
 
-def dns(target: str, family: Family, *addresses: str, outcome: DnsOutcome | None = None) -> DnsAnswer:
+def dns(
+    target: str, family: Family, *addresses: str, outcome: DnsOutcome | None = None
+) -> DnsAnswer:
     if outcome is None:
         outcome = DnsOutcome.OK if addresses else DnsOutcome.NO_ADDRESS
     return DnsAnswer(target, family, outcome, tuple(addresses))
@@ -37,13 +39,27 @@ def row(
     family: Family | None = None,
 ) -> ProbeResult:
     family = family or (Family.of(address) if address else V4)
-    return ProbeResult(target, family, port, state, reason or state.value, Method.CONNECT,
-                       address, 1.0 if state is ProbeState.OPEN else None, icmp)
+    return ProbeResult(
+        target,
+        family,
+        port,
+        state,
+        reason or state.value,
+        Method.CONNECT,
+        address,
+        1.0 if state is ProbeState.OPEN else None,
+        icmp,
+    )
 
 
 def no_cluster() -> Inventory:
-    return Inventory(available=False, reason="--no-kube given", source="host",
-                     pod_families=(V4, V6), pod_families_source="interfaces")
+    return Inventory(
+        available=False,
+        reason="--no-kube given",
+        source="host",
+        pod_families=(V4, V6),
+        pod_families_source="interfaces",
+    )
 
 
 def cluster(
@@ -56,14 +72,26 @@ def cluster(
     services = services or {V4: "yes", V6: "yes"}
     pods = pods or {V4: "yes", V6: "yes"}
     families = {
-        f: FamilyCapability(pods=pods.get(f, "unknown"), services=services.get(f, "unknown"),  # type: ignore[arg-type]
-                            nodes="unknown")
+        f: FamilyCapability(
+            pods=pods.get(f, "unknown"),
+            services=services.get(f, "unknown"),  # type: ignore[arg-type]
+            nodes="unknown",
+        )
         for f in (V4, V6)
     }
     pod_families = tuple(f for f in (V4, V6) if pods.get(f) == "yes")
-    return Inventory(available=True, reason="kubeconfig", source="kubeconfig", namespace="volt",
-                     pod_families=pod_families, pod_families_source="api", families=families,
-                     primary_family=primary, dr_services=dr_services, **fields)  # type: ignore[arg-type]
+    return Inventory(
+        available=True,
+        reason="kubeconfig",
+        source="kubeconfig",
+        namespace="volt",
+        pod_families=pod_families,
+        pod_families_source="api",
+        families=families,
+        primary_family=primary,
+        dr_services=dr_services,
+        **fields,
+    )  # type: ignore[arg-type]
 
 
 def dr_service(
@@ -74,9 +102,17 @@ def dr_service(
     per_pod: bool = False,
     **fields: object,
 ) -> ServiceInfo:
-    return ServiceInfo(namespace="volt", name=name, type=type, ip_families=families,
-                       ip_family_policy=policy, cluster_ips=(),
-                       ports=(ServicePort("replication", 5555),), per_pod=per_pod, **fields)  # type: ignore[arg-type]
+    return ServiceInfo(
+        namespace="volt",
+        name=name,
+        type=type,
+        ip_families=families,
+        ip_family_policy=policy,
+        cluster_ips=(),
+        ports=(ServicePort("replication", 5555),),
+        per_pod=per_pod,
+        **fields,
+    )  # type: ignore[arg-type]
 
 
 def make_facts(
@@ -93,5 +129,10 @@ def make_facts(
         for t in targets
         if t.literal_family is not None
     ]
-    return Facts(targets, tuple(literal_answers + (answers or [])), tuple(rows or []),
-                 inventory or no_cluster(), options)
+    return Facts(
+        targets,
+        tuple(literal_answers + (answers or [])),
+        tuple(rows or []),
+        inventory or no_cluster(),
+        options,
+    )
