@@ -290,17 +290,23 @@ def run_and_report(options: CheckOptions, args: argparse.Namespace) -> int:
     # own formatting, which follows)
     timings = {**report.timings, "render": (time.perf_counter() - started) * 1000}
     report = dataclasses.replace(report, timings=timings)
+    # the files first: a ticket's report must not depend on stdout still being open
+    unwritten = _write_files(report, args)
     sys.stdout.write(render(report, args.output, args.verbose))
     if getattr(args, "log_json", False):
         sys.stdout.write(f"{REPORT_BEGIN}\n{render_json(report)}{REPORT_END}\n")
     sys.stdout.flush()
-    _write_files(report, args)
+    for problem in unwritten:
+        print(f"voltprobe: error: {problem}", file=sys.stderr)
     if error is not None:
         print(f"voltprobe: error: {error}", file=sys.stderr)
+    if unwritten and error is None:
+        return CannotRunError.exit_code
     return report.exit_code
 
 
-def _write_files(report: Report, args: argparse.Namespace) -> None:
+def _write_files(report: Report, args: argparse.Namespace) -> list[str]:
+    """Write the requested files; returns what could not be written (each is tried)."""
     from probe.render import render
 
     outputs: list[tuple[str | None, Callable[[], str]]] = [
@@ -308,6 +314,7 @@ def _write_files(report: Report, args: argparse.Namespace) -> None:
         (getattr(args, "values_out", None), lambda: render(report, "values")),
         (getattr(args, "termination_log", None), lambda: _termination_message(report.verdict)),
     ]
+    unwritten = []
     for path, content in outputs:
         if not path:
             continue
@@ -315,7 +322,8 @@ def _write_files(report: Report, args: argparse.Namespace) -> None:
             with open(path, "w", encoding="utf-8") as out:
                 out.write(content())
         except OSError as exc:
-            raise CannotRunError(f"cannot write {path}: {exc.strerror}") from exc
+            unwritten.append(f"cannot write {path}: {exc.strerror}")
+    return unwritten
 
 
 def _termination_message(verdict: str) -> str:

@@ -256,3 +256,17 @@ def test_serve_answers_with_one_json_line_naming_the_client() -> None:
     assert answer["server"] == "voltprobe"
     assert answer["listener"] == f"127.0.0.1:{port}"
     assert answer["client"] == f"{local[0]}:{local[1]}"
+
+
+def test_an_unwritable_file_is_exit_3_and_the_other_outputs_still_happen(tmp_path: Path) -> None:
+    values = tmp_path / "values.yaml"
+    with responder() as port:
+        done = run_cli(
+            "check", "--peer", f"127.0.0.1:{port}", NO_KUBE,
+            "--report-file", str(tmp_path / "missing-dir" / "report.json"),
+            "--values-out", str(values),
+        )  # fmt: skip
+    assert done.returncode == 3
+    assert "cannot write" in done.stderr and "Traceback" not in done.stderr
+    assert "TARGET" in done.stdout  # the report still reached stdout
+    assert yaml.safe_load(values.read_text()) is not None  # and the other file was written
