@@ -137,10 +137,10 @@ def _run_batches(plan: Plan) -> list[ProbeResult]:
 
 def execute(run: PartialRun, progress: Progress) -> None:
     """Fill `run` stage by stage; raises VoltprobeError (the run keeps what it learned)."""
-    options = run.options
     from probe.probers.select import prepare_probing
     from probe.resolve import resolve_targets
 
+    options = run.options
     startup = process_age_ms()
     if startup is not None:
         run.timings["startup"] = startup

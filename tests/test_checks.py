@@ -357,3 +357,12 @@ def test_vp105_is_a_warning_when_the_user_named_a_kubeconfig_that_led_nowhere() 
     asked = replace(facts, options=replace(facts.options, kube=KubeOptions(kubeconfig="/x")))
     (finding,) = run("VP105", asked)
     assert finding.severity is Severity.WARNING
+
+
+def test_vp308_says_why_raw_was_not_used() -> None:
+    from dataclasses import replace
+
+    facts = replace(make_facts("192.0.2.1"), raw_note="raw SYN probing is not allowed here: EPERM")
+    (finding,) = run("VP308", facts)
+    assert finding.severity is Severity.INFO and "EPERM" in finding.message
+    assert run("VP308", make_facts("192.0.2.1")) == []

@@ -221,3 +221,23 @@ def probe_errors(facts: Facts) -> Iterable[Hit]:
     rows = [r for r in facts.probes if r.state is ProbeState.ERROR]
     if rows:
         yield Hit(f"{len(rows)} probe(s) ended in an error: {describe(rows)}", _subjects(rows))
+
+
+@check(
+    "VP308",
+    "Raw SYN probing was not used",
+    Severity.INFO,
+    remedy=(
+        "Raw SYN probes need CAP_NET_RAW: run as root, or use k8s/probe-job-raw.yaml (root + "
+        "NET_RAW, a namespace at the privileged Pod Security level). connect() probes give the "
+        "same states; raw ones add the ICMP detail for every reject and never complete a "
+        "handshake with the peer."
+    ),
+)
+def raw_not_used(facts: Facts) -> Iterable[Hit]:
+    """In --mode auto voltprobe prefers raw SYN probes and falls back to connect() when
+    raw sockets are not allowed (no CAP_NET_RAW, not root, Pod Security), for addresses
+    of local Services (some CNIs translate Service IPs only at connect() time), or when
+    the raw sockets fail to open. The finding says which."""
+    if facts.raw_note:
+        yield Hit(facts.raw_note, ("method",))
