@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from probe.inventory.parse import families_of
-from probe.inventory.types import FamilyCapability, Inventory
+from probe.inventory.types import Capability, FamilyCapability, Inventory
 from probe.model import FAMILIES, Family
 
 
@@ -66,31 +66,39 @@ def host_inventory(reason: str, families: Sequence[Family] | None = None) -> Inv
     interfaces are scanned when None). A family it lacks is "unknown", never "no":
     the pods of a cluster may still have it."""
     found = host_families() if families is None else tuple(families)
-    capabilities = {
-        f: FamilyCapability(
-            pods="yes" if f in found else "unknown",
-            evidence=(f"pods: this host {'has' if f in found else 'has no'} global {f} address",),
-        )
-        for f in FAMILIES
-    }
-    return Inventory(
-        available=False,
-        reason=reason,
-        source="host",
-        pod_families=found,
-        pod_families_source="interfaces",
-        families=capabilities,
+    return _local_inventory(
+        reason,
+        found,
+        source="interfaces",
+        missing="unknown",
+        evidence=lambda f: (
+            f"pods: this host {'has' if f in found else 'has no'} global {f} address"
+        ),
     )
 
 
 def pod_ips_inventory(reason: str, pod_ips: Sequence[str]) -> Inventory:
     """The inventory of a pod that knows only its own POD_IPS (downward API): the
     families those addresses have are "yes", the others "no"."""
-    found = families_of(pod_ips)
+    return _local_inventory(
+        reason,
+        families_of(pod_ips),
+        source="POD_IPS",
+        missing="no",
+        evidence=lambda f: f"pods: POD_IPS {','.join(pod_ips)}",
+    )
+
+
+def _local_inventory(
+    reason: str,
+    found: tuple[Family, ...],
+    source: str,
+    missing: Capability,
+    evidence: Callable[[Family], str],
+) -> Inventory:
+    """No cluster facts: only the pod families, from `source`."""
     capabilities = {
-        f: FamilyCapability(
-            pods="yes" if f in found else "no", evidence=(f"pods: POD_IPS {','.join(pod_ips)}",)
-        )
+        f: FamilyCapability(pods="yes" if f in found else missing, evidence=(evidence(f),))
         for f in FAMILIES
     }
     return Inventory(
@@ -98,6 +106,6 @@ def pod_ips_inventory(reason: str, pod_ips: Sequence[str]) -> Inventory:
         reason=reason,
         source="host",
         pod_families=found,
-        pod_families_source="POD_IPS",
+        pod_families_source=source,
         families=capabilities,
     )
