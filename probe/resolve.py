@@ -8,7 +8,6 @@ exceptions. dnspython's exceptions are translated here and nowhere else.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -42,12 +41,6 @@ def resolve_targets(
     targets: Sequence[Target], resolv_conf: str, lifetime: float
 ) -> tuple[DnsAnswer, ...]:
     """One DnsAnswer per (target, family); IP literals get a `literal` answer."""
-    return asyncio.run(resolve_targets_async(targets, resolv_conf, lifetime))
-
-
-async def resolve_targets_async(
-    targets: Sequence[Target], resolv_conf: str, lifetime: float
-) -> tuple[DnsAnswer, ...]:
     answers = list(
         {
             t.text: DnsAnswer(t.text, t.literal_family, DnsOutcome.LITERAL, (t.host,))
@@ -58,18 +51,30 @@ async def resolve_targets_async(
     # one lookup per (name, family): the same name on two ports is asked once
     names = {t.text: t for t in targets if not t.is_literal}
     if names:
-        resolver = make_resolver(resolv_conf, lifetime)
+        answers += _look_up_all(list(names.values()), resolv_conf, lifetime)
+    order = {t.text: i for i, t in enumerate(targets)}
+    return tuple(sorted(answers, key=lambda a: (order[a.target], a.family.value)))
+
+
+def _look_up_all(names: list[Target], resolv_conf: str, lifetime: float) -> list[DnsAnswer]:
+    import asyncio  # here: IP-literal peers need no event loop (~40 ms of imports)
+
+    resolver = make_resolver(resolv_conf, lifetime)
+
+    async def all_lookups() -> list[DnsAnswer]:
         slots = asyncio.Semaphore(MAX_LOOKUPS_IN_FLIGHT)
 
         async def bounded(target: Target, family: Family) -> DnsAnswer:
             async with slots:
                 return await _lookup(resolver, target, family)
 
-        answers += await asyncio.gather(
-            *(bounded(t, f) for t in names.values() for f in (Family.IPV4, Family.IPV6))
+        return list(
+            await asyncio.gather(
+                *(bounded(t, f) for t in names for f in (Family.IPV4, Family.IPV6))
+            )
         )
-    order = {t.text: i for i, t in enumerate(targets)}
-    return tuple(sorted(answers, key=lambda a: (order[a.target], a.family.value)))
+
+    return asyncio.run(all_lookups())
 
 
 def resolve_name(
@@ -77,6 +82,8 @@ def resolve_name(
 ) -> tuple[DnsAnswer, DnsAnswer]:
     """The A and the AAAA answer for one name (e.g. a load balancer's hostname). Never
     raises: an unreadable resolver configuration is an `error` answer in both families."""
+    import asyncio
+
     target = Target(text=hostname, host=hostname, port=0)
     try:
         resolver = make_resolver(resolv_conf, lifetime)

@@ -1,8 +1,11 @@
 """Fixtures shared by every test package: the fake Kubernetes API server (fake_api, ...),
-and a guard that keeps in-process tests off this machine's real DNS resolver."""
+a guard that keeps in-process tests off this machine's real DNS resolver, and a
+per-session SYN template cache (never the user's ~/.cache)."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from typing import Any
 
 import dns.asyncresolver
@@ -12,6 +15,18 @@ import pytest
 pytest_plugins = ("tests.fakeapi.fixtures",)
 
 SYSTEM_RESOLV_CONF = "/etc/resolv.conf"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _session_template_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """voltprobe processes the tests start inherit this too."""
+    saved = os.environ.get("VOLTPROBE_CACHE_DIR")
+    os.environ["VOLTPROBE_CACHE_DIR"] = str(tmp_path_factory.mktemp("voltprobe-cache"))
+    yield
+    if saved is None:
+        del os.environ["VOLTPROBE_CACHE_DIR"]
+    else:
+        os.environ["VOLTPROBE_CACHE_DIR"] = saved
 
 
 @pytest.fixture(autouse=True)

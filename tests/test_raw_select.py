@@ -100,6 +100,5 @@ def test_auto_with_raw_sockets_builds_templates_in_the_background(
 ) -> None:
     monkeypatch.setattr(select, "check_raw_capability", lambda: BOTH)
     prep = prepare_probing(options(Mode.AUTO))
-    assert prep.templates is not None
-    templates = prep.template_source()()
+    templates = prep.templates()
     assert set(templates) == {Family.IPV4, Family.IPV6}

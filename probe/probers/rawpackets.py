@@ -61,10 +61,13 @@ def build_templates() -> dict[Family, SynTemplate]:
 
     v4 = bytes(IP(src="0.0.0.0", dst="0.0.0.0", ttl=HOP_LIMIT, id=0, chksum=0) / tcp())
     v6 = bytes(IPv6(src="::", dst="::", hlim=HOP_LIMIT) / tcp())
-    return {Family.IPV4: _template(Family.IPV4, v4), Family.IPV6: _template(Family.IPV6, v6)}
+    return {
+        Family.IPV4: make_template(Family.IPV4, v4),
+        Family.IPV6: make_template(Family.IPV6, v6),
+    }
 
 
-def _template(family: Family, data: bytes) -> SynTemplate:
+def make_template(family: Family, data: bytes) -> SynTemplate:
     if family is Family.IPV4:
         src_at, dst_at, tcp_at = 12, 16, (data[0] & 0x0F) * 4
         ip_sum = words_sum(data[:tcp_at])

@@ -10,24 +10,24 @@
                      is probed with connect() and the plan's raw_note says why.
 
 `prepare_probing` runs first thing in a check: it decides whether raw probing can
-happen at all (so --mode raw fails before any DNS or API work) and starts scapy's
-import and the SYN templates in the background, overlapping DNS and the inventory.
+happen at all (so --mode raw fails before any DNS or API work) and gets the SYN
+templates: from the cache of an earlier run (probe.probers.rawcache), or by starting
+scapy's import in the background, overlapping DNS and the inventory.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from probe.errors import CannotRunError
 from probe.inventory.types import Inventory
-from probe.model import FAMILIES, Endpoint, Family, Method, ProbeResult
+from probe.model import FAMILIES, Endpoint, Method, ProbeResult
 from probe.options import CheckOptions, Mode
+from probe.probers import rawcache
 from probe.probers.base import Prober
-from probe.probers.connect import ConnectProber
-from probe.probers.rawpackets import SynTemplate, Templates, build_templates
+from probe.probers.rawpackets import Templates
 from probe.probers.rawpcap import check_pcap_path
 from probe.probers.rawsockets import RawCapability, RawSocketsUnavailable, check_raw_capability
 
@@ -35,6 +35,22 @@ SERVICE_NOTE = (
     "{count} address(es) of local Services (Service CIDR or cluster IP) were probed with "
     "connect(): some CNIs translate Service IPs only at connect() time"
 )
+
+
+class LazyConnectProber:
+    """The connect() prober, imported when it first probes: it runs on asyncio, whose
+    import costs ~40 ms of start-up that a raw-only run does not need."""
+
+    method = Method.CONNECT
+
+    def __init__(self, timeout: float, concurrency: int) -> None:
+        self.timeout = timeout
+        self.concurrency = concurrency
+
+    def probe(self, endpoints: Sequence[Endpoint]) -> list[ProbeResult]:
+        from probe.probers.connect import ConnectProber
+
+        return ConnectProber(self.timeout, self.concurrency).probe(endpoints)
 
 
 class ConnectFallback:
@@ -79,21 +95,15 @@ class Plan:
 @dataclass(frozen=True)
 class ProbePrep:
     """What the start of a run learned for probing: the raw capability (None in
-    connect mode) and the SYN templates being built in the background."""
+    connect mode) and where the SYN templates come from (cached, or being built)."""
 
     capability: RawCapability | None = None
-    templates: Future[dict[Family, SynTemplate]] | None = field(default=None, compare=False)
+    templates: Templates = field(default=rawcache.templates, compare=False)
 
     def default_method(self) -> Method:
         """The method rows get when nothing was probed for them (no address, DNS error)."""
         raw = self.capability is not None and bool(self.capability.families)
         return Method.RAW if raw else Method.CONNECT
-
-    def template_source(self) -> Templates:
-        future = self.templates
-        if future is None:
-            return build_templates
-        return future.result  # blocks only if scapy has not finished importing
 
 
 def prepare_probing(options: CheckOptions) -> ProbePrep:
@@ -112,15 +122,21 @@ def prepare_probing(options: CheckOptions) -> ProbePrep:
                 f"grant CAP_NET_RAW."
             )
         return ProbePrep(capability)
+    cached = rawcache.cached_templates()
+    if cached is not None:
+        return ProbePrep(capability, lambda: cached)
     return ProbePrep(capability, _start_templates())
 
 
-def _start_templates() -> Future[dict[Family, SynTemplate]]:
-    """Import scapy and build the SYN templates on a worker thread (~0.2 s of imports)."""
+def _start_templates() -> Templates:
+    """Import scapy and build (and cache) the SYN templates on a worker thread (~0.2 s
+    of imports); the returned callable blocks only until that is done."""
+    from concurrent.futures import ThreadPoolExecutor
+
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scapy-templates")
-    future = executor.submit(build_templates)
+    future = executor.submit(rawcache.templates)
     executor.shutdown(wait=False)  # the thread finishes the one job, then exits
-    return future
+    return future.result
 
 
 def plan_probes(
@@ -129,7 +145,7 @@ def plan_probes(
     endpoints: Sequence[Endpoint],
     prep: ProbePrep | None = None,
 ) -> Plan:
-    connect = ConnectProber(options.timeout, options.concurrency)
+    connect = LazyConnectProber(options.timeout, options.concurrency)
     if options.mode is Mode.CONNECT:
         return Plan(((connect, tuple(endpoints)),), "")
     if prep is None or prep.capability is None:
@@ -162,7 +178,7 @@ def plan_probes(
     from probe.probers.raw import RawProber
 
     raw: Prober = RawProber(
-        options.timeout, options.rate, options.quick, options.pcap, prep.template_source()
+        options.timeout, options.rate, options.quick, options.pcap, prep.templates
     )
     fallback = None
     if options.mode is Mode.AUTO:  # --mode raw: a failure to open raw sockets stops the run

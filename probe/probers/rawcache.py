@@ -1,0 +1,200 @@
+"""The scapy-built SYN templates, kept on disk between runs.
+
+Importing scapy's inet layers costs ~0.2 s of CPU: more than a whole `--quick` batch
+on a LAN, and with IP-literal peers and --no-kube there is no DNS or API wait for it
+to hide behind. The two templates depend only on scapy's installation and on
+voltprobe's SYN fields, so the first raw run stores the bytes scapy built, and later
+runs load them without importing scapy. A stored file is used only when
+
+* its key matches this scapy installation (directory, VERSION, size and mtime of the
+  modules that build the packets) and voltprobe's SYN fields;
+* it is owned by this user and writable by nobody else (the bytes go out as root);
+* each template still checks out as a bare SYN with exactly our fields
+  (`check_template`), so a damaged file can never put anything else on the wire.
+
+Anything else means scapy builds the templates again and the file is rewritten.
+VOLTPROBE_CACHE_DIR picks the directory; set it empty to turn the cache off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import struct
+import sys
+import tempfile
+
+from probe.model import Family
+from probe.probers.rawpackets import (
+    HOP_LIMIT,
+    SYN_MSS,
+    SYN_WINDOW,
+    SynTemplate,
+    build_templates,
+    make_template,
+)
+
+FORMAT = 1
+FILE_NAME = "syn-templates.json"
+# the scapy modules whose code decides the bytes of our SYN
+_SCAPY_FILES = ("VERSION", "packet.py", "fields.py", "layers/inet.py", "layers/inet6.py")
+_TCP_SYN = 0x02
+_TCP_OPTION_MSS = 2
+
+
+def cache_dir() -> str | None:
+    """$VOLTPROBE_CACHE_DIR, else $XDG_CACHE_HOME/voltprobe, else ~/.cache/voltprobe;
+    None when VOLTPROBE_CACHE_DIR is set but empty (cache off)."""
+    configured = os.environ.get("VOLTPROBE_CACHE_DIR")
+    if configured is not None:
+        return configured or None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "voltprobe")
+
+
+def templates() -> dict[Family, SynTemplate]:
+    """The SYN templates: from the cache when it is valid, else built by scapy and stored."""
+    cached = cached_templates()
+    if cached is not None:
+        return cached
+    built = build_templates()
+    path = _cache_file()
+    if path is not None:
+        store(path, built)
+    return built
+
+
+def cached_templates() -> dict[Family, SynTemplate] | None:
+    """The stored templates if they are valid for this installation, else None (no scapy)."""
+    path = _cache_file()
+    return load(path) if path is not None else None
+
+
+def _cache_file() -> str | None:
+    directory = cache_dir()
+    return os.path.join(directory, FILE_NAME) if directory is not None else None
+
+
+def scapy_key() -> dict[str, object] | None:
+    """What the stored bytes depend on, found without importing scapy (None: no scapy)."""
+    package = _scapy_dir()
+    if package is None:
+        return None
+    files: dict[str, list[int]] = {}
+    for name in _SCAPY_FILES:
+        try:
+            info = os.stat(os.path.join(package, name))
+        except OSError:
+            continue
+        files[name] = [info.st_size, info.st_mtime_ns]
+    return {
+        "format": FORMAT,
+        "syn": [SYN_WINDOW, SYN_MSS, HOP_LIMIT],
+        "scapy": package,
+        "files": files,
+    }
+
+
+def _scapy_dir() -> str | None:
+    loaded = sys.modules.get("scapy")
+    if loaded is not None and getattr(loaded, "__file__", None):
+        return os.path.dirname(os.path.abspath(loaded.__file__ or ""))
+    for entry in sys.path:  # how the import system finds a top-level package
+        candidate = os.path.abspath(os.path.join(entry or os.curdir, "scapy"))
+        if os.path.isfile(os.path.join(candidate, "__init__.py")):
+            return candidate
+    return None
+
+
+def load(path: str) -> dict[Family, SynTemplate] | None:
+    """The templates in `path`, or None when it is missing, foreign, stale or damaged."""
+    key = scapy_key()
+    if key is None:
+        return None
+    try:
+        with open(path, "rb") as stored:
+            info = os.fstat(stored.fileno())
+            if info.st_uid != os.geteuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                return None
+            document = json.loads(stored.read())
+        if document.get("key") != key:
+            return None
+        loaded = {
+            family: make_template(family, bytes.fromhex(document["templates"][family.value]))
+            for family in (Family.IPV4, Family.IPV6)
+        }
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError, struct.error):
+        return None
+    if not all(check_template(template) for template in loaded.values()):
+        return None
+    return loaded
+
+
+def store(path: str, built: dict[Family, SynTemplate]) -> None:
+    """Write the templates atomically; best effort (a read-only home costs only speed)."""
+    key = scapy_key()
+    if key is None:
+        return
+    document = {
+        "key": key,
+        "templates": {family.value: template.data.hex() for family, template in built.items()},
+    }
+    directory = os.path.dirname(path)
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".syn-templates-", dir=directory)
+        try:
+            with os.fdopen(handle, "w", encoding="ascii") as out:
+                json.dump(document, out)
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError:
+        return
+
+
+def check_template(template: SynTemplate) -> bool:
+    """A bare SYN with voltprobe's fields: right header lengths and protocol, zero
+    addresses, ports, sequence and checksums, SYN only, our window, an MSS option, no
+    payload. Guards the bytes a file hands to a raw socket."""
+    data = template.data
+    try:
+        if template.family is Family.IPV4:
+            version_ihl, _tos, total, _id, _frag, ttl, proto, checksum = struct.unpack_from(
+                "!BBHHHBBH", data
+            )
+            ip_ok = (
+                version_ihl == 0x45
+                and total == len(data)
+                and ttl == HOP_LIMIT
+                and proto == 6
+                and checksum == 0
+                and data[12:20] == bytes(8)
+            )
+        else:
+            first, payload, next_header, hop_limit = struct.unpack_from("!IHBB", data)
+            ip_ok = (
+                first >> 28 == 6
+                and payload == len(data) - 40
+                and next_header == 6
+                and hop_limit == HOP_LIMIT
+                and data[8:40] == bytes(32)
+            )
+        tcp = data[template.tcp_at :]
+        sport, dport, seq, ack, offset, flags, window, checksum, urgent = struct.unpack_from(
+            "!HHIIBBHHH", tcp
+        )
+        options = tcp[20 : (offset >> 4) * 4]
+    except struct.error:
+        return False
+    return (
+        ip_ok
+        and (sport, dport, seq, ack, checksum, urgent) == (0, 0, 0, 0, 0, 0)
+        and (offset >> 4) * 4 == len(tcp)
+        and flags == _TCP_SYN
+        and window == SYN_WINDOW
+        and options[:4] == struct.pack("!BBH", _TCP_OPTION_MSS, 4, SYN_MSS)
+        and all(b in (0, 1) for b in options[4:])  # only end-of-list / no-op padding
+    )
