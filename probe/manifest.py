@@ -18,7 +18,7 @@ WHAT = ("job", "clusterrole", "responder", "runner-role")
 
 
 def add_parser(commands: Any) -> None:
-    from probe.k8sjob.objects import DEFAULT_NAMESPACE, IP_FAMILY_POLICIES, SERVICE_TYPES
+    from probe.k8sjob.defaults import DEFAULT_NAMESPACE, IP_FAMILY_POLICIES, SERVICE_TYPES
 
     parser = commands.add_parser(
         "manifest",
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
 def render(args: argparse.Namespace) -> str:
     from probe.errors import UsageError
     from probe.k8sjob import files
-    from probe.k8sjob.objects import DEFAULT_NAME, DEFAULT_RESPONDER_NAME
+    from probe.k8sjob.defaults import DEFAULT_NAME, DEFAULT_RESPONDER_NAME
 
     if args.what == "responder":
         return files.responder_file(responder_params(args, args.name or DEFAULT_RESPONDER_NAME))
@@ -91,7 +91,7 @@ def render(args: argparse.Namespace) -> str:
 def add_job_options(parser: Any, peer_required: bool) -> None:
     """The Job's parameters, shared by `manifest` and `job run` (they render one Job)."""
     from probe.cli import bounded_float, int_range
-    from probe.k8sjob.objects import DEFAULT_ACTIVE_DEADLINE, DEFAULT_IMAGE, DEFAULT_TTL
+    from probe.k8sjob.defaults import DEFAULT_ACTIVE_DEADLINE, DEFAULT_IMAGE, DEFAULT_TTL
     from probe.model import DEFAULT_DR_PORT
 
     parser.add_argument(

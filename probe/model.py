@@ -8,7 +8,7 @@ recommend -> render) takes and returns these plain, frozen values.
 from __future__ import annotations
 
 import enum
-import ipaddress
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +36,10 @@ class Family(str, enum.Enum):
     @classmethod
     def of(cls, address: str) -> Family:
         """The family of an IP address literal (raises ValueError if not one)."""
-        return cls.IPV4 if ipaddress.ip_address(address).version == 4 else cls.IPV6
+        parsed = parse_ip(address)
+        if parsed is None:
+            raise ValueError(f"{address!r} is not an IP address")
+        return parsed[0]
 
     @classmethod
     def make(cls, text: str) -> Family:
@@ -47,6 +50,20 @@ class Family(str, enum.Enum):
         if normalized in ("v6", "6"):
             return cls.IPV6
         raise ValueError(f"not an IP family: {text!r} (use IPv4 or IPv6)")
+
+
+def parse_ip(text: str) -> tuple[Family, str] | None:
+    """The family and canonical text (RFC 5952) of an IP address literal, or None.
+
+    The C library's inet_pton, not `ipaddress`: as strict (no leading zeros, no
+    zone index) and ~30 times faster, which counts with a thousand peers.
+    """
+    for family, af in ((Family.IPV4, socket.AF_INET), (Family.IPV6, socket.AF_INET6)):
+        try:
+            return family, socket.inet_ntop(af, socket.inet_pton(af, text))
+        except (OSError, ValueError):  # ValueError: an embedded NUL
+            continue
+    return None
 
 
 FAMILIES: tuple[Family, ...] = (Family.IPV4, Family.IPV6)

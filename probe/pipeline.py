@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 from probe import __version__
+from probe.background import Background
 from probe.errors import UsageError, VoltprobeError
 from probe.facts import Facts
 from probe.inventory.types import Inventory
@@ -130,9 +131,11 @@ def _run_batches(plan: Plan) -> list[ProbeResult]:
     connect batch run side by side, so each waits out only its own timeout."""
     if len(plan.batches) <= 1:
         return [result for prober, batch in plan.batches for result in prober.probe(batch)]
-    with ThreadPoolExecutor(max_workers=len(plan.batches)) as pool:
-        running = [pool.submit(prober.probe, batch) for prober, batch in plan.batches]
-        return [result for done in running for result in done.result()]
+    running = [
+        Background(partial(prober.probe, batch), f"probe-{prober.method}")
+        for prober, batch in plan.batches
+    ]
+    return [result for done in running for result in done.result()]
 
 
 def execute(run: PartialRun, progress: Progress) -> None:
@@ -147,14 +150,13 @@ def execute(run: PartialRun, progress: Progress) -> None:
     # before any DNS or API work: --mode raw without raw sockets stops here, and the
     # raw path's scapy import starts in the background, overlapping DNS and inventory
     prep = prepare_probing(options)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="inventory") as pool:
-        started = time.perf_counter()
-        inventory_future = pool.submit(gather_inventory, options)
-        progress(f"resolving {len(options.targets)} peer endpoint(s)")
-        run.dns = resolve_targets(options.targets, options.resolv_conf, options.dns_timeout)
-        run.timings["resolve"] = _ms(started)
-        run.inventory = inventory_future.result()
-        run.timings["inventory"] = _ms(started)
+    started = time.perf_counter()
+    inventory = Background(lambda: gather_inventory(options), "inventory")
+    progress(f"resolving {len(options.targets)} peer endpoint(s)")
+    run.dns = resolve_targets(options.targets, options.resolv_conf, options.dns_timeout)
+    run.timings["resolve"] = _ms(started)
+    run.inventory = inventory.result()
+    run.timings["inventory"] = _ms(started)
     endpoints, no_address_rows = plan_endpoints(run, prep.default_method())
     run.probes = tuple(_in_target_order(options, no_address_rows))  # kept if probing fails
     if len(endpoints) > MAX_ENDPOINTS:

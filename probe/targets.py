@@ -9,12 +9,11 @@ would: ASCII letters, digits, hyphens, underscores; IDNA for other scripts.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterable
 
 from probe.errors import UsageError
-from probe.model import DEFAULT_DR_PORT, Family, Target
+from probe.model import DEFAULT_DR_PORT, Family, Target, parse_ip
 
 MAX_NAME = 253
 MAX_LABEL = 63
@@ -61,11 +60,10 @@ def parse_endpoint(item: str, default_port: int = DEFAULT_DR_PORT) -> Target:
         raise UsageError(
             f"{host!r} has a zone index: DR endpoints between clusters are never link-local"
         )
-    literal = _ip_literal(host)
+    literal = parse_ip(host)
     if literal is not None:
-        return Target(
-            text=host, host=str(literal), port=port, literal_family=Family.of(str(literal))
-        )
+        family, address = literal
+        return Target(text=host, host=address, port=port, literal_family=family)
     return Target(text=host, host=normalize_name(host), port=port)
 
 
@@ -75,7 +73,8 @@ def _split_host_port(item: str) -> tuple[str, str | None]:
         if close < 0:
             raise UsageError(f"missing ']' in {item!r}")
         host, rest = item[1:close], item[close + 1 :]
-        if _ip_literal(host) is None or Family.of(str(_ip_literal(host))) is not Family.IPV6:
+        literal = parse_ip(host)
+        if literal is None or literal[0] is not Family.IPV6:
             raise UsageError(f"{host!r} in brackets is not an IPv6 address")
         if not rest:
             return host, None
@@ -103,13 +102,6 @@ def _parse_port(text: str, item: str) -> int:
 def check_port(port: int, where: str) -> None:
     if not 1 <= port <= 65535:
         raise UsageError(f"port {port} in {where} is outside 1..65535")
-
-
-def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
 
 
 def normalize_name(name: str) -> str:

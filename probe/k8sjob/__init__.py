@@ -1,5 +1,6 @@
 """Running voltprobe inside a cluster: the manifests and the `voltprobe job` flow.
 
+defaults.py  the default parameters (read by the CLI's parser)
 objects.py   the Kubernetes objects as plain dicts, built from frozen parameters (pure)
 files.py     the YAML files: which objects go in which file, with their header comments;
              k8s/*.yaml are these files rendered with the defaults (a test keeps them equal)

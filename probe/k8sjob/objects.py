@@ -16,25 +16,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from probe.errors import UsageError
+from probe.k8sjob.defaults import (
+    DEFAULT_ACTIVE_DEADLINE,
+    DEFAULT_IMAGE,
+    DEFAULT_NAME,
+    DEFAULT_NAMESPACE,
+    DEFAULT_RESPONDER_NAME,
+    DEFAULT_TTL,
+    IP_FAMILY_POLICIES,
+    SERVICE_TYPES,
+)
 from probe.model import DEFAULT_DR_PORT, Family
 
 Obj = dict[str, Any]
 
-DEFAULT_IMAGE = "ghcr.io/voltprobe/voltprobe:0.1.0"  # placeholder: push to your registry
-DEFAULT_NAME = "voltprobe"
-DEFAULT_NAMESPACE = "default"
-DEFAULT_RESPONDER_NAME = "voltprobe-responder"
 # ".invalid" never resolves (RFC 2606), so an unedited manifest fails loudly with NXDOMAIN.
 PLACEHOLDER_PEER = "change-me.invalid:5555"
 CONTAINER = "voltprobe"
 TERMINATION_LOG = "/dev/termination-log"
 IMAGE_UID = 10001  # the non-root user the Dockerfile creates; numeric so the kubelet can verify
 CLUSTER_ROLE = "voltprobe-cluster-read"
-DEFAULT_ACTIVE_DEADLINE = 300
-DEFAULT_TTL = 3600
-
-SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
-IP_FAMILY_POLICIES = ("SingleStack", "PreferDualStack", "RequireDualStack")
 
 # Names become label values and pod-name prefixes: a DNS-1123 label, short enough that the
 # Job controller's 6-character pod suffix still fits in 63.

@@ -23,7 +23,6 @@ import os
 import stat
 import struct
 import sys
-import tempfile
 
 from probe.model import Family
 from probe.probers.rawpackets import (
@@ -133,6 +132,8 @@ def load(path: str) -> dict[Family, SynTemplate] | None:
 
 def store(path: str, built: dict[Family, SynTemplate]) -> None:
     """Write the templates atomically; best effort (a read-only home costs only speed)."""
+    import tempfile  # only on a cold cache: it pulls in shutil and random
+
     key = scapy_key()
     if key is None:
         return

@@ -21,6 +21,7 @@ import ipaddress
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from probe.background import Background
 from probe.errors import CannotRunError
 from probe.inventory.types import Inventory
 from probe.model import FAMILIES, Endpoint, Method, ProbeResult
@@ -131,12 +132,7 @@ def prepare_probing(options: CheckOptions) -> ProbePrep:
 def _start_templates() -> Templates:
     """Import scapy and build (and cache) the SYN templates on a worker thread (~0.2 s
     of imports); the returned callable blocks only until that is done."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scapy-templates")
-    future = executor.submit(rawcache.templates)
-    executor.shutdown(wait=False)  # the thread finishes the one job, then exits
-    return future.result
+    return Background(rawcache.templates, "scapy-templates").result
 
 
 def plan_probes(
