@@ -257,6 +257,9 @@ def prepare_voltprobe(lab: Lab, workdir: Path, timeout: float, rate: int) -> flo
     import probe
 
     package = Path(probe.__file__).parent
+    if package.resolve().is_relative_to(Path(__file__).resolve().parent.parent):
+        print("note: voltprobe is an editable install, whose import hook adds ~10 ms to every "
+              "start; for figures, run this from a regular install (pip install .)")  # fmt: skip
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
     os.environ["VOLTPROBE_CACHE_DIR"] = str(workdir / "cache")  # the timed runs inherit it
     args = voltprobe_args(lab, ["--mode", "raw", "--quick", "--rate", str(rate)], timeout)

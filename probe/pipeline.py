@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING
 from probe import __version__
 from probe.background import Background
 from probe.errors import UsageError, VoltprobeError
-from probe.facts import Facts
-from probe.inventory.types import Inventory
 from probe.model import (
     DnsAnswer,
     DnsOutcome,
@@ -32,6 +30,7 @@ from probe.model import (
 from probe.options import CheckOptions
 
 if TYPE_CHECKING:
+    from probe.inventory.types import Inventory
     from probe.probers.select import Plan, ProbePrep
 
 Progress = Callable[[str], None]
@@ -98,7 +97,6 @@ def probe_endpoints(
     """Probe each distinct (address, port) once and give every target its rows."""
     from probe.probers.select import plan_probes
 
-    assert run.inventory is not None
     unique = list({(e.address, e.port): e for e in endpoints}.values())
     plan = plan_probes(run.options, run.inventory, unique, prep)
     by_key: dict[tuple[str, int], ProbeResult] = {}
@@ -140,7 +138,7 @@ def _run_batches(plan: Plan) -> list[ProbeResult]:
 
 def execute(run: PartialRun, progress: Progress) -> None:
     """Fill `run` stage by stage; raises VoltprobeError (the run keeps what it learned)."""
-    from probe.probers.select import prepare_probing
+    from probe.probers.select import needs_inventory, prepare_probing
     from probe.resolve import resolve_targets
 
     options = run.options
@@ -150,13 +148,13 @@ def execute(run: PartialRun, progress: Progress) -> None:
     # before any DNS or API work: --mode raw without raw sockets stops here, and the
     # raw path's scapy import starts in the background, overlapping DNS and inventory
     prep = prepare_probing(options)
+    inventory = Background(partial(_timed_inventory, options), "inventory")
     started = time.perf_counter()
-    inventory = Background(lambda: gather_inventory(options), "inventory")
     progress(f"resolving {len(options.targets)} peer endpoint(s)")
     run.dns = resolve_targets(options.targets, options.resolv_conf, options.dns_timeout)
     run.timings["resolve"] = _ms(started)
-    run.inventory = inventory.result()
-    run.timings["inventory"] = _ms(started)
+    if needs_inventory(options):  # it decides raw or connect() per address
+        _collect_inventory(run, inventory)
     endpoints, no_address_rows = plan_endpoints(run, prep.default_method())
     run.probes = tuple(_in_target_order(options, no_address_rows))  # kept if probing fails
     if len(endpoints) > MAX_ENDPOINTS:
@@ -166,14 +164,26 @@ def execute(run: PartialRun, progress: Progress) -> None:
         )
     progress(f"probing {len(endpoints)} address(es) on the DR port")
     started = time.perf_counter()
-    probed = probe_endpoints(run, endpoints, prep)
+    probed = probe_endpoints(run, endpoints, prep)  # the inventory may still be running
     run.timings["probe"] = _ms(started)
     run.probes = tuple(_in_target_order(options, probed + no_address_rows))
+    if run.inventory is None:
+        _collect_inventory(run, inventory)
+
+
+def _timed_inventory(options: CheckOptions) -> tuple[Inventory, float]:
+    started = time.perf_counter()
+    return gather_inventory(options), _ms(started)
+
+
+def _collect_inventory(run: PartialRun, running: Background[tuple[Inventory, float]]) -> None:
+    run.inventory, run.timings["inventory"] = running.result()
 
 
 def build_report(run: PartialRun, error: VoltprobeError | None = None) -> Report:
     """Checks and recommendation over what the run learned (complete or not)."""
     from probe.checks import DEFAULT_REGISTRY
+    from probe.facts import Facts
     from probe.inventory.host import host_inventory
     from probe.recommend import recommend
 

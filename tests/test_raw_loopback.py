@@ -127,6 +127,7 @@ def loopback_batch(port: int) -> Batch:
     endpoint = Endpoint("t", "127.0.0.1", Family.IPV4, port)
     batch = Batch([endpoint], RawSockets(port=40000), build_templates, capture=False)
     batch.schedule = Schedule(1, 1.0)
+    assert batch._prepare(0)
     batch.schedule.sent(0, 0.0)
     return batch
 

@@ -20,8 +20,9 @@ from probe.probers.raw import Batch
 from probe.probers.rawpackets import build_templates
 from probe.probers.rawpcap import check_pcap_path
 from probe.probers.rawschedule import Schedule
-from probe.probers.rawsockets import RawCapability, RawSockets
+from probe.probers.rawsockets import FamilySockets, RawCapability, RawSockets
 from probe.probers.select import ConnectFallback, Plan, ProbePrep, plan_probes, prepare_probing
+from probe.probers.verdict import connect_errno_state
 
 BOTH = RawCapability(frozenset({Family.IPV4, Family.IPV6}))
 NO_CLUSTER = Inventory(available=False, reason="test")
@@ -134,6 +135,7 @@ def batch_of(endpoints: list[Endpoint]) -> Batch:
     batch = Batch(endpoints, RawSockets(port=40000), build_templates, capture=False)
     batch.schedule = Schedule(len(batch.order), 1.0)
     for probe in range(len(batch.order)):
+        assert batch._prepare(probe)
         batch.schedule.sent(probe, 0.0)
     return batch
 
@@ -164,7 +166,7 @@ def test_a_refused_send_is_the_verdict_of_every_endpoint_sharing_the_probe() -> 
         def sendto(self, data: bytes, target: tuple[str, int]) -> int:
             raise PermissionError(errno.EPERM, "Operation not permitted")
 
-    assert batch._send(Refusing(), 0, ("127.0.0.1", 0), raw.RawStats())  # type: ignore[arg-type]
+    assert batch._send(Refusing(), 0, ("127.0.0.1", 0)) == raw._REFUSED  # type: ignore[arg-type]
     rows = batch.results(quick=False)
     assert [r.reason for r in rows] == ["EPERM (sendto)", "EPERM (sendto)"]
 
@@ -194,3 +196,43 @@ def test_route_source_strips_the_scope_of_a_link_local_source(
     monkeypatch.setattr(rawsockets.socket, "socket", ScopedUdp)
     source = rawsockets.route_source(Family.IPV6, "2001:db8::7")
     assert source == socket.inet_pton(socket.AF_INET6, "fe80::1")
+
+
+class RefusingSocket:
+    """A raw send socket behind a local firewall that rejects one address (EPERM)."""
+
+    def __init__(self, refused: str) -> None:
+        self.refused = refused
+        self.sent: list[str] = []
+
+    def sendto(self, data: bytes, target: tuple[str, int]) -> int:
+        if target[0] == self.refused:
+            raise PermissionError(errno.EPERM, "Operation not permitted")
+        self.sent.append(target[0])
+        return len(data)
+
+
+def test_a_first_send_refused_by_the_kernel_ends_that_probe_only() -> None:
+    """The whole loop, not just _send: the refused probe settles without an RTT while
+    the others are sent, and the batch still ends one window after the last send."""
+    quiet_a, quiet_b = socket.socketpair()  # selectable, never readable
+    refusing = RefusingSocket("127.0.0.2")
+    sockets = RawSockets(port=40000)
+    sockets.families[Family.IPV4] = FamilySockets(refusing, quiet_a, quiet_b)  # type: ignore[arg-type]
+    endpoints = [Endpoint(a, a, Family.IPV4, 5555) for a in ("127.0.0.1", "127.0.0.2", "127.0.0.3")]
+    try:
+        batch = Batch(endpoints, sockets, build_templates, capture=False)
+        stats = batch.run(timeout=0.2, rate=1000, quick=False)
+    finally:
+        quiet_a.close()
+        quiet_b.close()
+    rows = batch.results(quick=False)
+    assert [r.state for r in rows] == [
+        ProbeState.FILTERED,
+        connect_errno_state(errno.EPERM, True),
+        ProbeState.FILTERED,
+    ]
+    assert rows[1].reason == "EPERM (sendto)"
+    assert refusing.sent == ["127.0.0.1", "127.0.0.3"] * 2  # each silent one retried once
+    assert stats.sent == 4 and stats.retries == 2
+    assert batch.schedule is not None and batch.schedule.max_rtt == 0.0

@@ -104,3 +104,13 @@ def test_next_event_points_at_the_retry_then_the_deadline() -> None:
     assert schedule.next_event(0.1) == pytest.approx(0.4)
     send_all(schedule, 0.5)
     assert schedule.next_event(0.6) == pytest.approx(0.4)
+
+
+def test_a_settled_probe_counts_as_sent_and_done_without_an_rtt() -> None:
+    schedule = Schedule(2, timeout=1.0, quick=True)
+    schedule.settled(0, 0.5)  # no route: nothing was sent
+    assert schedule.next_due(0.5) == 1
+    schedule.sent(1, 0.5)
+    assert schedule.answer(1, 0.501) == pytest.approx(0.001)
+    assert schedule.done(0.501)
+    assert schedule.max_rtt == pytest.approx(0.001)

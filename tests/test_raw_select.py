@@ -102,3 +102,46 @@ def test_auto_with_raw_sockets_builds_templates_in_the_background(
     prep = prepare_probing(options(Mode.AUTO))
     templates = prep.templates()
     assert set(templates) == {Family.IPV4, Family.IPV6}
+
+
+@pytest.mark.parametrize(
+    ("mode", "kube", "waits"),
+    [(Mode.AUTO, True, True), (Mode.AUTO, False, False),
+     (Mode.RAW, True, False), (Mode.CONNECT, True, False)],
+)  # fmt: skip
+def test_only_auto_mode_with_a_cluster_waits_for_the_inventory_to_plan(
+    monkeypatch: pytest.MonkeyPatch, mode: Mode, kube: bool, waits: bool
+) -> None:
+    """Elsewhere the inventory is gathered while the probes are in flight."""
+    import threading
+    import time
+
+    from probe import pipeline
+    from probe.options import KubeOptions
+
+    finished = threading.Event()
+
+    def slow_inventory(options: CheckOptions) -> Inventory:
+        time.sleep(0.2)
+        finished.set()
+        return INVENTORY
+
+    seen: list[tuple[bool, bool]] = []
+
+    def probe_endpoints(run: pipeline.PartialRun, endpoints: object, prep: object) -> list:
+        seen.append((finished.is_set(), run.inventory is not None))
+        return []
+
+    monkeypatch.setattr(pipeline, "gather_inventory", slow_inventory)
+    monkeypatch.setattr(pipeline, "probe_endpoints", probe_endpoints)
+    monkeypatch.setattr(select, "prepare_probing", lambda options: ProbePrep())
+    run_options = CheckOptions(
+        targets=(Target("192.0.2.1", "192.0.2.1", 5555, Family.IPV4),),
+        mode=mode,
+        kube=KubeOptions(enabled=kube),
+    )
+    run = pipeline.PartialRun(run_options)
+    pipeline.execute(run, lambda message: None)
+    assert seen == [(waits, waits)]
+    assert run.inventory is INVENTORY  # collected after probing when it did not gate it
+    assert run.timings["inventory"] >= 200

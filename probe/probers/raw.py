@@ -1,9 +1,9 @@
 """The raw SYN prober: every probe in flight at once, paced, answers matched as they come.
 
-One batch: learn the kernel's source per destination (no route: `no-route`,
-nothing sent), patch the scapy-built SYN template per probe, then one loop sends
-what the token bucket allows (a due retry first) and drains the receive sockets
-between sends. A TCP answer counts when its addresses and ports are ours and
+One batch: one loop sends what the token bucket allows (a due retry first) and
+drains the receive sockets between sends. Just before its first send, each probe
+learns the kernel's source for its destination (no route: `no-route`, nothing
+sent) and patches the scapy-built SYN template. A TCP answer counts when its addresses and ports are ours and
 ack == ISN + 1; an ICMP error counts when the header it quotes is our SYN.
 Verdicts and reasons follow nmap (syn-ack, reset, no-response, admin-prohibited...).
 """
@@ -24,7 +24,6 @@ from typing import NamedTuple
 from probe.model import Endpoint, Family, IcmpError, Method, ProbeResult, ProbeState
 from probe.probers import rawanswers
 from probe.probers.rawpackets import (
-    SynTemplate,
     Templates,
     build_templates,
     patch_syn,
@@ -42,6 +41,7 @@ from probe.probers.rawsockets import (
 )
 from probe.probers.verdict import connect_errno_state, describe_icmp, errno_name
 
+_SENT, _FULL, _REFUSED = "sent", "full", "refused"  # what one sendto() did
 BURST = 64  # packets per send round; the receive sockets are drained between rounds
 DRAIN_LIMIT = 512  # packets read from one socket per wake-up, so sending never starves
 RECV_SIZE = 2048
@@ -142,53 +142,53 @@ class Batch:
         self.port = sockets.port
         self.capture = Capture()
         self.capturing = capture
-        self.route_errors: dict[int, int] = {}  # endpoint index -> errno (no route, nothing sent)
-        self.send_errors: dict[int, int] = {}  # probe number -> errno of a refused sendto()
+        self.templates = templates()
         self.order: list[int] = []  # probe number -> first endpoint index probed by it
         self.probe_of: dict[int, int] = {}  # endpoint index -> probe number (repeats share one)
         self.keys: dict[tuple[bytes, int], int] = {}  # (target, port) -> probe number
-        self.sources: list[bytes] = []
-        self.isns: list[int] = []
-        self.packets: list[bytes] = []
-        self.evidence: list[Evidence | None] = []
+        for index, endpoint in enumerate(self.endpoints):
+            key = (socket.inet_pton(_AF[endpoint.family], endpoint.address), endpoint.port)
+            if key not in self.keys:  # the pipeline dedupes; a repeat shares the first's probe
+                self.keys[key] = len(self.order)
+                self.order.append(index)
+            self.probe_of[index] = self.keys[key]
+        count = len(self.order)
+        self.targets = list(self.keys)  # probe number -> (packed address, port)
+        self.isns = list(struct.unpack(f"!{count}I", os.urandom(4 * count)))
+        # filled by _prepare just before a probe's first send, so route lookups and
+        # packet patching ride in the paced send phase instead of delaying it
+        self.sources: list[bytes | None] = [None] * count
+        self.packets: list[bytes] = [b""] * count
+        self.local_errors: dict[int, tuple[int, bool]] = {}  # probe -> (errno, at sendto)
+        self.evidence: list[Evidence | None] = [None] * count
         self.odd: dict[int, Captured] = {}  # probe -> first answer that did not match
-        self._learn_routes()
-        self._build_packets(templates())
+        self._routes: dict[str, bytes | int] = {}  # address -> source, or errno (no route)
+        self._sums: dict[bytes, int] = {}  # address -> its checksum word sum
         self.schedule: Schedule | None = None
 
-    def _learn_routes(self) -> None:
-        sources: dict[str, bytes | int] = {}
-        for index, endpoint in enumerate(self.endpoints):
-            if endpoint.address not in sources:
-                sources[endpoint.address] = route_source(endpoint.family, endpoint.address)
-            source = sources[endpoint.address]
-            if isinstance(source, int):
-                self.route_errors[index] = source
-                continue
-            key = (socket.inet_pton(_AF[endpoint.family], endpoint.address), endpoint.port)
-            if key in self.keys:  # the pipeline dedupes; a repeat shares the first's probe
-                self.probe_of[index] = self.keys[key]
-                continue
-            self.keys[key] = self.probe_of[index] = len(self.order)
-            self.order.append(index)
-            self.sources.append(source)
+    def _prepare(self, probe: int) -> bool:
+        """Learn the source and patch the SYN; False when there is no route (nothing to send)."""
+        endpoint = self.endpoints[self.order[probe]]
+        source = self._routes.get(endpoint.address)
+        if source is None:
+            source = self._routes[endpoint.address] = route_source(
+                endpoint.family, endpoint.address
+            )
+        if isinstance(source, int):
+            self.local_errors[probe] = (source, False)
+            return False
+        target, dport = self.targets[probe]
+        self.sources[probe] = source
+        self.packets[probe] = patch_syn(
+            self.templates[endpoint.family], source, target, self.port, dport,
+            self.isns[probe], self._word_sum(source), self._word_sum(target),
+        )  # fmt: skip
+        return True
 
-    def _build_packets(self, templates: dict[Family, SynTemplate]) -> None:
-        count = len(self.order)
-        self.isns = list(struct.unpack(f"!{count}I", os.urandom(4 * count)))
-        self.evidence = [None] * count
-        sums: dict[bytes, int] = {}
-        for (target, dport), probe in self.keys.items():
-            endpoint = self.endpoints[self.order[probe]]
-            source = self.sources[probe]
-            for address in (source, target):
-                if address not in sums:
-                    sums[address] = words_sum(address)
-            self.packets.append(b"")
-            self.packets[probe] = patch_syn(
-                templates[endpoint.family], source, target, self.port, dport,
-                self.isns[probe], sums[source], sums[target],
-            )  # fmt: skip
+    def _word_sum(self, address: bytes) -> int:
+        if address not in self._sums:
+            self._sums[address] = words_sum(address)
+        return self._sums[address]
 
     def run(self, timeout: float, rate: int, quick: bool) -> RawStats:
         count = len(self.order)
@@ -215,10 +215,18 @@ class Batch:
                     probe = schedule.next_due(now)
                     if probe is None:
                         break
-                    if not self._send(sends[probe], probe, targets[probe], stats):
+                    first = probe == len(schedule.first_sent)
+                    if first and not self._prepare(probe):
+                        schedule.settled(probe, now)  # no route: nothing sent
+                        continue
+                    outcome = self._send(sends[probe], probe, targets[probe])
+                    if outcome is _FULL:
                         break  # the socket buffer is full: drain, then go on
                     now = clock()
-                    if probe < len(schedule.first_sent):
+                    if outcome is _REFUSED:
+                        schedule.settled(probe, now)
+                        continue
+                    if not first:
                         stats.retries += 1
                     schedule.sent(probe, now)
                     stats.sent += 1
@@ -241,26 +249,23 @@ class Batch:
     def _sockaddr(self, probe: int) -> tuple[str, int]:
         return (self.endpoints[self.order[probe]].address, 0)
 
-    def _send(
-        self, sock: socket.socket, probe: int, target: tuple[str, int], stats: RawStats
-    ) -> bool:
+    def _send(self, sock: socket.socket, probe: int, target: tuple[str, int]) -> str:
+        """_SENT; _FULL when the socket buffer is full (try again after draining);
+        _REFUSED when the kernel refused this one (route gone, local firewall): a
+        local verdict, kept in local_errors."""
         try:
             sock.sendto(self.packets[probe], target)
         except (BlockingIOError, InterruptedError):
-            return False
+            return _FULL
         except OSError as exc:
             if exc.errno == errno.ENOBUFS:
-                return False
-            # the kernel refused this one (route gone, local firewall): a local verdict
-            assert self.schedule is not None
-            if not self.schedule.answered[probe]:
-                self.schedule.answer(probe, time.monotonic())
-                self.send_errors[probe] = exc.errno or errno.EIO
-            return True
+                return _FULL
+            self.local_errors.setdefault(probe, (exc.errno or errno.EIO, True))
+            return _REFUSED
         if self.capturing:
             family = self.endpoints[self.order[probe]].family
             self.capture.add(Captured(time.time(), family, self.packets[probe]))
-        return True
+        return _SENT
 
     def _drain(self, sock: socket.socket, family: Family, is_tcp: bool, stats: RawStats) -> None:
         for _ in range(DRAIN_LIMIT):
@@ -294,8 +299,8 @@ class Batch:
         if answer is None:
             return
         probe = self.keys.get((answer.peer, answer.peer_port))
-        if probe is None or answer.local_port != self.port:
-            return  # not a target of this batch
+        if probe is None or answer.local_port != self.port or self.sources[probe] is None:
+            return  # not a target of this batch, or not probed yet
         if answer.local and answer.local != self.sources[probe]:
             return
         captured = self._captured(family, data, 6, answer.peer, answer.local)
@@ -318,8 +323,7 @@ class Batch:
         probe = self.keys.get((quote.peer, quote.peer_port))
         if probe is None or quote.local_port != self.port or quote.local != self.sources[probe]:
             return
-        local = self.sources[probe]
-        captured = self._captured(family, data, 58, quote.sender, local)
+        captured = self._captured(family, data, 58, quote.sender, quote.local)
         if not rawanswers.match_icmp(quote, self.isns[probe]):
             stats.ignored += 1
             self.odd.setdefault(probe, captured)
@@ -353,12 +357,9 @@ class Batch:
         icmp_hosts = {e.icmp.sender for e in self.evidence if e is not None and e.icmp is not None}
         rows = []
         for index, endpoint in enumerate(self.endpoints):
-            if index in self.route_errors:
-                rows.append(_local_error(endpoint, self.route_errors[index], at_send=False))
-                continue
             probe = self.probe_of[index]
-            if probe in self.send_errors:
-                rows.append(_local_error(endpoint, self.send_errors[probe], at_send=True))
+            if probe in self.local_errors:
+                rows.append(_local_error(endpoint, *self.local_errors[probe]))
                 continue
             evidence = self.evidence[probe]
             if evidence is None:

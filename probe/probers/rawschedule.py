@@ -105,6 +105,16 @@ class Schedule:
         if self._retry_queue and self._retry_queue[0] == index:
             self._retry_queue.popleft()
 
+    def settled(self, index: int, now: float) -> None:
+        """The probe is finished without an answer and without an RTT: nothing could be
+        sent (no route, sendto() refused). Counts as its first send if it was one."""
+        if index == len(self.first_sent):
+            self.first_sent.append(now)
+            self.last_sent.append(now)
+        if not self.answered[index]:
+            self.answered[index] = True
+            self._unanswered -= 1
+
     def answer(self, index: int, now: float) -> float | None:
         """Record the first answer of a probe; returns its RTT in seconds (None if repeated)."""
         if self.answered[index]:

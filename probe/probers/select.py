@@ -20,10 +20,10 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from probe.background import Background
 from probe.errors import CannotRunError
-from probe.inventory.types import Inventory
 from probe.model import FAMILIES, Endpoint, Method, ProbeResult
 from probe.options import CheckOptions, Mode
 from probe.probers import rawcache
@@ -31,6 +31,9 @@ from probe.probers.base import Prober
 from probe.probers.rawpackets import Templates
 from probe.probers.rawpcap import check_pcap_path
 from probe.probers.rawsockets import RawCapability, RawSocketsUnavailable, check_raw_capability
+
+if TYPE_CHECKING:
+    from probe.inventory.types import Inventory
 
 SERVICE_NOTE = (
     "{count} address(es) of local Services (Service CIDR or cluster IP) were probed with "
@@ -135,9 +138,16 @@ def _start_templates() -> Templates:
     return Background(rawcache.templates, "scapy-templates").result
 
 
+def needs_inventory(options: CheckOptions) -> bool:
+    """Whether planning must wait for the inventory: only --mode auto with a cluster
+    sends that cluster's Service addresses through connect(). Otherwise the inventory
+    is gathered while the probes are in flight."""
+    return options.mode is Mode.AUTO and options.kube.enabled
+
+
 def plan_probes(
     options: CheckOptions,
-    inventory: Inventory,
+    inventory: Inventory | None,
     endpoints: Sequence[Endpoint],
     prep: ProbePrep | None = None,
 ) -> Plan:
@@ -152,7 +162,9 @@ def plan_probes(
         note = f"raw SYN probing is not allowed here: {capability.why_not}"
         return Plan(((connect, tuple(endpoints)),), note)
 
-    is_service = service_matcher(inventory) if options.mode is Mode.AUTO else _never
+    is_service: Callable[[str], bool] = _never
+    if options.mode is Mode.AUTO and inventory is not None:
+        is_service = service_matcher(inventory)
     raw_batch: list[Endpoint] = []
     connect_batch: list[Endpoint] = []
     services = 0
