@@ -159,3 +159,27 @@ def test_the_answer_with_ack_isn_plus_one_counts() -> None:
     assert (row.state, row.reason) == (ProbeState.OPEN, "syn-ack")
     assert row.rtt_ms == pytest.approx(2.0)
     assert stats.answers == 1  # the answer from another port is not ours
+
+
+def test_the_kernel_filter_lets_through_only_tcp_to_our_port() -> None:
+    """The cBPF program on the IPv4 TCP receive socket: a segment to another port
+    never reaches Python, one to the batch's port does."""
+    from probe.probers.rawsockets import open_raw_sockets
+
+    sockets = open_raw_sockets({Family.IPV4})
+    try:
+        group = sockets.families[Family.IPV4]
+        for dport in (sockets.port + 1 if sockets.port < 65535 else 1, sockets.port):
+            segment = IP(src="127.0.0.1", dst="127.0.0.1") / TCP(sport=9, dport=dport, flags="R")
+            group.send.sendto(bytes(segment), ("127.0.0.1", 0))
+        time.sleep(0.05)
+        received = []
+        while True:
+            try:
+                received.append(group.tcp.recv(2048))
+            except BlockingIOError:
+                break
+    finally:
+        sockets.close()
+    ports = [int.from_bytes(packet[22:24], "big") for packet in received]
+    assert ports == [sockets.port]

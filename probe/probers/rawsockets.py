@@ -10,6 +10,7 @@ from the kernel's own choice for a connected UDP socket, which sends nothing.
 
 from __future__ import annotations
 
+import array
 import errno
 import os
 import socket
@@ -113,12 +114,12 @@ def _capabilities() -> tuple[int | None, int | None]:
 
 
 def bpf_program(instructions: list[tuple[int, int, int, int]]) -> tuple[bytes, object]:
-    """A `struct sock_fprog` for SO_ATTACH_FILTER, and the buffer it points to (keep it alive)."""
-    import ctypes
-
-    code = b"".join(struct.pack("=HBBI", *ins) for ins in instructions)
-    buffer = ctypes.create_string_buffer(code)
-    return struct.pack("@HP", len(instructions), ctypes.addressof(buffer)), buffer
+    """A `struct sock_fprog` for SO_ATTACH_FILTER, and the buffer it points to (keep it
+    alive until setsockopt returns). An array's buffer_info() gives the address that
+    ctypes would, without ctypes' import."""
+    code = array.array("B", b"".join(struct.pack("=HBBI", *ins) for ins in instructions))
+    address, _length = code.buffer_info()
+    return struct.pack("@HP", len(instructions), address), code
 
 
 # cBPF opcodes
