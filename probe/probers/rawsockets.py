@@ -263,7 +263,10 @@ def _grow(sock: socket.socket, option: int, size: int) -> None:
 def route_source(family: Family, address: str) -> bytes | int:
     """The source address the kernel would use to reach `address` (packed), or the
     errno when there is no route. A connected UDP socket sends nothing; it honours
-    this netns, policy routing and RFC 6724 source selection."""
+    this netns, policy routing and RFC 6724 source selection. A fresh socket each time:
+    Linux fixes a UDP socket's source at its first connect(), so re-connecting one
+    socket would hand every later destination the first one's source (the raw run of
+    lab scenario two-peers-one-without-aaaa, peers behind two links, catches that)."""
     af = _AF[family]
     sock = socket.socket(af, socket.SOCK_DGRAM)
     try:
