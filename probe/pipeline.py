@@ -145,8 +145,8 @@ def execute(run: PartialRun, progress: Progress) -> None:
     startup = process_age_ms()
     if startup is not None:
         run.timings["startup"] = startup
-    # before any DNS or API work: --mode raw without raw sockets stops here, and the
-    # raw path's scapy import starts in the background, overlapping DNS and inventory
+    # before any DNS or API work: --mode raw without raw sockets stops here, and on a
+    # cold template cache scapy's import starts in the background, beside DNS and inventory
     prep = prepare_probing(options)
     inventory = Background(partial(_timed_inventory, options), "inventory")
     started = time.perf_counter()

@@ -119,3 +119,32 @@ def test_format_then_parse_round_trips(pairs: list[tuple[str, int]]) -> None:
     assert parse_peers([format_endpoints(targets)]) == targets
     # the --set form (escaped commas) parses to the same targets
     assert parse_peers([format_endpoints(targets).replace(",", "\\,")]) == targets
+
+
+@given(st.ip_addresses())
+def test_parse_ip_agrees_with_ipaddress(address: object) -> None:
+    """inet_pton/inet_ntop, not ipaddress: same family and canonical text (IPv4-mapped
+    and -compatible IPv6 excepted, printed dotted as Python 3.13's ipaddress does)."""
+    import ipaddress
+
+    from probe.model import parse_ip
+
+    assert isinstance(address, ipaddress.IPv4Address | ipaddress.IPv6Address)
+    parsed = parse_ip(address.exploded)
+    assert parsed is not None
+    family, text = parsed
+    assert family is (Family.IPV4 if address.version == 4 else Family.IPV6)
+    if address.version == 4 or "." not in text:
+        assert text == str(address)
+    assert ipaddress.ip_address(text) == address
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["01.2.3.4", "1.2.3", "1.2.3.4 ", " ::1", "256.1.1.1", "2001:db8::1%eth0", "::1\x00",
+     "2001:db8:::1", "1.2.3.4/32", "", "peer"],
+)  # fmt: skip
+def test_parse_ip_rejects_what_is_not_a_plain_literal(text: str) -> None:
+    from probe.model import parse_ip
+
+    assert parse_ip(text) is None

@@ -3,8 +3,9 @@
 One batch: one loop sends what the token bucket allows (a due retry first) and
 drains the receive sockets between sends. Just before its first send, each probe
 learns the kernel's source for its destination (no route: `no-route`, nothing
-sent) and patches the scapy-built SYN template. A TCP answer counts when its addresses and ports are ours and
-ack == ISN + 1; an ICMP error counts when the header it quotes is our SYN.
+sent) and patches the scapy-built SYN template. A TCP answer counts when its
+addresses and ports are ours and ack == ISN + 1; an ICMP error counts when the
+header it quotes is our SYN.
 Verdicts and reasons follow nmap (syn-ack, reset, no-response, admin-prohibited...).
 """
 
