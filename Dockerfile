@@ -28,6 +28,10 @@ RUN groupadd --gid 10001 voltprobe \
         --shell /usr/sbin/nologin voltprobe
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     pip install --no-index --find-links /wheels voltprobe
+# The raw Job (root + NET_RAW) loads the SYN templates scapy built here instead of importing
+# scapy in every run (probe/probers/rawcache.py); the file is root's, so only root uses it.
+ENV VOLTPROBE_CACHE_DIR=/opt/voltprobe/cache
+RUN python -c "from probe.probers import rawcache; rawcache.templates()"
 USER 10001:10001
 WORKDIR /tmp
 # 5555: `voltprobe serve` (the responder) listens on the DR port.

@@ -681,6 +681,27 @@ def test_dockerfile_final_stage_is_slim_non_root_and_runs_voltprobe() -> None:
     assert not any(k == "COPY" and "." in rest.split()[:1] for k, rest in final)
 
 
+def test_the_image_builds_the_template_cache_as_root(tmp_path: Path) -> None:
+    """The RUN line fills the directory the code reads, before the image drops root; run
+    here with another directory, it leaves templates a later process loads."""
+    import os
+    import subprocess
+    import sys
+
+    final = dockerfile_instructions()
+    final = final[max(i for i, (k, _) in enumerate(final) if k == "FROM") :]
+    env = next(rest for k, rest in final if k == "ENV" and "VOLTPROBE_CACHE_DIR" in rest)
+    warm = next(i for i, (k, rest) in enumerate(final) if k == "RUN" and "rawcache" in rest)
+    assert warm < next(i for i, (k, _) in enumerate(final) if k == "USER")
+    assert env.startswith("VOLTPROBE_CACHE_DIR=/")
+    command = final[warm][1]
+    assert command.startswith('python -c "') and command.endswith('"')
+    cache = {**os.environ, "VOLTPROBE_CACHE_DIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", command[len('python -c "') : -1]], env=cache, check=True)
+    check = "from probe.probers import rawcache; assert rawcache.cached_templates() is not None"
+    subprocess.run([sys.executable, "-c", check], env=cache, check=True)
+
+
 def test_dockerignore_keeps_the_build_context_small() -> None:
     ignored = set((ROOT / ".dockerignore").read_text(encoding="utf-8").split())
     assert {".git", ".venv", "tests", "bench"} <= ignored
