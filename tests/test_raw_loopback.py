@@ -6,6 +6,7 @@ under VOLTPROBE_REQUIRE_LAB=1 (CI). Traffic goes to 127.0.0.1 and ::1 only.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
@@ -183,3 +184,27 @@ def test_the_kernel_filter_lets_through_only_tcp_to_our_port() -> None:
         sockets.close()
     ports = [int.from_bytes(packet[22:24], "big") for packet in received]
     assert ports == [sockets.port]
+
+
+@pytest.mark.parametrize("cache", ["off", "warm"])
+def test_a_raw_check_with_and_without_the_template_cache(
+    ports: dict[tuple[Family, str], int], tmp_path: Path, cache: str
+) -> None:
+    """The whole command on loopback: the same verdicts either way, and a run with a
+    warm cache never imports scapy (-X importtime lists every module imported)."""
+    import subprocess
+    import sys
+
+    closed = ports[(Family.IPV4, "closed")]
+    directory = "" if cache == "off" else str(tmp_path)
+    env = {**os.environ, "VOLTPROBE_CACHE_DIR": directory}
+    command = [sys.executable, "-X", "importtime", "-m", "probe.cli", "check", "--no-kube",
+               "--mode", "raw", "--quick", "-o", "json", "--peer", f"127.0.0.1:{closed}"]  # fmt: skip
+    if cache == "warm":
+        subprocess.run(command, env=env, capture_output=True, check=False, timeout=60)
+        assert (tmp_path / "syn-templates.json").is_file()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    (row,) = json.loads(done.stdout)["probes"]
+    assert (row["state"], row["method"], row["reason"]) == ("closed", "raw", "reset")
+    imported_scapy = "scapy.layers.inet" in done.stderr
+    assert imported_scapy is (cache == "off")
