@@ -38,6 +38,9 @@ Progress = Callable[[str], None]
 # voltprobe probes what the user or the cluster named, never ranges: a peer cluster has
 # a handful of DR endpoints, so thousands of addresses mean a mistake, not a cluster.
 MAX_ENDPOINTS = 4096
+# the report's `timings`, in this order (the CLI appends "render"); the inventory runs
+# beside DNS and often beside probing, so the phases may overlap
+PHASES = ("startup", "inventory", "resolve", "probe")
 
 
 @dataclass
@@ -206,7 +209,7 @@ def build_report(run: PartialRun, error: VoltprobeError | None = None) -> Report
         recommendation=recommendation,
         local=inventory.to_json(),
         options=options,
-        timings=dict(run.timings),
+        timings={phase: run.timings[phase] for phase in PHASES if phase in run.timings},
         skipped_checks=tuple(s.to_json() for s in skipped),
         version=__version__,
         error=str(error) if error else None,

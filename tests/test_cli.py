@@ -89,6 +89,15 @@ def test_ip_literal_appears_only_in_its_own_family() -> None:
     assert report["probes"][0]["target"] == "127.0.0.1"
 
 
+def test_timings_name_every_phase_in_order() -> None:
+    with responder() as port:
+        _code, report = run_json("check", "--peer", f"127.0.0.1:{port}", NO_KUBE)
+    timings = report["timings"]
+    assert list(timings) == ["startup", "inventory", "resolve", "probe", "render"]
+    assert all(isinstance(ms, float) and ms >= 0 for ms in timings.values())
+    assert 0 < timings["startup"] < 60_000
+
+
 def test_values_output_and_files(tmp_path: Path) -> None:
     values = tmp_path / "values.yaml"
     term = tmp_path / "termination-log"
