@@ -39,7 +39,7 @@ Progress = Callable[[str], None]
 # a handful of DR endpoints, so thousands of addresses mean a mistake, not a cluster.
 MAX_ENDPOINTS = 4096
 # the report's `timings`, in this order (the CLI appends "render"); the inventory runs
-# beside DNS and often beside probing, so the phases may overlap
+# beside DNS, so those two overlap
 PHASES = ("startup", "inventory", "resolve", "probe")
 
 
@@ -100,6 +100,7 @@ def probe_endpoints(
     """Probe each distinct (address, port) once and give every target its rows."""
     from probe.probers.select import plan_probes
 
+    assert run.inventory is not None
     unique = list({(e.address, e.port): e for e in endpoints}.values())
     plan = plan_probes(run.options, run.inventory, unique, prep)
     by_key: dict[tuple[str, int], ProbeResult] = {}
@@ -141,7 +142,7 @@ def _run_batches(plan: Plan) -> list[ProbeResult]:
 
 def execute(run: PartialRun, progress: Progress) -> None:
     """Fill `run` stage by stage; raises VoltprobeError (the run keeps what it learned)."""
-    from probe.probers.select import needs_inventory, prepare_probing
+    from probe.probers.select import prepare_probing
     from probe.resolve import resolve_targets
 
     options = run.options
@@ -156,8 +157,7 @@ def execute(run: PartialRun, progress: Progress) -> None:
     progress(f"resolving {len(options.targets)} peer endpoint(s)")
     run.dns = resolve_targets(options.targets, options.resolv_conf, options.dns_timeout)
     run.timings["resolve"] = _ms(started)
-    if needs_inventory(options):  # it decides raw or connect() per address
-        _collect_inventory(run, inventory)
+    run.inventory, run.timings["inventory"] = inventory.result()
     endpoints, no_address_rows = plan_endpoints(run, prep.default_method())
     run.probes = tuple(_in_target_order(options, no_address_rows))  # kept if probing fails
     if len(endpoints) > MAX_ENDPOINTS:
@@ -167,20 +167,16 @@ def execute(run: PartialRun, progress: Progress) -> None:
         )
     progress(f"probing {len(endpoints)} address(es) on the DR port")
     started = time.perf_counter()
-    probed = probe_endpoints(run, endpoints, prep)  # the inventory may still be running
+    probed = probe_endpoints(run, endpoints, prep)
     run.timings["probe"] = _ms(started)
     run.probes = tuple(_in_target_order(options, probed + no_address_rows))
-    if run.inventory is None:
-        _collect_inventory(run, inventory)
 
 
 def _timed_inventory(options: CheckOptions) -> tuple[Inventory, float]:
+    """The inventory and how long it took. It runs beside DNS, not beside probing: on
+    a thread next to the raw send loop it cost more (GIL hand-offs) than it saved."""
     started = time.perf_counter()
     return gather_inventory(options), _ms(started)
-
-
-def _collect_inventory(run: PartialRun, running: Background[tuple[Inventory, float]]) -> None:
-    run.inventory, run.timings["inventory"] = running.result()
 
 
 def build_report(run: PartialRun, error: VoltprobeError | None = None) -> Report:

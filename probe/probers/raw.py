@@ -304,8 +304,9 @@ class Batch:
             return  # not a target of this batch, or not probed yet
         if answer.local and answer.local != self.sources[probe]:
             return
-        captured = self._captured(family, data, 6, answer.peer, answer.local)
         verdict = rawanswers.match_tcp(answer, self.isns[probe])
+        if self.capturing or verdict is None:  # for the pcap, or to explain the odd answer
+            captured = self._captured(family, data, 6, answer.peer, answer.local)
         if verdict is None:
             stats.ignored += 1
             self.odd.setdefault(probe, captured)
@@ -324,8 +325,10 @@ class Batch:
         probe = self.keys.get((quote.peer, quote.peer_port))
         if probe is None or quote.local_port != self.port or quote.local != self.sources[probe]:
             return
-        captured = self._captured(family, data, 58, quote.sender, quote.local)
-        if not rawanswers.match_icmp(quote, self.isns[probe]):
+        matched = rawanswers.match_icmp(quote, self.isns[probe])
+        if self.capturing or not matched:  # for the pcap, or to explain the odd answer
+            captured = self._captured(family, data, 58, quote.sender, quote.local)
+        if not matched:
             stats.ignored += 1
             self.odd.setdefault(probe, captured)
             return

@@ -138,16 +138,9 @@ def _start_templates() -> Templates:
     return Background(rawcache.templates, "scapy-templates").result
 
 
-def needs_inventory(options: CheckOptions) -> bool:
-    """Whether planning must wait for the inventory: only --mode auto with a cluster
-    sends that cluster's Service addresses through connect(). Otherwise the inventory
-    is gathered while the probes are in flight."""
-    return options.mode is Mode.AUTO and options.kube.enabled
-
-
 def plan_probes(
     options: CheckOptions,
-    inventory: Inventory | None,
+    inventory: Inventory,
     endpoints: Sequence[Endpoint],
     prep: ProbePrep | None = None,
 ) -> Plan:
@@ -162,9 +155,7 @@ def plan_probes(
         note = f"raw SYN probing is not allowed here: {capability.why_not}"
         return Plan(((connect, tuple(endpoints)),), note)
 
-    is_service: Callable[[str], bool] = _never
-    if options.mode is Mode.AUTO and inventory is not None:
-        is_service = service_matcher(inventory)
+    is_service = service_matcher(inventory) if options.mode is Mode.AUTO else _never
     raw_batch: list[Endpoint] = []
     connect_batch: list[Endpoint] = []
     services = 0
