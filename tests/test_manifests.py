@@ -16,9 +16,9 @@ import yaml
 
 from probe import cli
 from probe.k8sjob import files
+from probe.k8sjob.defaults import DEFAULT_IMAGE
 from probe.k8sjob.objects import (
     CLUSTER_ROLE,
-    DEFAULT_IMAGE,
     IMAGE_UID,
     PLACEHOLDER_PEER,
     JobParams,

@@ -14,14 +14,16 @@ from pathlib import Path
 
 import yaml
 
-from probe.k8sjob.objects import (
-    CLUSTER_ROLE,
+from probe.k8sjob.defaults import (
     DEFAULT_ACTIVE_DEADLINE,
     DEFAULT_IMAGE,
     DEFAULT_NAME,
     DEFAULT_NAMESPACE,
     DEFAULT_RESPONDER_NAME,
     DEFAULT_TTL,
+)
+from probe.k8sjob.objects import (
+    CLUSTER_ROLE,
     PLACEHOLDER_PEER,
     RUNNER_ROLE,
     JobParams,
