@@ -55,8 +55,11 @@ def cache_dir() -> str | None:
 def templates() -> dict[Family, SynTemplate]:
     """The SYN templates: from the cache when it is valid, else built by scapy and stored."""
     cached = cached_templates()
-    if cached is not None:
-        return cached
+    return cached if cached is not None else build_and_store()
+
+
+def build_and_store() -> dict[Family, SynTemplate]:
+    """Import scapy, build the templates and store them for the next run."""
     built = build_templates()
     path = _cache_file()
     if path is not None:

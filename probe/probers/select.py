@@ -133,9 +133,9 @@ def prepare_probing(options: CheckOptions) -> ProbePrep:
 
 
 def _start_templates() -> Templates:
-    """Import scapy and build (and cache) the SYN templates on a worker thread (~0.2 s
-    of imports); the returned callable blocks only until that is done."""
-    return Background(rawcache.templates, "scapy-templates").result
+    """The cache missed: import scapy and build (and store) the SYN templates on a worker
+    thread (~0.2 s of imports); the returned callable blocks only until that is done."""
+    return Background(rawcache.build_and_store, "scapy-templates").result
 
 
 def plan_probes(
