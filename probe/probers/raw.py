@@ -154,7 +154,7 @@ class Batch:
                 self.order.append(index)
             self.probe_of[index] = self.keys[key]
         count = len(self.order)
-        self.targets = list(self.keys)  # probe number -> (packed address, port)
+        self.key_of = list(self.keys)  # probe number -> its key, (packed address, port)
         self.isns = list(struct.unpack(f"!{count}I", os.urandom(4 * count)))
         # filled by _prepare just before a probe's first send, so route lookups and
         # packet patching ride in the paced send phase instead of delaying it
@@ -178,7 +178,7 @@ class Batch:
         if isinstance(source, int):
             self.local_errors[probe] = (source, False)
             return False
-        target, dport = self.targets[probe]
+        target, dport = self.key_of[probe]
         self.sources[probe] = source
         self.packets[probe] = patch_syn(
             self.templates[endpoint.family], source, target, self.port, dport,
