@@ -25,6 +25,7 @@ from tests.fakeapi import FakeApiServer, Fault, resources
 from tests.fakeapi.fixtures import kubeconfig_for
 from tests.fakeapi.hooks import complete_jobs
 from tests.fakeapi.server import DEFAULT_TOKEN
+from tests.support.rbac import grants
 from tests.test_manifests import pss_violations
 
 NS = "volt"
@@ -172,13 +173,7 @@ def test_run_names_its_job_once_in_the_context_namespace(
 
 def not_granted(api: FakeApiServer, role: Obj) -> list[str]:
     """The requests `role` would not allow (RBAC: group, resource[/subresource], verb)."""
-    granted = {
-        (group, resource, verb)
-        for rule in role["rules"]
-        for group in rule["apiGroups"]
-        for resource in rule["resources"]
-        for verb in rule["verbs"]
-    }
+    granted = grants(role)
     missing = []
     for r in api.requests:
         group = r.group_version.rpartition("/")[0]

@@ -26,6 +26,7 @@ from probe.k8sjob.objects import (
     job_objects,
 )
 from probe.model import REPORT_BEGIN, REPORT_END, Family
+from tests.support.rbac import grants
 
 ROOT = Path(__file__).resolve().parent.parent
 K8S = ROOT / "k8s"
@@ -403,13 +404,7 @@ def test_default_rbac_is_read_only_and_namespaced() -> None:
     assert not by_kind(objects, "ClusterRole") and not by_kind(objects, "ClusterRoleBinding")
     role = one(objects, "Role")
     assert role["metadata"]["namespace"] == "default"
-    granted = {
-        (group, resource, verb)
-        for rule in role["rules"]
-        for group in rule["apiGroups"]
-        for resource in rule["resources"]
-        for verb in rule["verbs"]
-    }
+    granted = grants(role)
     assert granted == {
         (g, r, v)
         for g, r in (("", "pods"), ("", "services"), ("discovery.k8s.io", "endpointslices"))
