@@ -31,7 +31,7 @@ from probe.options import CheckOptions
 
 if TYPE_CHECKING:
     from probe.inventory.types import Inventory
-    from probe.probers.select import Plan, ProbePrep
+    from probe.probers.plan import Plan, ProbePrep
 
 Progress = Callable[[str], None]
 
@@ -98,7 +98,7 @@ def probe_endpoints(
     run: PartialRun, endpoints: list[Endpoint], prep: ProbePrep | None = None
 ) -> list[ProbeResult]:
     """Probe each distinct (address, port) once and give every target its rows."""
-    from probe.probers.select import plan_probes
+    from probe.probers.plan import plan_probes
 
     assert run.inventory is not None
     unique = list({(e.address, e.port): e for e in endpoints}.values())
@@ -142,7 +142,7 @@ def _run_batches(plan: Plan) -> list[ProbeResult]:
 
 def execute(run: PartialRun, progress: Progress) -> None:
     """Fill `run` stage by stage; raises VoltprobeError (the run keeps what it learned)."""
-    from probe.probers.select import prepare_probing
+    from probe.probers.plan import prepare_probing
     from probe.resolve import resolve_targets
 
     options = run.options

@@ -6,11 +6,8 @@ import pytest
 
 from probe.checks import DEFAULT_REGISTRY, Hit, Registry
 from probe.checks.registry import unmet_requirement
-from probe.inventory.types import (
-    ApiProblem,
-    EndpointSliceInfo,
-    LoadBalancerIngress,
-)
+from probe.inventory.types import EndpointSliceInfo, LoadBalancerIngress
+from probe.kube.errors import ApiProblem
 from probe.model import DnsOutcome, Finding, IcmpError, ProbeState, Severity
 from tests.support.facts import V4, V6, cluster, dns, dr_service, make_facts, row
 

@@ -21,7 +21,7 @@ from probe.probers.rawpackets import build_templates
 from probe.probers.rawpcap import check_pcap_path
 from probe.probers.rawschedule import Schedule
 from probe.probers.rawsockets import FamilySockets, RawCapability, RawSockets
-from probe.probers.select import ConnectFallback, Plan, ProbePrep, plan_probes, prepare_probing
+from probe.probers.plan import ConnectFallback, Plan, ProbePrep, plan_probes, prepare_probing
 from probe.probers.verdict import connect_errno_state
 
 BOTH = RawCapability(frozenset({Family.IPV4, Family.IPV6}))
@@ -105,7 +105,7 @@ def test_unusable_pcap_path_is_a_usage_error_before_anything_else(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, why: str
 ) -> None:
     monkeypatch.setattr(
-        "probe.probers.select.check_raw_capability", lambda: pytest.fail("looked at raw sockets")
+        "probe.probers.plan.check_raw_capability", lambda: pytest.fail("looked at raw sockets")
     )
     path = str(tmp_path / where)
     with pytest.raises(UsageError, match=f"--pcap .*{why}") as error:

@@ -11,7 +11,7 @@ from probe.model import Endpoint, Family, Method, Target
 from probe.options import CheckOptions, Mode
 from probe.probers import select
 from probe.probers.rawsockets import RawCapability
-from probe.probers.select import ProbePrep, plan_probes, prepare_probing
+from probe.probers.plan import ProbePrep, plan_probes, prepare_probing
 
 BOTH = RawCapability(frozenset({Family.IPV4, Family.IPV6}))
 NONE = RawCapability(frozenset(), "not root (uid 1000) and no CAP_NET_RAW")

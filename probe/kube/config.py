@@ -9,11 +9,22 @@ The client gets its own Configuration: the library's global default is never set
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from probe.inventory.environment import Environment
 from probe.options import KubeOptions
+
+SERVICEACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+@dataclass(frozen=True)
+class ConfigSources:
+    """Where client configuration comes from; tests pass their own (no os.environ writes)."""
+
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    serviceaccount_dir: str = SERVICEACCOUNT_DIR
+    home: str = field(default_factory=lambda: os.path.expanduser("~"))
 
 
 @dataclass(frozen=True)
@@ -30,7 +41,7 @@ class Unavailable:
     reason: str
 
 
-def connect(options: KubeOptions, env: Environment) -> Connection | Unavailable:
+def connect(options: KubeOptions, env: ConfigSources) -> Connection | Unavailable:
     if options.kubeconfig or options.context:
         return _from_kubeconfig(options, env)
     if env.environ.get("KUBERNETES_SERVICE_HOST"):
@@ -61,7 +72,7 @@ def _config_errors() -> tuple[type[BaseException], ...]:
     return (ConfigException, OSError, ValueError, TypeError, KeyError, yaml.YAMLError)
 
 
-def _in_cluster(env: Environment) -> Connection | Unavailable:
+def _in_cluster(env: ConfigSources) -> Connection | Unavailable:
     from kubernetes import client
     from kubernetes.config.incluster_config import InClusterConfigLoader
 
@@ -85,7 +96,7 @@ def _in_cluster(env: Environment) -> Connection | Unavailable:
     )
 
 
-def kubeconfig_path(options: KubeOptions, env: Environment) -> str:
+def kubeconfig_path(options: KubeOptions, env: ConfigSources) -> str:
     """--kubeconfig, then $KUBECONFIG (may list several files), then ~/.kube/config."""
     return (
         options.kubeconfig
@@ -94,7 +105,7 @@ def kubeconfig_path(options: KubeOptions, env: Environment) -> str:
     )
 
 
-def _from_kubeconfig(options: KubeOptions, env: Environment) -> Connection | Unavailable:
+def _from_kubeconfig(options: KubeOptions, env: ConfigSources) -> Connection | Unavailable:
     from kubernetes import client
     from kubernetes.config import kube_config
 
