@@ -16,12 +16,12 @@ from probe.inventory.types import Inventory
 from probe.model import Endpoint, Family, Method, ProbeResult, ProbeState, Target
 from probe.options import CheckOptions, Mode
 from probe.probers import raw, rawsockets
+from probe.probers.plan import ConnectFallback, Plan, ProbePrep, plan_probes, prepare_probing
 from probe.probers.raw import Batch
 from probe.probers.rawpackets import build_templates
 from probe.probers.rawpcap import check_pcap_path
 from probe.probers.rawschedule import Schedule
 from probe.probers.rawsockets import FamilySockets, RawCapability, RawSockets
-from probe.probers.plan import ConnectFallback, Plan, ProbePrep, plan_probes, prepare_probing
 from probe.probers.verdict import connect_errno_state
 
 BOTH = RawCapability(frozenset({Family.IPV4, Family.IPV6}))
