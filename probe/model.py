@@ -12,11 +12,67 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
+NUMBER = (int, float)
+
 SCHEMA = "voltprobe/v1"
 DEFAULT_DR_PORT = 5555
 # `check --log-json` prints the JSON report between these lines (read back by `voltprobe job`)
 REPORT_BEGIN = "----- BEGIN VOLTPROBE REPORT -----"
 REPORT_END = "----- END VOLTPROBE REPORT -----"
+
+
+class ReportFormatError(ValueError):
+    """A report document that is not a readable voltprobe/v1 report; the message names the
+    field (a JSON path such as `probes[3].state`) and what is wrong with it."""
+
+
+def _field(document: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    """document[key], checked to be of `kind` (raises ReportFormatError naming the path)."""
+    if not isinstance(document, dict):
+        raise ReportFormatError(f"{where or 'the report'} is not an object")
+    value = document.get(key)
+    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _kinds(kind)):
+        raise ReportFormatError(
+            f"{where}.{key}".lstrip(".") + f" is missing or not {_kind_name(kind)}"
+        )
+    return value
+
+
+def _optional(document: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    return None if document.get(key) is None else _field(document, key, kind, where)
+
+
+def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    names = {
+        str: "a string",
+        int: "a number",
+        float: "a number",
+        bool: "true/false",
+        list: "a list",
+        dict: "an object",
+    }
+    return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in _kinds(kind)))
+
+
+def _enum(cls: Any, document: dict[str, Any], key: str, where: str) -> Any:
+    text = _field(document, key, str, where)
+    try:
+        return cls(text)
+    except ValueError:
+        raise ReportFormatError(
+            f"{where}.{key}".lstrip(".") + f": unknown value {text[:40]!r}"
+        ) from None
+
+
+def _items(document: Any, key: str, where: str) -> list[tuple[str, Any]]:
+    """(path, item) for each item of the list document[key]."""
+    return [
+        (f"{where}{key}[{i}]", item) for i, item in enumerate(_field(document, key, list, where))
+    ]
 
 
 def format_endpoint(address: str, port: int) -> str:
@@ -140,6 +196,27 @@ class Target:
         """host:port, with brackets around IPv6 literals."""
         return format_endpoint(self.host, self.port)
 
+    def to_json(self) -> dict[str, Any]:
+        family = self.literal_family.value if self.literal_family else None
+        return {
+            "target": self.text,
+            "host": self.host,
+            "port": self.port,
+            "literal": self.is_literal,
+            "literalFamily": family,
+        }
+
+    @classmethod
+    def from_json(cls, doc: Any, where: str = "") -> Target:
+        host = _field(doc, "host", str, where)
+        family = (
+            Family(doc["literalFamily"]) if doc.get("literalFamily") in ("IPv4", "IPv6") else None
+        )
+        if family is None and _field(doc, "literal", bool, where):
+            parsed = parse_ip(host)  # a report of 0.1 has no literalFamily
+            family = parsed[0] if parsed else None
+        return cls(_field(doc, "target", str, where), host, _field(doc, "port", int, where), family)
+
 
 @dataclass(frozen=True)
 class DnsAnswer:
@@ -151,6 +228,28 @@ class DnsAnswer:
     addresses: tuple[str, ...] = ()
     detail: str = ""  # e.g. the name that answered, or the error text
     elapsed_ms: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "family": self.family.value,
+            "outcome": self.outcome.value,
+            "addresses": list(self.addresses),
+            "detail": self.detail,
+        }
+
+    @classmethod
+    def from_json(cls, doc: Any, where: str = "") -> DnsAnswer:
+        addresses = _field(doc, "addresses", list, where)
+        if not all(isinstance(a, str) for a in addresses):
+            raise ReportFormatError(f"{where}.addresses holds a non-string")
+        return cls(
+            _field(doc, "target", str, where),
+            _enum(Family, doc, "family", where),
+            _enum(DnsOutcome, doc, "outcome", where),
+            tuple(addresses),
+            str(doc.get("detail") or ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -173,6 +272,14 @@ class IcmpError:
 
     def to_json(self) -> dict[str, Any]:
         return {"type": self.type, "code": self.code, "sender": self.sender}
+
+    @classmethod
+    def from_json(cls, doc: Any, where: str = "") -> IcmpError:
+        return cls(
+            _field(doc, "type", int, where),
+            _field(doc, "code", int, where),
+            _field(doc, "sender", str, where),
+        )
 
     def is_admin_prohibited(self, family: Family) -> bool:
         """A rule rejected the packet on purpose: ICMP 3/9, 3/10, 3/13 or ICMPv6 1/1."""
@@ -210,6 +317,22 @@ class ProbeResult:
             row["icmp"] = self.icmp.to_json()
         return row
 
+    @classmethod
+    def from_json(cls, doc: Any, where: str = "") -> ProbeResult:
+        rtt = _optional(doc, "rttMs", NUMBER, where)
+        icmp = doc.get("icmp")
+        return cls(
+            _field(doc, "target", str, where),
+            _enum(Family, doc, "family", where),
+            _field(doc, "port", int, where),
+            _enum(ProbeState, doc, "state", where),
+            _field(doc, "reason", str, where),
+            _enum(Method, doc, "method", where),
+            _optional(doc, "address", str, where),
+            None if rtt is None else float(rtt),
+            None if icmp is None else IcmpError.from_json(icmp, f"{where}.icmp"),
+        )
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -232,6 +355,38 @@ class Finding:
             "subjects": list(self.subjects),
         }
 
+    @classmethod
+    def from_json(cls, doc: Any, where: str = "") -> Finding:
+        subjects = _field(doc, "subjects", list, where)
+        return cls(
+            _field(doc, "id", str, where),
+            _enum(Severity, doc, "severity", where),
+            _field(doc, "message", str, where),
+            str(doc.get("remedy") or ""),
+            str(doc.get("title") or ""),
+            tuple(str(x) for x in subjects),
+        )
+
+
+@dataclass(frozen=True)
+class SkippedCheck:
+    """A check that did not run, and the unmet requirement that says why."""
+
+    id: str
+    title: str
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"id": self.id, "title": self.title, "reason": self.reason}
+
+    @classmethod
+    def from_json(cls, doc: Any, where: str = "") -> SkippedCheck:
+        return cls(
+            _field(doc, "id", str, where),
+            str(doc.get("title") or ""),
+            _field(doc, "reason", str, where),
+        )
+
 
 @dataclass(frozen=True)
 class Recommendation:
@@ -250,6 +405,23 @@ class Recommendation:
             "connectionSource": self.connection_source,
         }
 
+    @classmethod
+    def from_json(cls, doc: Any, where: str = "") -> Recommendation:
+        families = []
+        for path, item in _items(doc, "ipFamilies", where + "."):
+            try:
+                families.append(Family(item))
+            except ValueError:
+                raise ReportFormatError(f"{path}: not IPv4 or IPv6") from None
+        source = _optional(doc, "connectionSource", dict, where)
+        return cls(
+            tuple(families),
+            _field(doc, "helmKey", str, where),
+            _field(doc, "helmValues", dict, where),
+            tuple(str(x) for x in _field(doc, "rationale", list, where)),
+            None if source is None else {str(k): str(v) for k, v in source.items()},
+        )
+
 
 @dataclass(frozen=True)
 class Report:
@@ -263,14 +435,16 @@ class Report:
     local: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
-    skipped_checks: tuple[dict[str, str], ...] = ()
+    skipped_checks: tuple[SkippedCheck, ...] = ()
     version: str = ""
     error: str | None = None  # set when the run stopped early: the report is partial
     error_exit_code: int = 3  # the stopping error's exit code (130 for Ctrl-C)
 
     @property
     def exit_code(self) -> int:
-        """0 when a family qualifies, 1 when none does; the error's code if the run stopped."""
+        """The one rule for a report's exit code: 0 when a family qualifies, 1 when none
+        does; the stopping error's code (2 bad input, 3 could not run, 130 Ctrl-C) if the
+        run stopped."""
         if self.error is not None:
             return self.error_exit_code
         return 0 if self.recommendation.ip_families else 1
@@ -295,29 +469,47 @@ class Report:
             "exitCode": self.exit_code,
             "error": self.error,
             "options": self.options,
-            "targets": [
-                {
-                    "target": t.text,
-                    "host": t.host,
-                    "port": t.port,
-                    "literal": t.is_literal,
-                }
-                for t in self.targets
-            ],
-            "dns": [
-                {
-                    "target": a.target,
-                    "family": a.family.value,
-                    "outcome": a.outcome.value,
-                    "addresses": list(a.addresses),
-                    "detail": a.detail,
-                }
-                for a in self.dns
-            ],
+            "targets": [t.to_json() for t in self.targets],
+            "dns": [a.to_json() for a in self.dns],
             "probes": [p.to_json() for p in self.probes],
             "local": self.local,
             "findings": [f.to_json() for f in self.findings],
-            "skippedChecks": list(self.skipped_checks),
+            "skippedChecks": [s.to_json() for s in self.skipped_checks],
             "recommendation": self.recommendation.to_json(),
             "timings": {k: round(v, 1) for k, v in self.timings.items()},
         }
+
+    @classmethod
+    def from_json(cls, doc: Any) -> Report:
+        """A report read back from its JSON form (a file, a Job's log).
+
+        Raises ReportFormatError naming the first field that is missing or malformed, or
+        the schema when it is not voltprobe/v1. Timings are kept as written (rounded).
+        """
+        if not isinstance(doc, dict):
+            raise ReportFormatError("not a JSON object")
+        if doc.get("schema") != SCHEMA:
+            raise ReportFormatError(f"schema is {str(doc.get('schema'))[:40]!r}, not {SCHEMA!r}")
+        error = _optional(doc, "error", str, "")
+        exit_code = _field(doc, "exitCode", int, "")
+        timings = _field(doc, "timings", dict, "")
+        if not all(isinstance(v, NUMBER) for v in timings.values()):
+            raise ReportFormatError("timings holds a non-number")
+        return cls(
+            targets=tuple(Target.from_json(d, p) for p, d in _items(doc, "targets", "")),
+            dns=tuple(DnsAnswer.from_json(d, p) for p, d in _items(doc, "dns", "")),
+            probes=tuple(ProbeResult.from_json(d, p) for p, d in _items(doc, "probes", "")),
+            findings=tuple(Finding.from_json(d, p) for p, d in _items(doc, "findings", "")),
+            recommendation=Recommendation.from_json(
+                _field(doc, "recommendation", dict, ""), "recommendation"
+            ),
+            local=_field(doc, "local", dict, ""),
+            options=_field(doc, "options", dict, ""),
+            timings={str(k): float(v) for k, v in timings.items()},
+            skipped_checks=tuple(
+                SkippedCheck.from_json(d, p) for p, d in _items(doc, "skippedChecks", "")
+            ),
+            version=str(doc.get("version") or ""),
+            error=error,
+            error_exit_code=exit_code if error is not None else 3,
+        )

@@ -1,4 +1,8 @@
-"""The options of one run, as one frozen object built by `cli.py`."""
+"""The options of one run, as frozen objects built by `probe/cli/` at the edge.
+
+Each default is written here once; the argument parsers show and use these values.
+Nothing after the CLI reads argparse.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ class KubeOptions:
 
 @dataclass(frozen=True)
 class CheckOptions:
-    targets: tuple[Target, ...]
+    targets: tuple[Target, ...] = ()
     port: int = DEFAULT_DR_PORT
     timeout: float = 2.0  # seconds per probe
     dns_timeout: float = 3.0  # seconds for all A/AAAA lookups of one name
@@ -54,3 +58,18 @@ class CheckOptions:
             "perPod": self.per_pod,
             "kube": self.kube.enabled,
         }
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """What to print and which files to write once a report exists."""
+
+    format: str = "table"  # one of probe.render.FORMATS
+    verbose: bool = False
+    report_file: str | None = None
+    values_out: str | None = None
+    termination_log: str | None = None
+    log_json: bool = False  # the JSON report between marker lines after the report
+
+
+CHECK_DEFAULTS = CheckOptions()

@@ -1,21 +1,27 @@
-"""One run of `voltprobe check`: targets -> resolve + inventory -> probe -> checks -> report.
+"""One run of `voltprobe check`, in one direction:
 
-Only this module sequences the stages; each stage is a plain function of plain data.
-A failure after DNS still yields a (partial) report: nothing learned is lost.
+    targets -> resolve || inventory -> probe -> Facts -> choice -> checks -> Report
+
+Only this module sequences the stages; each stage is a plain function of plain data
+and returns a value (no stage changes what an earlier one produced). A failure after
+DNS still yields a report holding its error: nothing learned is lost.
+
+The probing and the check registry are parameters (`Probing`, `Registry`), so a test
+can run the whole pipeline with a fake prober or a registry of its own.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
 
 from probe import __version__
 from probe.background import Background
-from probe.errors import UsageError, VoltprobeError
+from probe.errors import Interrupted, UsageError, VoltprobeError
 from probe.model import (
     DnsAnswer,
     DnsOutcome,
@@ -24,35 +30,52 @@ from probe.model import (
     Method,
     ProbeResult,
     ProbeState,
-    Recommendation,
     Report,
 )
 from probe.options import CheckOptions
 
 if TYPE_CHECKING:
+    from probe.checks.registry import Registry
     from probe.inventory.types import Inventory
-    from probe.probers.plan import Plan, ProbePrep
+    from probe.probers.plan import Probed, ProbePrep
 
 Progress = Callable[[str], None]
 
 # voltprobe probes what the user or the cluster named, never ranges: a peer cluster has
 # a handful of DR endpoints, so thousands of addresses mean a mistake, not a cluster.
 MAX_ENDPOINTS = 4096
-# the report's `timings`, in this order (the CLI appends "render"); the inventory runs
-# beside DNS, so those two overlap
-PHASES = ("startup", "inventory", "resolve", "probe")
+# the report's `timings`, in this order; the inventory runs beside DNS, so those two
+# overlap. "checks" covers the family choice, the checks and the recommendation.
+PHASES = ("startup", "inventory", "resolve", "probe", "checks")
 
 
-@dataclass
-class PartialRun:
-    """What a run has learned so far; turned into a report even when a stage fails."""
+def _quiet(message: str) -> None:
+    return None
 
-    options: CheckOptions
-    timings: dict[str, float] = field(default_factory=dict)
-    dns: tuple[DnsAnswer, ...] = ()
-    inventory: Inventory | None = None
-    probes: tuple[ProbeResult, ...] = ()
-    raw_note: str = ""
+
+def prepare_production(options: CheckOptions) -> ProbePrep:
+    from probe.probers.plan import prepare_probing
+
+    return prepare_probing(options)
+
+
+def probe_production(
+    options: CheckOptions, inventory: Inventory, endpoints: Sequence[Endpoint], prep: ProbePrep
+) -> Probed:
+    from probe.probers.plan import plan_probes, probe_plan
+
+    return probe_plan(plan_probes(options, inventory, endpoints, prep))
+
+
+@dataclass(frozen=True)
+class Probing:
+    """The probe stage in two steps: `prepare` runs first thing (raises CannotRunError for
+    --mode raw without raw sockets, before any DNS work); `probe` probes each endpoint once."""
+
+    prepare: Callable[[CheckOptions], ProbePrep] = prepare_production
+    probe: Callable[[CheckOptions, Inventory, Sequence[Endpoint], ProbePrep], Probed] = (
+        probe_production
+    )
 
 
 def gather_inventory(options: CheckOptions) -> Inventory:
@@ -65,15 +88,78 @@ def gather_inventory(options: CheckOptions) -> Inventory:
     return gather(options.kube, options.port)
 
 
+@dataclass
+class Learned:
+    """What the stages returned so far (owned by `run_check`, which alone adds to it)."""
+
+    timings: dict[str, float] = field(default_factory=dict)
+    dns: tuple[DnsAnswer, ...] = ()
+    inventory: Inventory | None = None
+    probes: tuple[ProbeResult, ...] = ()
+    raw_note: str = ""
+
+
+def run_check(
+    options: CheckOptions,
+    progress: Progress = _quiet,
+    probing: Probing | None = None,
+    registry: Registry | None = None,
+) -> Report:
+    """The report of one run. Never raises VoltprobeError or KeyboardInterrupt: a run
+    that stops early gives a report holding its error (`Report.error`) and all it learned."""
+    learned = Learned()
+    error: VoltprobeError | None = None
+    try:
+        _gather(options, progress, probing or Probing(), learned)
+    except VoltprobeError as exc:
+        error = exc
+    except KeyboardInterrupt:
+        error = Interrupted()
+    return build_report(options, learned, error, registry)
+
+
+def _gather(options: CheckOptions, progress: Progress, probing: Probing, learned: Learned) -> None:
+    """Run the stages in order, keeping each one's result in `learned` as soon as it exists."""
+    from probe.resolve import resolve_targets
+
+    startup = process_age_ms()
+    if startup is not None:
+        learned.timings["startup"] = startup
+    # before any DNS or API work: --mode raw without raw sockets stops here, and on a
+    # cold template cache scapy's import starts in the background, beside DNS and inventory
+    prep = probing.prepare(options)
+    inventory = Background(partial(_timed_inventory, options), "inventory")
+    started = time.perf_counter()
+    progress(f"resolving {len(options.targets)} peer endpoint(s)")
+    learned.dns = resolve_targets(options.targets, options.resolv_conf, options.dns_timeout)
+    learned.timings["resolve"] = _ms(started)
+    learned.inventory, learned.timings["inventory"] = inventory.result()
+    endpoints, unprobed = plan_endpoints(options, learned.dns, prep.default_method())
+    learned.probes = tuple(_in_target_order(options, unprobed))  # kept if probing fails
+    if len(endpoints) > MAX_ENDPOINTS:
+        raise UsageError(
+            f"{len(endpoints)} addresses to probe is over the cap of {MAX_ENDPOINTS}: "
+            "voltprobe checks a peer's DR endpoints, it is not a scanner"
+        )
+    progress(f"probing {len(endpoints)} address(es) on the DR port")
+    started = time.perf_counter()
+    unique = list({(e.address, e.port): e for e in endpoints}.values())
+    probed = probing.probe(options, learned.inventory, unique, prep)
+    learned.timings["probe"] = _ms(started)
+    learned.raw_note = probed.raw_note
+    rows = rows_per_target(endpoints, probed.rows)
+    learned.probes = tuple(_in_target_order(options, rows + unprobed))
+
+
 def plan_endpoints(
-    run: PartialRun, method: Method = Method.CONNECT
+    options: CheckOptions, dns: Sequence[DnsAnswer], method: Method = Method.CONNECT
 ) -> tuple[list[Endpoint], list[ProbeResult]]:
     """Endpoints to probe, and the rows for (target, family) pairs with nothing to probe
     (labelled with `method`, the method that would have probed them)."""
-    answers = {(a.target, a.family): a for a in run.dns}
+    answers = {(a.target, a.family): a for a in dns}
     endpoints: list[Endpoint] = []
     rows: list[ProbeResult] = []
-    for target in run.options.targets:
+    for target in options.targets:
         for family in target.families():
             answer = answers.get((target.text, family))
             if answer is None:
@@ -94,21 +180,11 @@ def plan_endpoints(
     return endpoints, rows
 
 
-def probe_endpoints(
-    run: PartialRun, endpoints: list[Endpoint], prep: ProbePrep | None = None
+def rows_per_target(
+    endpoints: Sequence[Endpoint], probed: Sequence[ProbeResult]
 ) -> list[ProbeResult]:
-    """Probe each distinct (address, port) once and give every target its rows."""
-    from probe.probers.plan import plan_probes
-
-    assert run.inventory is not None
-    unique = list({(e.address, e.port): e for e in endpoints}.values())
-    plan = plan_probes(run.options, run.inventory, unique, prep)
-    by_key: dict[tuple[str, int], ProbeResult] = {}
-    try:
-        for result in _run_batches(plan):
-            by_key[(result.address or "", result.port)] = result
-    finally:
-        run.raw_note = plan.raw_note  # read after probing: it includes any fallback
+    """Each distinct (address, port) was probed once: give every target its own row."""
+    by_key = {(row.address or "", row.port): row for row in probed}
     rows = []
     for endpoint in endpoints:
         found = by_key[(endpoint.address, endpoint.port)]
@@ -128,50 +204,6 @@ def probe_endpoints(
     return rows
 
 
-def _run_batches(plan: Plan) -> list[ProbeResult]:
-    """Every batch's results. One batch runs here (Ctrl-C stops it at once); a raw and a
-    connect batch run side by side, so each waits out only its own timeout."""
-    if len(plan.batches) <= 1:
-        return [result for prober, batch in plan.batches for result in prober.probe(batch)]
-    running = [
-        Background(partial(prober.probe, batch), f"probe-{prober.method}")
-        for prober, batch in plan.batches
-    ]
-    return [result for done in running for result in done.result()]
-
-
-def execute(run: PartialRun, progress: Progress) -> None:
-    """Fill `run` stage by stage; raises VoltprobeError (the run keeps what it learned)."""
-    from probe.probers.plan import prepare_probing
-    from probe.resolve import resolve_targets
-
-    options = run.options
-    startup = process_age_ms()
-    if startup is not None:
-        run.timings["startup"] = startup
-    # before any DNS or API work: --mode raw without raw sockets stops here, and on a
-    # cold template cache scapy's import starts in the background, beside DNS and inventory
-    prep = prepare_probing(options)
-    inventory = Background(partial(_timed_inventory, options), "inventory")
-    started = time.perf_counter()
-    progress(f"resolving {len(options.targets)} peer endpoint(s)")
-    run.dns = resolve_targets(options.targets, options.resolv_conf, options.dns_timeout)
-    run.timings["resolve"] = _ms(started)
-    run.inventory, run.timings["inventory"] = inventory.result()
-    endpoints, no_address_rows = plan_endpoints(run, prep.default_method())
-    run.probes = tuple(_in_target_order(options, no_address_rows))  # kept if probing fails
-    if len(endpoints) > MAX_ENDPOINTS:
-        raise UsageError(
-            f"{len(endpoints)} addresses to probe is over the cap of {MAX_ENDPOINTS}: "
-            "voltprobe checks a peer's DR endpoints, it is not a scanner"
-        )
-    progress(f"probing {len(endpoints)} address(es) on the DR port")
-    started = time.perf_counter()
-    probed = probe_endpoints(run, endpoints, prep)
-    run.timings["probe"] = _ms(started)
-    run.probes = tuple(_in_target_order(options, probed + no_address_rows))
-
-
 def _timed_inventory(options: CheckOptions) -> tuple[Inventory, float]:
     """The inventory and how long it took. It runs beside DNS, not beside probing: on
     a thread next to the raw send loop it cost more (GIL hand-offs) than it saved."""
@@ -179,34 +211,45 @@ def _timed_inventory(options: CheckOptions) -> tuple[Inventory, float]:
     return gather_inventory(options), _ms(started)
 
 
-def build_report(run: PartialRun, error: VoltprobeError | None = None) -> Report:
-    """Checks and recommendation over what the run learned (complete or not)."""
+def build_report(
+    options: CheckOptions,
+    learned: Learned,
+    error: VoltprobeError | None = None,
+    registry: Registry | None = None,
+) -> Report:
+    """Facts -> choice -> checks -> recommendation -> Report, over what the run learned
+    (complete or not). A run that stopped recommends nothing: its choice says why."""
     from probe.checks import DEFAULT_REGISTRY
+    from probe.choice import Choice, choose
     from probe.facts import Facts
     from probe.inventory.host import host_inventory
     from probe.recommend import recommend
 
-    inventory = run.inventory or host_inventory("the run stopped before the inventory")
-    facts = Facts(run.options.targets, run.dns, run.probes, inventory, run.options, run.raw_note)
-    findings, skipped = DEFAULT_REGISTRY.run(facts)
-    recommendation = recommend(facts)
-    if error is not None:
-        recommendation = Recommendation(
-            (), recommendation.helm_key, {}, (f"The check did not finish: {error}",), None
-        )
-    options = run.options.to_json()
-    if run.raw_note:
-        options["rawNotUsed"] = run.raw_note
+    started = time.perf_counter()
+    inventory = learned.inventory or host_inventory("the run stopped before the inventory")
+    facts = Facts(
+        options.targets, learned.dns, learned.probes, inventory, options, learned.raw_note
+    )
+    if error is None:
+        choice = choose(facts)
+    else:
+        choice = Choice(None, (f"The check did not finish: {error}",))
+    findings, skipped = (registry or DEFAULT_REGISTRY).run(facts, choice)
+    recommendation = recommend(facts, choice)
+    report_options = options.to_json()
+    if learned.raw_note:
+        report_options["rawNotUsed"] = learned.raw_note
+    timings = {**learned.timings, "checks": _ms(started)}
     return Report(
-        targets=run.options.targets,
-        dns=run.dns,
-        probes=run.probes,
+        targets=options.targets,
+        dns=learned.dns,
+        probes=learned.probes,
         findings=tuple(findings),
         recommendation=recommendation,
         local=inventory.to_json(),
-        options=options,
-        timings={phase: run.timings[phase] for phase in PHASES if phase in run.timings},
-        skipped_checks=tuple(s.to_json() for s in skipped),
+        options=report_options,
+        timings={phase: timings[phase] for phase in PHASES if phase in timings},
+        skipped_checks=tuple(skipped),
         version=__version__,
         error=str(error) if error else None,
         error_exit_code=error.exit_code if error else 3,

@@ -38,7 +38,7 @@ def options(mode: Mode) -> CheckOptions:
 
 
 def methods(plan: planning.Plan) -> dict[str, Method]:
-    return {e.address: prober.method for prober, batch in plan.batches for e in batch}
+    return {e.address: batch.prober.method for batch in plan.batches for e in batch.endpoints}
 
 
 def test_connect_mode_never_looks_at_raw_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -89,10 +89,10 @@ def test_raw_mode_fails_before_dns(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(planning, "check_raw_capability", lambda: NONE)
     monkeypatch.setattr("probe.resolve.resolve_targets", lambda *a: pytest.fail("DNS was asked"))
-    run = pipeline.PartialRun(options(Mode.RAW))
-    with pytest.raises(CannotRunError):
-        pipeline.execute(run, lambda message: None)
-    assert run.dns == ()
+    report = pipeline.run_check(options(Mode.RAW))
+    assert report.exit_code == CannotRunError.exit_code
+    assert "--mode raw needs raw sockets" in (report.error or "")
+    assert report.dns == ()
 
 
 def test_auto_with_raw_sockets_builds_templates_in_the_background(
