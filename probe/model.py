@@ -369,6 +369,21 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class PassedCheck:
+    """A check that ran and found nothing."""
+
+    id: str
+    title: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"id": self.id, "title": self.title}
+
+    @classmethod
+    def from_json(cls, doc: Any, where: str = "") -> PassedCheck:
+        return cls(_field(doc, "id", str, where), str(doc.get("title") or ""))
+
+
+@dataclass(frozen=True)
 class SkippedCheck:
     """A check that did not run, and the unmet requirement that says why."""
 
@@ -396,11 +411,27 @@ class Recommendation:
     rationale: tuple[str, ...] = ()
     connection_source: dict[str, str] | None = None
 
+    def helm_set(self) -> str:
+        """The values as `helm --set` arguments: --set 'cluster.serviceSpec.dr.ipFamilies={IPv6}'
+        (Helm's list syntax; quoted for a POSIX shell). Empty when nothing is recommended."""
+        sets: list[str] = []
+
+        def walk(prefix: str, value: Any) -> None:
+            if isinstance(value, dict):
+                for key, inner in value.items():
+                    walk(f"{prefix}.{key}" if prefix else str(key), inner)
+            elif isinstance(value, list):
+                sets.append(f"--set '{prefix}={{{','.join(str(v) for v in value)}}}'")
+
+        walk("", self.helm_values)
+        return " ".join(sets)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "ipFamilies": [f.value for f in self.ip_families],
             "helmKey": self.helm_key,
             "helmValues": self.helm_values,
+            "helmSet": self.helm_set(),
             "rationale": list(self.rationale),
             "connectionSource": self.connection_source,
         }
@@ -436,6 +467,7 @@ class Report:
     options: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     skipped_checks: tuple[SkippedCheck, ...] = ()
+    passed_checks: tuple[PassedCheck, ...] = ()
     version: str = ""
     error: str | None = None  # set when the run stopped early: the report is partial
     error_exit_code: int = 3  # the stopping error's exit code (130 for Ctrl-C)
@@ -475,6 +507,7 @@ class Report:
             "local": self.local,
             "findings": [f.to_json() for f in self.findings],
             "skippedChecks": [s.to_json() for s in self.skipped_checks],
+            "passedChecks": [p.to_json() for p in self.passed_checks],
             "recommendation": self.recommendation.to_json(),
             "timings": {k: round(v, 1) for k, v in self.timings.items()},
         }
@@ -508,6 +541,10 @@ class Report:
             timings={str(k): float(v) for k, v in timings.items()},
             skipped_checks=tuple(
                 SkippedCheck.from_json(d, p) for p, d in _items(doc, "skippedChecks", "")
+            ),
+            passed_checks=tuple(  # optional: reports of 0.1 have no passedChecks
+                PassedCheck.from_json(d, p)
+                for p, d in (_items(doc, "passedChecks", "") if "passedChecks" in doc else [])
             ),
             version=str(doc.get("version") or ""),
             error=error,

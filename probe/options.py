@@ -70,6 +70,8 @@ class OutputOptions:
     values_out: str | None = None
     termination_log: str | None = None
     log_json: bool = False  # the JSON report between marker lines after the report
+    color: bool = False  # ANSI colour in the table (a terminal, NO_COLOR unset, no --no-color)
+    unicode: bool = True  # check marks; ASCII when stdout's encoding cannot show them
 
 
 CHECK_DEFAULTS = CheckOptions()

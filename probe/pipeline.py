@@ -234,7 +234,7 @@ def build_report(
         choice = choose(facts)
     else:
         choice = Choice(None, (f"The check did not finish: {error}",))
-    findings, skipped = (registry or DEFAULT_REGISTRY).run(facts, choice)
+    checked = (registry or DEFAULT_REGISTRY).run(facts, choice)
     recommendation = recommend(facts, choice)
     report_options = options.to_json()
     if learned.raw_note:
@@ -244,12 +244,13 @@ def build_report(
         targets=options.targets,
         dns=learned.dns,
         probes=learned.probes,
-        findings=tuple(findings),
+        findings=checked.findings,
         recommendation=recommendation,
         local=inventory.to_json(),
         options=report_options,
         timings={phase: timings[phase] for phase in PHASES if phase in timings},
-        skipped_checks=tuple(skipped),
+        skipped_checks=checked.skipped,
+        passed_checks=checked.passed,
         version=__version__,
         error=str(error) if error else None,
         error_exit_code=error.exit_code if error else 3,

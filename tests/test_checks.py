@@ -61,11 +61,16 @@ def test_fresh_registry_runs_only_its_checks_and_records_skips() -> None:
     def needs(facts, choice):
         raise AssertionError("must be skipped, never run")
 
-    findings, skipped = registry.run(make_facts("192.0.2.1"), Choice(None))
-    assert [(f.id, f.message, f.subjects) for f in findings] == [("VP399", "hello", ("x",))]
-    assert [(s.id, s.reason) for s in skipped] == [
+    @registry.check("VP397", "finds nothing", Severity.ERROR)
+    def nothing(facts, choice):
+        return []
+
+    checked = registry.run(make_facts("192.0.2.1"), Choice(None))
+    assert [(f.id, f.message, f.subjects) for f in checked.findings] == [("VP399", "hello", ("x",))]
+    assert [(s.id, s.reason) for s in checked.skipped] == [
         ("VP398", "no Kubernetes facts (--no-kube given)")
     ]
+    assert [(p.id, p.title) for p in checked.passed] == [("VP397", "finds nothing")]
 
 
 @pytest.mark.parametrize(

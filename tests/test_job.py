@@ -110,7 +110,7 @@ def test_run_creates_waits_reports_and_cleans_up(
     code, out, err = run_cli(capsys, job_cli(kubeconfig))
 
     assert code == 0, err
-    assert out.startswith("voltprobe 0.1.0:") and "PASS: XDCR can use IPv6" in out
+    assert out.startswith("voltprobe 0.1.0 ") and "PASS: XDCR can use IPv6" in out
     # the report read back and rendered here: the pod's stderr lines are not part of it
     assert REPORT_BEGIN not in out and "resolving peers" not in out
     assert out == render_table(logs.extract(report_log()))

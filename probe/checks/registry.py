@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from probe.choice import Choice
 from probe.facts import Facts
-from probe.model import Finding, Severity, SkippedCheck
+from probe.model import Finding, PassedCheck, Severity, SkippedCheck
 
 _ID = re.compile(r"VP[1-5]\d\d")
 
@@ -99,6 +99,13 @@ class CheckSpec:
         )
 
 
+@dataclass(frozen=True)
+class CheckResults:
+    findings: tuple[Finding, ...]
+    skipped: tuple[SkippedCheck, ...]
+    passed: tuple[PassedCheck, ...]
+
+
 class Registry:
     """An ordered set of checks. Tests build their own; the default one is filled on import."""
 
@@ -137,17 +144,21 @@ class Registry:
     def get(self, id: str) -> CheckSpec | None:
         return self._specs.get(id.upper())
 
-    def run(self, facts: Facts, choice: Choice) -> tuple[list[Finding], list[SkippedCheck]]:
-        """Every check over the same facts and choice: its findings, and the skipped ones."""
+    def run(self, facts: Facts, choice: Choice) -> CheckResults:
+        """Every check over the same facts and choice: findings, skipped and passed checks."""
         findings: list[Finding] = []
         skipped: list[SkippedCheck] = []
+        passed: list[PassedCheck] = []
         for spec in self.specs():
             reason = unmet_requirement(spec, facts, choice)
             if reason:
                 skipped.append(SkippedCheck(spec.id, spec.title, reason))
                 continue
-            findings.extend(spec.finding(hit) for hit in spec.func(facts, choice))
-        return findings, skipped
+            found = [spec.finding(hit) for hit in spec.func(facts, choice)]
+            if not found:
+                passed.append(PassedCheck(spec.id, spec.title))
+            findings.extend(found)
+        return CheckResults(tuple(findings), tuple(skipped), tuple(passed))
 
 
 def unmet_requirement(spec: CheckSpec, facts: Facts, choice: Choice) -> str:

@@ -100,13 +100,19 @@ def add_report_options(parser: Any, formats: tuple[str, ...], default: str) -> N
         "--output",
         choices=formats,
         default=default,
-        help=f"report format on stdout (default {default}); values prints only the Helm snippet",
+        help=f"report format on stdout (default {default}): table is a checklist that fits 80 "
+        "columns, wide every detail, short one line per problem, values only the Helm snippet",
     )
     parser.add_argument(
         "-v",
         "--verbose",
         action="store_true",
-        help="progress on stderr; info findings and timings in the table",
+        help="progress on stderr; every check, info findings, probe rows and timings in the table",
+    )
+    parser.add_argument(
+        "--no-color",
+        action="store_true",
+        help="no colour in the table (also when NO_COLOR is set or stdout is not a terminal)",
     )
 
 

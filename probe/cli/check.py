@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from typing import Any
 
 from probe.cli.args import (
@@ -145,7 +146,23 @@ def output_options(args: argparse.Namespace) -> OutputOptions:
         values_out=getattr(args, "values_out", None),
         termination_log=getattr(args, "termination_log", None),
         log_json=getattr(args, "log_json", False),
+        color=terminal_color(args.no_color),
+        unicode=stdout_takes_marks(),
     )
+
+
+def terminal_color(no_color: bool) -> bool:
+    """Colour only for a terminal, and never with NO_COLOR set (https://no-color.org)."""
+    return not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+
+
+def stdout_takes_marks() -> bool:
+    """Whether stdout's encoding can show the checklist's marks (else ASCII ones)."""
+    try:
+        "\u2714\u00d7\u203c\u2013\u00b7\u2026".encode(sys.stdout.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
 
 
 def run(args: argparse.Namespace) -> int:

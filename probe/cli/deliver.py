@@ -34,7 +34,7 @@ def deliver(report: Report, output: OutputOptions) -> int:
     from probe.render import render, render_json
 
     unwritten = write_files(report, output)
-    sys.stdout.write(render(report, output.format, output.verbose))
+    sys.stdout.write(render(report, output.format, output.verbose, output.color, output.unicode))
     if output.log_json:
         sys.stdout.write(f"{REPORT_BEGIN}\n{render_json(report)}{REPORT_END}\n")
     sys.stdout.flush()

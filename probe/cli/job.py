@@ -100,7 +100,10 @@ def run(args: argparse.Namespace) -> int:
         found = runner.run_job(api, in_namespace(opts, namespace), progress)
     else:
         found = runner.job_logs(api, namespace, args.job_name)
-    sys.stdout.write(render(found, args.output, args.verbose))
+    from probe.cli.check import stdout_takes_marks, terminal_color
+
+    color = terminal_color(args.no_color)
+    sys.stdout.write(render(found, args.output, args.verbose, color, stdout_takes_marks()))
     sys.stdout.flush()
     progress(f"verdict: {found.verdict}")
     return found.exit_code

@@ -11,15 +11,26 @@ from typing import Any
 
 from probe.model import Report
 
-FORMATS = ("table", "json", "yaml", "values")
+FORMATS = ("table", "wide", "short", "json", "yaml", "values")
 
 
-def render(report: Report, fmt: str, verbose: bool = False) -> str:
-    """The report in format `fmt` (one of FORMATS); raises ValueError for another."""
+def render(
+    report: Report, fmt: str, verbose: bool = False, color: bool = False, unicode: bool = True
+) -> str:
+    """The report in format `fmt` (one of FORMATS); raises ValueError for another.
+    `color` and `unicode` shape the table's marks (the CLI knows the terminal)."""
     if fmt == "table":
-        from probe.render.table import render_table
+        from probe.render.table import Style, render_table
 
-        return render_table(report, verbose)
+        return render_table(report, verbose, Style(unicode=unicode, color=color))
+    if fmt == "wide":
+        from probe.render.wide import render_wide
+
+        return render_wide(report, verbose=True)
+    if fmt == "short":
+        from probe.render.short import render_short
+
+        return render_short(report)
     if fmt == "json":
         return render_json(report)
     if fmt == "yaml":
