@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from probe.model import DEFAULT_DR_PORT, Target
+from probe.model import DEFAULT_DR_PORT, Severity, Target
 
 
 class Mode(str, enum.Enum):
@@ -56,6 +56,7 @@ class CheckOptions:
             "rate": self.rate,
             "quick": self.quick,
             "perPod": self.per_pod,
+            "pcap": self.pcap is not None,
             "kube": self.kube.enabled,
         }
 
@@ -72,6 +73,7 @@ class OutputOptions:
     log_json: bool = False  # the JSON report between marker lines after the report
     color: bool = False  # ANSI colour in the table (a terminal, NO_COLOR unset, no --no-color)
     unicode: bool = True  # check marks; ASCII when stdout's encoding cannot show them
+    fail_on: Severity | None = None  # --fail-on: exit 4 on a passing run with such a finding
 
 
 CHECK_DEFAULTS = CheckOptions()

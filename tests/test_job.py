@@ -74,8 +74,12 @@ def report_log(families: tuple[Family, ...] = (Family.IPV6,), error: str | None 
     )
 
 
+IMAGE = "registry.example/voltprobe:test"
+
+
 def job_cli(kubeconfig: str, *argv: str) -> list[str]:
-    return ["job", "run", "--kubeconfig", kubeconfig, "--peer", "dr.peer.example.com", *argv]
+    peer = ["--peer", "dr.peer.example.com"]
+    return ["job", "run", "--kubeconfig", kubeconfig, *peer, "--image", IMAGE, *argv]
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:
@@ -140,7 +144,9 @@ def test_run_creates_waits_reports_and_cleans_up(
     assert name.startswith("voltprobe-") and name != "voltprobe"
     expected = next(
         o
-        for o in job_objects(JobParams(peers=("dr.peer.example.com",), name=name, namespace=NS))
+        for o in job_objects(
+            JobParams(peers=("dr.peer.example.com",), name=name, namespace=NS, image=IMAGE)
+        )
         if o["kind"] == "Job"
     )
     assert job["spec"] == expected["spec"]

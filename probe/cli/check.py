@@ -18,6 +18,7 @@ from probe.cli.args import (
     int_range,
 )
 from probe.errors import UsageError
+from probe.model import Severity
 from probe.options import CHECK_DEFAULTS, CheckOptions, KubeOptions, Mode, OutputOptions
 from probe.render import FORMATS
 
@@ -76,6 +77,12 @@ def add_parser(commands: Any) -> None:
     check.add_argument("--pcap", metavar="FILE", help="raw mode: write probes and answers here")
     add_per_pod_option(check)
     add_output_files(check)
+    check.add_argument(
+        "--fail-on",
+        choices=("warning", "error"),
+        help="exit 4 when the check passes but has a finding of this severity or worse "
+        "(for CI gates; off by default)",
+    )
     kube = check.add_argument_group("Kubernetes (read-only)")
     kube.add_argument("--no-kube", action="store_true", help="do not read the Kubernetes API")
     add_cluster_options(kube, "namespace of the Volt cluster (default: this pod's)")
@@ -108,14 +115,36 @@ def add_output_files(parser: Any) -> None:
 
 def check_options(args: argparse.Namespace) -> CheckOptions:
     """The frozen options of `check`; bad input raises UsageError (exit 2) before any work."""
+    from probe.kube.config import check_selection
     from probe.targets import parse_peers
 
-    # a cluster that cannot be reached is a finding; a kubeconfig path that does not
-    # exist is a typo in the command
-    if args.kubeconfig and not args.no_kube and not os.path.isfile(args.kubeconfig):
-        raise UsageError(f"--kubeconfig {args.kubeconfig}: no such file")
-    if args.pcap and args.mode == "connect":
-        raise UsageError("--pcap records raw SYN probes: use it with --mode raw or auto")
+    if args.mode == "connect" and (args.pcap or args.quick):
+        option = "--pcap" if args.pcap else "--quick"
+        raise UsageError(f"{option} works on raw SYN probes: use it with --mode raw or auto")
+    if args.no_kube:
+        given = [
+            name
+            for name, value in (
+                ("--kubeconfig", args.kubeconfig),
+                ("--context", args.context),
+                ("--namespace", args.namespace),
+                ("--release", args.release),
+            )
+            if value
+        ]
+        if given:
+            raise UsageError(f"{', '.join(given)} cannot be used with --no-kube")
+    kube = KubeOptions(
+        enabled=not args.no_kube,
+        kubeconfig=args.kubeconfig,
+        context=args.context,
+        namespace=args.namespace,
+        release=args.release,
+    )
+    if kube.enabled:
+        # a cluster that cannot be reached is a finding; a kubeconfig or context that
+        # does not exist is a typo in the command
+        check_selection(kube)
     return CheckOptions(
         targets=parse_peers(args.peer, args.port),
         port=args.port,
@@ -128,13 +157,7 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         per_pod=args.per_pod,
         pcap=args.pcap,
         resolv_conf=args.resolv_conf,
-        kube=KubeOptions(
-            enabled=not args.no_kube,
-            kubeconfig=args.kubeconfig,
-            context=args.context,
-            namespace=args.namespace,
-            release=args.release,
-        ),
+        kube=kube,
     )
 
 
@@ -147,6 +170,7 @@ def output_options(args: argparse.Namespace) -> OutputOptions:
         termination_log=getattr(args, "termination_log", None),
         log_json=getattr(args, "log_json", False),
         color=terminal_color(args.no_color),
+        fail_on=Severity(args.fail_on) if getattr(args, "fail_on", None) else None,
         unicode=stdout_takes_marks(),
     )
 

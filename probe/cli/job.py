@@ -112,9 +112,18 @@ def run(args: argparse.Namespace) -> int:
 def run_options(args: argparse.Namespace, namespace: str) -> RunOptions:
     """RunOptions from the command line, validated (a UsageError for bad input)."""
     from probe.cli.manifest import job_params
+    from probe.errors import UsageError
+    from probe.k8sjob.defaults import DEFAULT_IMAGE
     from probe.k8sjob.runner import RunOptions, unique_name
 
     params = job_params(args, unique_name(), namespace)
+    if params.image == DEFAULT_IMAGE:
+        raise UsageError(
+            f"--image is needed: the default {DEFAULT_IMAGE} is a placeholder that no "
+            "registry serves. Build the image from this repository's Dockerfile "
+            "(docker build -t REGISTRY/voltprobe:TAG .), push it, and pass "
+            "--image REGISTRY/voltprobe:TAG"
+        )
     wait = args.wait if args.wait is not None else args.deadline + 60
     return RunOptions(
         params=params, wait_seconds=wait, keep=args.keep, cluster_read=args.cluster_read

@@ -225,11 +225,13 @@ class KubeApi:
 
 def connect(kubeconfig: str | None, context: str | None) -> tuple[KubeApi, str | None, str]:
     """(api, the context's namespace, a description), as `voltprobe check` would connect."""
-    from probe.kube.config import ConfigSources, Unavailable
+    from probe.kube.config import ConfigSources, Unavailable, check_selection
     from probe.kube.config import connect as connect_client
     from probe.options import KubeOptions
 
-    found = connect_client(KubeOptions(kubeconfig=kubeconfig, context=context), ConfigSources())
+    options = KubeOptions(kubeconfig=kubeconfig, context=context)
+    check_selection(options)  # exit 2 for a kubeconfig or context that does not exist
+    found = connect_client(options, ConfigSources())
     if isinstance(found, Unavailable):
         raise CannotRunError(f"no Kubernetes cluster to run the Job in: {found.reason}")
     return KubeApi(found.api_client, found.server), found.namespace, found.description

@@ -55,6 +55,47 @@ def connect(options: KubeOptions, env: ConfigSources) -> Connection | Unavailabl
     return _from_kubeconfig(options, env)
 
 
+def check_selection(options: KubeOptions, env: ConfigSources | None = None) -> None:
+    """Refuse, as kubectl does, a --kubeconfig that does not exist or a --context that no
+    kubeconfig file defines: a typo in the command (UsageError, exit 2), not a finding.
+
+    Only the names are read here; an unusable kubeconfig is still a finding later.
+    """
+    from probe.errors import UsageError
+
+    env = env or ConfigSources()
+    if options.kubeconfig and not os.path.isfile(options.kubeconfig):
+        raise UsageError(f"--kubeconfig {options.kubeconfig}: no such file")
+    if not options.context:
+        return
+    path = kubeconfig_path(options, env)
+    names = context_names(path)
+    if options.context not in names:
+        known = ", ".join(sorted(names)[:10]) or "none"
+        raise UsageError(
+            f'context "{options.context}" does not exist in {path} (contexts: {known})'
+        )
+
+
+def context_names(path: str) -> set[str]:
+    """The context names that the kubeconfig file(s) in `path` (os.pathsep-separated)
+    define; files that cannot be read or parsed contribute none."""
+    import yaml
+
+    names: set[str] = set()
+    for file in (p for p in path.split(os.pathsep) if p):
+        try:
+            with open(os.path.expanduser(file), encoding="utf-8") as handle:
+                document = yaml.safe_load(handle.read(1 << 20))
+        except (OSError, ValueError, yaml.YAMLError, RecursionError):
+            continue
+        contexts = document.get("contexts") if isinstance(document, dict) else None
+        for entry in contexts if isinstance(contexts, list) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                names.add(entry["name"])
+    return names
+
+
 def _configuration() -> Any:
     """A fresh client Configuration: one retry (a stale keep-alive connection), no more."""
     from kubernetes import client

@@ -87,7 +87,9 @@ def render_table(report: Report, verbose: bool = False, style: Style | None = No
             timings = ", ".join(f"{k} {v:.0f} ms" for k, v in report.timings.items())
             lines.append(fit(f"Timings: {timings}"))
     lines.append(verdict)
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    # ASCII terminals: one-character stand-ins keep every line within WIDTH
+    return text if style.unicode else text.replace("\u2026", "~").replace("\u00b7", "-")
 
 
 def short_verdict(report: Report) -> str:
