@@ -23,8 +23,10 @@ NetworkPolicyPort, IPBlock):
   inclusive `endPort`. A name is a container port name of the destination pod: it
   never matches an external destination; on ingress it is the Volt pods' own.
 - Address rewriting (SNAT through a NodePort or a load balancer, DNAT to a Service)
-  may happen before or after policy processing: the specification leaves it to the
-  network plugin, and so does this evaluator (`depends-on-network-plugin`).
+  may happen before or after policy processing, and traffic from the node where a pod
+  runs is always allowed: the specification leaves what a rewritten connection meets
+  to the network plugin, and so does this evaluator (`depends-on-network-plugin`)
+  unless a rule allows every source of the family.
 """
 
 from __future__ import annotations
@@ -627,6 +629,21 @@ def evaluate(policies: Sequence[object], pod_labels: Mapping[str, str], query: Q
                 return Decision(Verdict.ALLOWED, query, rule=ref, isolating=refs)
             if isinstance(match, _Unknown):
                 undecided.append((ref, match))
+    if query.rewritten:
+        # After SNAT the source may be a node's address, and traffic from the pod's own
+        # node is always allowed (network-policies docs, "IP blocks" exception).
+        return Decision(
+            Verdict.DEPENDS_ON_PLUGIN,
+            query,
+            rule=undecided[0][0] if undecided else None,
+            isolating=refs,
+            reason=(
+                "no rule allows every source, and the source the policy sees may be "
+                "rewritten to a node's address (NodePort, load balancer) before or after "
+                "policy processing, and traffic from the pod's own node is always allowed: "
+                "the network plugin decides"
+            ),
+        )
     if undecided:
         ref, unknown = undecided[0]
         plugin_only = all(u.plugin for _, u in undecided)

@@ -527,7 +527,7 @@ CASES: dict[str, Case] = {
         rule="volt/any-v6 spec.ingress[0]",
         isolating=("volt/any-v6",),
     ),
-    "ingress through a NodePort: a policy without an ipBlock for the family denies": Case(
+    "ingress through a NodePort: no rule for the family still depends (the local node is always allowed)": Case(
         (
             policy(
                 "any-v4",
@@ -540,8 +540,9 @@ CASES: dict[str, Case] = {
         ),
         VOLT,
         q(IN, V6, PEER6, rewritten=True),
-        Verdict.DENIED,
+        Verdict.DEPENDS_ON_PLUGIN,
         isolating=("volt/any-v4",),
+        reason_has="own node",
     ),
     "a policy in another namespace's wire form still applies by selector (caller lists one ns)": Case(
         (IPV4_ONLY_EGRESS, ALLOW_ALL_EGRESS),
