@@ -496,7 +496,6 @@ class _Unknown:
     """A match that cannot be decided, and why."""
 
     reason: str
-    plugin: bool = False  # the network plugin decides (rewriting), not missing input
 
 
 _Match = Union[bool, _Unknown]  # noqa: UP007
@@ -532,8 +531,7 @@ def _block_matches(block: IpBlock, remote: Network | None, query: Query) -> _Mat
         return _Unknown(
             f"the {what} address the policy sees may be rewritten (NodePort, load balancer) "
             f"before or after policy processing, which the network plugin decides; "
-            f"ipBlock {block.cidr} may not match it",
-            plugin=True,
+            f"ipBlock {block.cidr} may not match it"
         )
     if remote is None:
         return _Unknown(f"the {what} address is not known; ipBlock {block.cidr} decides")
@@ -646,9 +644,8 @@ def evaluate(policies: Sequence[object], pod_labels: Mapping[str, str], query: Q
         )
     if undecided:
         ref, unknown = undecided[0]
-        plugin_only = all(u.plugin for _, u in undecided)
         return Decision(
-            Verdict.DEPENDS_ON_PLUGIN if plugin_only else Verdict.UNDETERMINED,
+            Verdict.UNDETERMINED,
             query,
             rule=ref,
             isolating=refs,
