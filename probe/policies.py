@@ -577,6 +577,20 @@ def _rule_matches(rule: Rule, remote: Network | None, query: Query) -> _Match:
     return _both(peers, ports)
 
 
+_REWRITTEN = {
+    Direction.INGRESS: (
+        "no rule allows every source, and the source the policy sees may be rewritten to a "
+        "node's address (NodePort, load balancer) before or after policy processing, and "
+        "traffic from the pod's own node is always allowed: the network plugin decides"
+    ),
+    Direction.EGRESS: (
+        "no rule allows every destination, and a connection to a Service address rewritten "
+        "to an external one may or may not be subject to ipBlock rules: the network plugin "
+        "decides"
+    ),
+}
+
+
 def decode_all(
     policies: Sequence[object], pod_labels: Mapping[str, str]
 ) -> tuple[list[Policy], list[PolicyProblem]]:
@@ -635,12 +649,7 @@ def evaluate(policies: Sequence[object], pod_labels: Mapping[str, str], query: Q
             query,
             rule=undecided[0][0] if undecided else None,
             isolating=refs,
-            reason=(
-                "no rule allows every source, and the source the policy sees may be "
-                "rewritten to a node's address (NodePort, load balancer) before or after "
-                "policy processing, and traffic from the pod's own node is always allowed: "
-                "the network plugin decides"
-            ),
+            reason=_REWRITTEN[query.direction],
         )
     if undecided:
         ref, unknown = undecided[0]
