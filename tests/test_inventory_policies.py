@@ -1,0 +1,134 @@
+"""Reading NetworkPolicies through the real kubernetes client against the fake API server:
+paging, the 403 (with the Role rule to add), a namespace without the API, and the policy
+kinds that are served but not evaluated."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from probe.inventory.api import ApiReader
+from probe.inventory.policies import read_policies
+from tests.fakeapi import FakeApiServer, Fault
+from tests.fakeapi.resources import DEFAULT_SERVED
+
+NS = "volt"
+
+
+def network_policy(name: str, namespace: str = NS) -> dict[str, Any]:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "podSelector": {"matchLabels": {"app": "voltdb"}},
+            "policyTypes": ["Egress"],
+            "egress": [
+                {
+                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["192.0.2.0/25"]}}],
+                    "ports": [{"protocol": "TCP", "port": 5555, "endPort": 5556}],
+                }
+            ],
+        },
+    }
+
+
+@pytest.fixture
+def api_client(fake_api: FakeApiServer) -> Iterator[client.ApiClient]:
+    config = client.Configuration(host=fake_api.url)
+    config.api_key = {"BearerToken": f"Bearer {fake_api.token}"}
+    with client.ApiClient(config) as api:
+        yield api
+
+
+def reader(api: client.ApiClient, page_size: int = 2) -> ApiReader:
+    return ApiReader(api, timeout=5.0, page_size=page_size)
+
+
+def test_lists_the_namespaces_policies_page_by_page(
+    fake_api: FakeApiServer, api_client: client.ApiClient
+) -> None:
+    fake_api.store.put_many(
+        [network_policy(f"p{i}") for i in range(5)] + [network_policy("elsewhere", "other")]
+    )
+    read = read_policies(reader(api_client), api_client, NS)
+    assert read.read and read.problem is None
+    assert sorted(p["metadata"]["name"] for p in read.policies) == [f"p{i}" for i in range(5)]
+    # Wire form, camelCase, as probe.policies reads it.
+    rule = read.policies[0]["spec"]["egress"][0]
+    assert rule["to"][0]["ipBlock"] == {"cidr": "0.0.0.0/0", "except": ["192.0.2.0/25"]}
+    assert rule["ports"][0] == {"protocol": "TCP", "port": 5555, "endPort": 5556}
+    lists = [r for r in fake_api.requests if r.resource == "networkpolicies" and r.verb == "list"]
+    assert len(lists) == 3 and all(r.namespace == NS for r in lists)
+    assert read.unevaluated == () and read.discovery_problems == ()
+    assert sorted(read.to_json()["networkPolicies"]) == [f"p{i}" for i in range(5)]
+
+
+def test_a_forbidden_list_is_a_problem_naming_the_role_rule(
+    fake_api: FakeApiServer, api_client: client.ApiClient
+) -> None:
+    fake_api.store.put_many([network_policy("p0")])
+    fake_api.add_fault(Fault(verb="list", resource="networkpolicies", status=403))
+    read = read_policies(reader(api_client), api_client, NS)
+    assert not read.read and read.policies == ()
+    assert read.problem is not None and read.problem.status == 403
+    assert read.problem.reason == "Forbidden"
+    assert 'resources: ["networkpolicies"], verbs: ["list"]' in read.problem.rule
+    assert 'apiGroups: ["networking.k8s.io"]' in read.problem.rule
+    assert read.to_json()["problem"]["status"] == 403
+
+
+def test_an_apiserver_without_networking_v1_is_a_404_problem(
+    fake_api: FakeApiServer, api_client: client.ApiClient
+) -> None:
+    fake_api.served = DEFAULT_SERVED - {"networking.k8s.io/v1"}
+    read = read_policies(reader(api_client), api_client, NS)
+    assert read.problem is not None and read.problem.status == 404
+
+
+def test_served_policy_kinds_it_does_not_evaluate_are_named(
+    fake_api: FakeApiServer, api_client: client.ApiClient
+) -> None:
+    fake_api.served = DEFAULT_SERVED | {
+        "cilium.io/v2",
+        "k8s.cni.cncf.io/v1",
+        "k8s.cni.cncf.io/v1beta1",
+        "policy.networking.k8s.io/v1alpha1",
+    }
+    read = read_policies(reader(api_client), api_client, NS)
+    assert read.read
+    assert sorted(read.unevaluated) == [
+        "AdminNetworkPolicy (policy.networking.k8s.io/v1alpha1)",
+        "CiliumNetworkPolicy (cilium.io/v2)",
+        "MultiNetworkPolicy (k8s.cni.cncf.io/v1beta1)",
+    ]
+    # One /apis, then one discovery GET per served version of a known policy group.
+    discovery = [r.path for r in fake_api.requests if r.resource == "discovery"]
+    assert discovery == [
+        "/apis/",
+        "/apis/cilium.io/v2",
+        "/apis/k8s.cni.cncf.io/v1",
+        "/apis/k8s.cni.cncf.io/v1beta1",
+        "/apis/policy.networking.k8s.io/v1alpha1",
+    ]
+
+
+def test_multus_without_multi_networkpolicy_names_nothing(
+    fake_api: FakeApiServer, api_client: client.ApiClient
+) -> None:
+    fake_api.served = DEFAULT_SERVED | {"k8s.cni.cncf.io/v1"}
+    read = read_policies(reader(api_client), api_client, NS)
+    assert read.unevaluated == ()
+
+
+def test_failed_discovery_is_reported_and_the_policies_still_read(
+    fake_api: FakeApiServer, api_client: client.ApiClient
+) -> None:
+    fake_api.store.put_many([network_policy("p0")])
+    fake_api.add_fault(Fault(resource="discovery", path="/apis", status=500))
+    read = read_policies(reader(api_client), api_client, NS)
+    assert [p["metadata"]["name"] for p in read.policies] == ["p0"]
+    assert len(read.discovery_problems) == 1 and read.discovery_problems[0].status == 500
