@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from probe.inventory.api import ApiReader
+from probe.inventory.api import ApiReader, Read
 from probe.inventory.policies import read_policies
 from tests.fakeapi import FakeApiServer, Fault
 from tests.fakeapi.resources import DEFAULT_SERVED
@@ -132,3 +132,90 @@ def test_failed_discovery_is_reported_and_the_policies_still_read(
     read = read_policies(reader(api_client), api_client, NS)
     assert [p["metadata"]["name"] for p in read.policies] == ["p0"]
     assert len(read.discovery_problems) == 1 and read.discovery_problems[0].status == 500
+
+
+# -- end to end: read through the client, evaluate for the Volt pods ---------------------
+
+
+def test_ipv4_only_policy_blocks_ipv6_for_the_volt_pods_end_to_end(
+    fake_api: FakeApiServer, api_client: client.ApiClient
+) -> None:
+    """The issue's case: Volt pods on a dual-stack cluster, a policy allowing egress to
+    0.0.0.0/0 on 5555 only, a peer reachable in both families. The probing Job's pod is
+    not selected, so its probe would pass IPv6; the Volt pods' IPv6 egress is dropped.
+    (No probe runs here: the peer's endpoints are data.)"""
+    from probe.checks.policies import PolicyFacts, PolicyPod, blocked_family, probe_not_like_volt
+    from probe.inventory.policies import named_ports, pod_labels
+    from tests.fakeapi import objects
+
+    fake_api.load(objects.dual_stack())
+    dr = network_policy("volt-dr")
+    dr["spec"]["podSelector"] = {"matchLabels": {"release": "mydb"}}
+    dr["spec"]["egress"][0]["to"][0]["ipBlock"] = {"cidr": "0.0.0.0/0"}
+    dr["spec"]["egress"][0]["ports"] = [{"protocol": "TCP", "port": 5555}]
+    fake_api.store.put_many([dr])
+
+    read = reader(api_client)
+    core = client.CoreV1Api(api_client)
+    volt = read.list_all(
+        Read("list", "pods", namespace=NS),
+        core.list_namespaced_pod,
+        NS,
+        label_selector="release=mydb",
+    )
+    probe = read.call(
+        Read("get", "pods", namespace=NS, name=objects.PROBE_POD),
+        core.read_namespaced_pod,
+        objects.PROBE_POD,
+        NS,
+    )
+    assert isinstance(volt, list) and isinstance(probe, dict)
+    policies = read_policies(read, api_client, NS)
+    assert named_ports(volt[0]) == ()  # the fake's container ports have no names
+
+    facts = PolicyFacts(
+        namespace=NS,
+        policies=policies.policies,
+        volt_pods=tuple(PolicyPod(p["metadata"]["name"], pod_labels(p)) for p in volt),
+        selector=objects.VOLT_LABELS,
+        egress=(("192.0.2.10", 5555), ("2001:db8::10", 5555)),
+        probe_pod=PolicyPod(objects.PROBE_POD, pod_labels(probe)),
+        recommended=None,
+    )
+    (hit,) = blocked_family(facts)
+    assert hit.message.startswith("IPv6 Egress of the Volt pods to [2001:db8::10]:5555")
+    assert hit.subjects == ("networkpolicy/volt/volt-dr",)
+    assert hit.remedy is not None and "cidr: 2001:db8::10/128" in hit.remedy
+    job = [h for h in probe_not_like_volt(facts) if h.message.startswith("IPv6")]
+    assert job and "the Job's pod not-isolated" in job[0].message
+
+
+def test_pod_labels_and_named_ports_from_wire_dicts() -> None:
+    from probe.inventory.policies import named_ports, pod_labels
+    from probe.policies import ContainerPort
+
+    pod = {
+        "metadata": {"labels": {"app": "voltdb"}},
+        "spec": {
+            "containers": [
+                {
+                    "ports": [
+                        {"name": "replication", "containerPort": 5555},
+                        {"containerPort": 8080},
+                    ]
+                },
+                {"ports": [{"name": "dns", "containerPort": 53, "protocol": "UDP"}]},
+                {
+                    "ports": [
+                        {"name": "odd", "containerPort": "x"},
+                        {"name": "icmp", "containerPort": 1, "protocol": "ICMP"},
+                    ]
+                },
+                {},
+            ]
+        },
+    }
+    assert pod_labels(pod) == {"app": "voltdb"}
+    assert pod_labels({"metadata": {"labels": None}}) == {} and pod_labels({}) == {}
+    assert named_ports(pod) == (ContainerPort("replication", 5555), ContainerPort("dns", 53, "UDP"))
+    assert named_ports({}) == ()

@@ -18,6 +18,7 @@ from typing import Any
 
 from probe.inventory.api import ApiReader, Read
 from probe.inventory.types import ApiProblem
+from probe.policies import PROTOCOLS, ContainerPort
 
 Obj = dict[str, Any]
 
@@ -130,3 +131,24 @@ def unevaluated_kinds(
             if kind.endswith("NetworkPolicy") or kind in _EXTRA_KINDS:
                 kinds[f"{kind} ({group_version})"] = None
     return tuple(kinds), tuple(problems)
+
+
+def pod_labels(pod: Obj) -> dict[str, str]:
+    """A pod wire dict's labels (what NetworkPolicy podSelectors match); {} when absent."""
+    labels = (pod.get("metadata") or {}).get("labels") or {}
+    if not isinstance(labels, dict):
+        return {}
+    return {str(k): str(v) for k, v in labels.items()}
+
+
+def named_ports(pod: Obj) -> tuple[ContainerPort, ...]:
+    """A pod wire dict's named container ports (what a NetworkPolicy port name means on
+    ingress), every container's; entries without a name or a valid number are left out."""
+    found: list[ContainerPort] = []
+    for container in (pod.get("spec") or {}).get("containers") or []:
+        for entry in (container or {}).get("ports") or []:
+            name, number = entry.get("name"), entry.get("containerPort")
+            protocol = entry.get("protocol") or "TCP"
+            if isinstance(name, str) and name and isinstance(number, int) and protocol in PROTOCOLS:
+                found.append(ContainerPort(name, number, protocol))
+    return tuple(found)
