@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from probe.model import Family
 from probe.policies import (
@@ -544,7 +546,7 @@ CASES: dict[str, Case] = {
         isolating=("volt/any-v4",),
         reason_has="own node",
     ),
-    "a policy in another namespace's wire form still applies by selector (caller lists one ns)": Case(
+    "a second policy's allow-all egress beats the IPv4-only rule (a union)": Case(
         (IPV4_ONLY_EGRESS, ALLOW_ALL_EGRESS),
         VOLT,
         q(OUT, V6, PEER6),
@@ -754,3 +756,58 @@ def test_remedy_without_addresses_opens_the_whole_family_for_ingress() -> None:
     assert "namespace" not in remedy["metadata"]
     decision = evaluate([DEFAULT_DENY_INGRESS, remedy], VOLT, q(IN, V6, None, rewritten=True))
     assert decision.verdict is Verdict.ALLOWED
+
+
+# -- totality: whatever the object holds, a decision and never an exception --------------
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-2, 70000)
+    | st.sampled_from(
+        ["", "TCP", "Egress", "Ingress", "0.0.0.0/0", "::/0", "2001:db8::/33", "In", "x"]
+    ),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "spec",
+                    "podSelector",
+                    "policyTypes",
+                    "egress",
+                    "ingress",
+                    "to",
+                    "from",
+                    "ports",
+                    "ipBlock",
+                    "cidr",
+                    "except",
+                    "port",
+                    "endPort",
+                    "protocol",
+                    "matchLabels",
+                    "matchExpressions",
+                    "key",
+                    "operator",
+                    "values",
+                    "namespaceSelector",
+                    "metadata",
+                ]
+            ),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(obj=JSON, spec=JSON, rule=JSON)
+def test_any_json_gives_a_decision(obj: Any, spec: Any, rule: Any) -> None:
+    shaped = policy("fuzz", {"podSelector": {}, "egress": [rule], "policyTypes": spec})
+    for candidate in (obj, {"spec": spec}, shaped):
+        decision = evaluate([candidate], VOLT, q(OUT, V6, PEER6))
+        assert isinstance(decision.verdict, Verdict)
+        assert (decision.verdict is Verdict.INVALID) == bool(decision.problems)
