@@ -35,9 +35,10 @@ import enum
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Union
 
-from probe.model import Family
+from probe.model import Family, parse_ip
 
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]  # noqa: UP007 - runtime on 3.10
 
@@ -124,6 +125,19 @@ class IpBlock:
     def whole_family(self) -> bool:
         """0.0.0.0/0 or ::/0 with no except: every address of one family."""
         return self.cidr.prefixlen == 0 and not self.excepts
+
+    @cached_property
+    def span(self) -> tuple[int, int]:
+        return _span(self.cidr)
+
+    @cached_property
+    def except_spans(self) -> tuple[tuple[int, int], ...]:
+        return tuple(_span(ex) for ex in self.excepts)
+
+
+def _span(network: Network) -> tuple[int, int]:
+    """A network's first and last address as integers (containment is two comparisons)."""
+    return int(network.network_address), int(network.broadcast_address)
 
 
 @dataclass(frozen=True)
@@ -379,14 +393,47 @@ def decode_policy(obj: object, index: int = 0) -> Policy | PolicyProblem:
         return PolicyProblem(ref, exc.field or "(object)", exc.message)
 
 
-def _may_select(obj: object, pod_labels: Mapping[str, str]) -> bool:
-    """Whether a malformed policy may select the pods (False only when its podSelector
-    reads and does not match them): only then does it spoil a decision."""
+def _readable_selector(obj: object) -> Selector | None:
+    """A malformed policy's podSelector when that much reads, else None (it may select
+    any pod)."""
     try:
         spec = _mapping(_mapping(obj, "", optional=False).get("spec"), "spec", optional=False)
-        return _selector(spec.get("podSelector"), "spec.podSelector").matches(pod_labels)
+        return _selector(spec.get("podSelector"), "spec.podSelector")
     except _Malformed:
-        return True
+        return None
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    """One namespace's policies, decoded once: those that read, and the problems of the
+    others, each with its podSelector when that much reads (None: it may select any pod)."""
+
+    policies: tuple[Policy, ...] = ()
+    broken: tuple[tuple[PolicyProblem, Selector | None], ...] = ()
+
+    @classmethod
+    def decode(cls, objects: Sequence[object]) -> PolicySet:
+        """Total, like `decode_policy`: every object is either a Policy or a problem."""
+        policies: list[Policy] = []
+        broken: list[tuple[PolicyProblem, Selector | None]] = []
+        for i, obj in enumerate(objects):
+            result = decode_policy(obj, i)
+            if isinstance(result, Policy):
+                policies.append(result)
+            else:
+                broken.append((result, _readable_selector(obj)))
+        return cls(tuple(policies), tuple(broken))
+
+    def problems_for(self, pod_labels: Mapping[str, str]) -> tuple[PolicyProblem, ...]:
+        """The problems of the malformed policies that may select pods labelled so: only
+        those spoil a decision for them."""
+        return tuple(p for p, sel in self.broken if sel is None or sel.matches(pod_labels))
+
+    def isolating(self, pod_labels: Mapping[str, str], direction: Direction) -> tuple[Policy, ...]:
+        """The policies that select pods labelled so with this policy type."""
+        return tuple(
+            p for p in self.policies if direction in p.types and p.pod_selector.matches(pod_labels)
+        )
 
 
 # -- the question and the answer ------------------------------------------------------
@@ -535,14 +582,16 @@ def _block_matches(block: IpBlock, remote: Network | None, query: Query) -> _Mat
         )
     if remote is None:
         return _Unknown(f"the {what} address is not known; ipBlock {block.cidr} decides")
-    if not remote.overlaps(block.cidr):
+    lo, hi = _span(remote)
+    first, last = block.span
+    if hi < first or lo > last:
         return False
-    if not remote.subnet_of(block.cidr):  # type: ignore[arg-type]
+    if lo < first or hi > last:
         return _Unknown(f"{remote} is only partly inside ipBlock {block.cidr}")
-    for ex in block.excepts:
-        if remote.subnet_of(ex):  # type: ignore[arg-type]
+    for ex, (ex_first, ex_last) in zip(block.excepts, block.except_spans, strict=True):
+        if ex_first <= lo and hi <= ex_last:
             return False
-        if remote.overlaps(ex):
+        if not (hi < ex_first or lo > ex_last):
             return _Unknown(f"{remote} is only partly inside except {ex} of {block.cidr}")
     return True
 
@@ -591,40 +640,35 @@ _REWRITTEN = {
 }
 
 
-def decode_all(
-    policies: Sequence[object], pod_labels: Mapping[str, str]
-) -> tuple[list[Policy], list[PolicyProblem]]:
-    """The policies that decode, and the problems of those that do not but may select the pods."""
-    decoded: list[Policy] = []
-    problems: list[PolicyProblem] = []
-    for i, obj in enumerate(policies):
-        result = decode_policy(obj, i)
-        if isinstance(result, Policy):
-            decoded.append(result)
-        elif _may_select(obj, pod_labels):
-            problems.append(result)
-    return decoded, problems
-
-
-def evaluate(policies: Sequence[object], pod_labels: Mapping[str, str], query: Query) -> Decision:
-    """Whether `policies` (one namespace's NetworkPolicy wire dicts) let `query` through
-    for pods labelled `pod_labels`.
+def evaluate(
+    policies: PolicySet | Sequence[object], pod_labels: Mapping[str, str], query: Query
+) -> Decision:
+    """Whether `policies` (one namespace's NetworkPolicy wire dicts, or them decoded
+    once as a PolicySet) let `query` through for pods labelled `pod_labels`.
 
     Never raises for what the policies hold; raises ValueError only for a `query`
     whose remote is not an address or CIDR of its family (a caller's mistake).
     """
+    policy_set = policies if isinstance(policies, PolicySet) else PolicySet.decode(policies)
+    return _decide(
+        policy_set.problems_for(pod_labels),
+        policy_set.isolating(pod_labels, query.direction),
+        query,
+    )
+
+
+def _decide(
+    problems: tuple[PolicyProblem, ...], isolating: tuple[Policy, ...], query: Query
+) -> Decision:
+    """`evaluate` once the pods' problems and isolating policies are known."""
     remote = query.remote_network()
-    decoded, problems = decode_all(policies, pod_labels)
     if problems:
         return Decision(
             Verdict.INVALID,
             query,
             reason=f"{len(problems)} policy object(s) could not be read: {problems[0]}",
-            problems=tuple(problems),
+            problems=problems,
         )
-    isolating = [
-        p for p in decoded if query.direction in p.types and p.pod_selector.matches(pod_labels)
-    ]
     if not isolating:
         return Decision(
             Verdict.NOT_ISOLATED,
@@ -714,7 +758,7 @@ class FamilySummary:
 
 
 def summarize(
-    policies: Sequence[object],
+    policies: PolicySet | Sequence[object],
     pod_labels: Mapping[str, str],
     direction: Direction,
     family: Family,
@@ -729,6 +773,9 @@ def summarize(
     Endpoints of the other family are left out (an address of one family says nothing
     about the other); duplicates are evaluated once.
     """
+    policy_set = policies if isinstance(policies, PolicySet) else PolicySet.decode(policies)
+    problems = policy_set.problems_for(pod_labels)
+    isolating = policy_set.isolating(pod_labels, direction)
     seen: set[tuple[str | None, int]] = set()
     decisions: list[Decision] = []
     for remote, port in endpoints:
@@ -738,11 +785,15 @@ def summarize(
             continue
         seen.add((remote, port))
         query = Query(direction, family, remote, port, protocol, rewritten, named_ports)
-        decisions.append(evaluate(policies, pod_labels, query))
+        decisions.append(_decide(problems, isolating, query))
     return FamilySummary(direction, family, tuple(decisions))
 
 
 def _family_of(remote: str) -> Family | None:
+    """The family of an address (parsed the fast way) or a CIDR; None for neither."""
+    parsed = parse_ip(remote)
+    if parsed is not None:
+        return parsed[0]
     try:
         version = ipaddress.ip_network(remote, strict=False).version
     except ValueError:

@@ -395,6 +395,23 @@ CASES: dict[str, Case] = {
         isolating=("volt/dr-egress-except",),
         reason_has="not known",
     ),
+    "a peer CIDR wider than the ipBlock is undetermined": Case(
+        (TYPES_OMITTED,),
+        VOLT,
+        q(OUT, V4, "192.0.2.0/23"),
+        Verdict.UNDETERMINED,
+        rule="volt/types-omitted spec.egress[0]",
+        isolating=("volt/types-omitted",),
+        reason_has="only partly inside ipBlock 192.0.2.0/24",
+    ),
+    "a peer CIDR inside the ipBlock is allowed": Case(
+        (TYPES_OMITTED,),
+        VOLT,
+        q(OUT, V4, "192.0.2.128/25"),
+        Verdict.ALLOWED,
+        rule="volt/types-omitted spec.egress[0]",
+        isolating=("volt/types-omitted",),
+    ),
     "egress default deny with only DNS allowed: IPv4 peer denied": Case(
         (DNS_ONLY_EGRESS,),
         VOLT,

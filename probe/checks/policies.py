@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from probe.checks.registry import Hit
@@ -19,8 +20,8 @@ from probe.policies import (
     Decision,
     Direction,
     Policy,
+    PolicySet,
     Verdict,
-    decode_all,
     remedy_policy,
     remedy_yaml,
     summarize,
@@ -66,6 +67,11 @@ class PolicyFacts:
     recommended: Family | None = None
     unevaluated: tuple[str, ...] = ()
 
+    @cached_property
+    def policy_set(self) -> PolicySet:
+        """The policies decoded once (every check evaluates many connections)."""
+        return PolicySet.decode(self.policies)
+
 
 @dataclass(frozen=True)
 class _Outcome:
@@ -101,7 +107,7 @@ def _outcomes(facts: PolicyFacts) -> Iterable[_Outcome]:
                 (pod, d)
                 for pod in facts.volt_pods
                 for d in summarize(
-                    facts.policies,
+                    facts.policy_set,
                     pod.labels,
                     direction,
                     family,
@@ -196,7 +202,7 @@ def one_family_ipblock(facts: PolicyFacts) -> Iterable[Hit]:
     ports = {p for _, p in facts.egress} | (
         {facts.ingress_port} if facts.ingress_port is not None else set()
     )
-    decoded, _ = decode_all(facts.policies, {})
+    decoded = facts.policy_set.policies
     blocked = {(o.direction, o.family) for o in _outcomes(facts) if o.where(Verdict.DENIED)}
     for policy in decoded:
         if not any(policy.pod_selector.matches(p.labels) for p in facts.volt_pods):
@@ -249,11 +255,11 @@ def probe_not_like_volt(facts: PolicyFacts) -> Iterable[Hit]:
         ]
         if not endpoints:
             continue
-        mine = summarize(facts.policies, probe.labels, Direction.EGRESS, family, endpoints)
+        mine = summarize(facts.policy_set, probe.labels, Direction.EGRESS, family, endpoints)
         differing: list[str] = []
         passes_differ = False
         for pod in facts.volt_pods:
-            theirs = summarize(facts.policies, pod.labels, Direction.EGRESS, family, endpoints)
+            theirs = summarize(facts.policy_set, pod.labels, Direction.EGRESS, family, endpoints)
             passes_differ = passes_differ or mine.passes != theirs.passes
             for a, b in zip(mine.decisions, theirs.decisions, strict=True):
                 if a.passes != b.passes or a.isolating != b.isolating:
