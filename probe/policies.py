@@ -468,6 +468,13 @@ class Query:
     rewritten: bool = False
     named_ports: tuple[ContainerPort, ...] | None = None
 
+    def __post_init__(self) -> None:
+        # A caller's mistake, not a cluster's: raise (ValueError) at once.
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"protocol {self.protocol!r} is not one of {', '.join(PROTOCOLS)}")
+        if not 1 <= self.port <= 65535:
+            raise ValueError(f"port {self.port} is out of range")
+
     def remote_network(self) -> Network | None:
         """The remote as a network (an address is a /32 or /128); raises ValueError when
         it is no address or CIDR, or not of `family`."""

@@ -720,6 +720,10 @@ def test_the_decoded_policy_keeps_the_defaulted_types() -> None:
 def test_a_remote_of_the_wrong_family_is_the_callers_mistake() -> None:
     with pytest.raises(ValueError, match="not an IPv6 address"):
         evaluate([], VOLT, q(OUT, V6, PEER4))
+    with pytest.raises(ValueError, match="protocol 'tcp'"):
+        q(OUT, V6, PEER6, protocol="tcp")
+    with pytest.raises(ValueError, match="port 0"):
+        q(OUT, V6, PEER6, 0)
 
 
 # -- per family over every endpoint, and the remedy -------------------------------------
