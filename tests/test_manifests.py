@@ -409,7 +409,7 @@ def test_default_rbac_is_read_only_and_namespaced() -> None:
         (g, r, v)
         for g, r in (("", "pods"), ("", "services"), ("discovery.k8s.io", "endpointslices"))
         for v in ("get", "list")
-    }
+    } | {("networking.k8s.io", "networkpolicies", "list")}
     assert all(
         "resourceNames" not in rule and "nonResourceURLs" not in rule for rule in role["rules"]
     )
