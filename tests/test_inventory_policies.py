@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from probe.inventory.api import ApiReader, Read
 from probe.inventory.policies import read_policies
+from probe.kube.errors import Read
+from probe.kube.reader import ApiReader
 from tests.fakeapi import FakeApiServer, Fault
 from tests.fakeapi.resources import DEFAULT_SERVED
 

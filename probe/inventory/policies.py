@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from probe.inventory.api import ApiReader, Read
-from probe.inventory.types import ApiProblem
+from probe.kube.errors import ApiProblem, Read
+from probe.kube.reader import ApiReader
 from probe.policies import PROTOCOLS, ContainerPort
 
 Obj = dict[str, Any]
