@@ -21,6 +21,10 @@ REPORT_BEGIN = "----- BEGIN VOLTPROBE REPORT -----"
 REPORT_END = "----- END VOLTPROBE REPORT -----"
 
 
+CANNOT_RUN = 3  # the exit code of a run that stopped without a more precise one
+STOPPED_EXIT_CODES = (2, 3, 130)  # bad input, could not run, Ctrl-C
+
+
 class ReportFormatError(ValueError):
     """A report document that is not a readable voltprobe/v1 report; the message names the
     field (a JSON path such as `probes[3].state`) and what is wrong with it."""
@@ -38,7 +42,9 @@ def _field(document: Any, key: str, kind: type | tuple[type, ...], where: str) -
     return value
 
 
-def _optional(document: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+def _optional(document: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if not isinstance(document, dict):
+        raise ReportFormatError(f"{where or 'the report'} is not an object")
     return None if document.get(key) is None else _field(document, key, kind, where)
 
 
@@ -68,11 +74,15 @@ def _enum(cls: Any, document: dict[str, Any], key: str, where: str) -> Any:
         ) from None
 
 
-def _items(document: Any, key: str, where: str) -> list[tuple[str, Any]]:
-    """(path, item) for each item of the list document[key]."""
-    return [
-        (f"{where}{key}[{i}]", item) for i, item in enumerate(_field(document, key, list, where))
-    ]
+def _items(document: Any, key: str, where: str) -> list[tuple[str, dict[str, Any]]]:
+    """(path, item) for each item of the list document[key]; every item must be an object."""
+    items = []
+    for index, item in enumerate(_field(document, key, list, where)):
+        path = f"{where}{key}[{index}]"
+        if not isinstance(item, dict) and key != "ipFamilies":
+            raise ReportFormatError(f"{path} is not an object")
+        items.append((path, item))
+    return items
 
 
 def format_endpoint(address: str, port: int) -> str:
@@ -236,6 +246,7 @@ class DnsAnswer:
             "outcome": self.outcome.value,
             "addresses": list(self.addresses),
             "detail": self.detail,
+            "elapsedMs": round(self.elapsed_ms, 3),
         }
 
     @classmethod
@@ -249,6 +260,7 @@ class DnsAnswer:
             _enum(DnsOutcome, doc, "outcome", where),
             tuple(addresses),
             str(doc.get("detail") or ""),
+            float(_optional(doc, "elapsedMs", NUMBER, where) or 0.0),  # optional: new in 0.2
         )
 
 
@@ -470,7 +482,7 @@ class Report:
     passed_checks: tuple[PassedCheck, ...] = ()
     version: str = ""
     error: str | None = None  # set when the run stopped early: the report is partial
-    error_exit_code: int = 3  # the stopping error's exit code (130 for Ctrl-C)
+    error_exit_code: int = CANNOT_RUN  # the stopping error's exit code (130 for Ctrl-C)
 
     @property
     def exit_code(self) -> int:
@@ -525,6 +537,9 @@ class Report:
             raise ReportFormatError(f"schema is {str(doc.get('schema'))[:40]!r}, not {SCHEMA!r}")
         error = _optional(doc, "error", str, "")
         exit_code = _field(doc, "exitCode", int, "")
+        expected = (0, 1) if error is None else STOPPED_EXIT_CODES
+        if exit_code not in expected:
+            raise ReportFormatError(f"exitCode {exit_code} does not fit error {error!r}")
         timings = _field(doc, "timings", dict, "")
         if not all(isinstance(v, NUMBER) for v in timings.values()):
             raise ReportFormatError("timings holds a non-number")
@@ -548,5 +563,5 @@ class Report:
             ),
             version=str(doc.get("version") or ""),
             error=error,
-            error_exit_code=exit_code if error is not None else 3,
+            error_exit_code=exit_code if error is not None else CANNOT_RUN,
         )

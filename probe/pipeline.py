@@ -23,6 +23,7 @@ from probe import __version__
 from probe.background import Background
 from probe.errors import Interrupted, UsageError, VoltprobeError
 from probe.model import (
+    CANNOT_RUN,
     DnsAnswer,
     DnsOutcome,
     Endpoint,
@@ -253,7 +254,7 @@ def build_report(
         passed_checks=checked.passed,
         version=__version__,
         error=str(error) if error else None,
-        error_exit_code=error.exit_code if error else 3,
+        error_exit_code=error.exit_code if error else CANNOT_RUN,
     )
 
 

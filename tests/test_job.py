@@ -19,6 +19,7 @@ from probe import cli
 from probe.k8sjob import kube, logs, runner
 from probe.k8sjob.objects import CONTAINER, JobParams, job_objects, runner_role
 from probe.model import REPORT_BEGIN, REPORT_END, Family, Recommendation, Report
+from probe.options import KubeOptions
 from probe.render import render_json
 from probe.render.table import render_table
 from tests.fakeapi import FakeApiServer, Fault, resources
@@ -412,7 +413,7 @@ def direct_run(
     wait: float = 600,
     raw: bool = False,
 ) -> tuple[Report | BaseException, list[str]]:
-    api, _, _ = kube.connect(kubeconfig, None)
+    api, _, _ = kube.connect(KubeOptions(kubeconfig=kubeconfig))
     params = JobParams(
         peers=("dr.peer.example.com",), name=runner.unique_name(), namespace=NS, raw=raw
     )

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from probe.errors import UsageError
-from probe.options import CHECK_DEFAULTS
+from probe.options import CHECK_DEFAULTS, Mode
 
-MODES = ("auto", "raw", "connect")
+MODES = tuple(mode.value for mode in Mode)
 
 
 class Parser(argparse.ArgumentParser):

@@ -23,17 +23,17 @@ from probe.options import CHECK_DEFAULTS, CheckOptions, KubeOptions, Mode, Outpu
 from probe.render import FORMATS
 
 
-def add_probe_options(parser: Any) -> None:
+def add_probe_options(parser: Any, mode: Mode = CHECK_DEFAULTS.mode) -> None:
     """--timeout, --mode, -o and -v: shared with `demo`, which runs the same check."""
     add_timeout_option(parser)
     parser.add_argument(
         "--mode",
         choices=MODES,
-        default=CHECK_DEFAULTS.mode.value,
+        default=mode.value,
         help="auto: raw SYN probes when allowed, else connect(); raw: fail (exit 3) without "
-        "CAP_NET_RAW; connect: never needs privileges (default auto)",
+        f"CAP_NET_RAW; connect: never needs privileges (default {mode.value})",
     )
-    add_report_options(parser, FORMATS, "table")
+    add_report_options(parser, FORMATS, OutputOptions().format)
 
 
 def add_parser(commands: Any) -> None:
@@ -145,6 +145,8 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         # a cluster that cannot be reached is a finding; a kubeconfig or context that
         # does not exist is a typo in the command
         check_selection(kube)
+    if args.resolv_conf != CHECK_DEFAULTS.resolv_conf and not os.path.isfile(args.resolv_conf):
+        raise UsageError(f"--resolv-conf {args.resolv_conf}: no such file")
     return CheckOptions(
         targets=parse_peers(args.peer, args.port),
         port=args.port,

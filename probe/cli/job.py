@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from probe.cli.args import add_cluster_options, add_report_options, bounded_float
 from probe.cli.manifest import add_job_options
+from probe.options import OutputOptions
 from probe.render import FORMATS
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def add_parser(commands: Any) -> None:
         help="leave the Job, its pod and RBAC in place (then: job logs)",
     )
     add_cluster_options(run_p, NAMESPACE_HELP)
-    add_report_options(run_p, FORMATS, "table")
+    add_report_options(run_p, FORMATS, OutputOptions().format)
 
     logs_p = actions.add_parser(
         "logs",
@@ -85,25 +86,33 @@ def run(args: argparse.Namespace) -> int:
 
     if args.job_command not in ("run", "logs"):
         raise UsageError("voltprobe job needs an action: run or logs (see voltprobe job -h)")
+    from probe.cli.check import output_options
     from probe.k8sjob import kube, runner
+    from probe.k8sjob.defaults import DEFAULT_NAMESPACE
+    from probe.options import KubeOptions
     from probe.render import render
 
     def progress(message: str) -> None:
         print(f"voltprobe job: {message}", file=sys.stderr, flush=True)
 
-    # bad input is exit 2 before any API call; the namespace may come from the context
-    opts = run_options(args, args.namespace or "default") if args.job_command == "run" else None
-    api, context_namespace, description = kube.connect(args.kubeconfig, args.context)
-    namespace = args.namespace or context_namespace or "default"
+    # everything from the command line first: bad input is exit 2 before any API call
+    cluster = KubeOptions(
+        kubeconfig=args.kubeconfig, context=args.context, namespace=args.namespace
+    )
+    output = output_options(args)
+    namespace = args.namespace or DEFAULT_NAMESPACE  # the context's, once connected
+    opts = run_options(args, namespace) if args.job_command == "run" else None
+    job_name = None if opts is not None else args.job_name
+
+    api, context_namespace, description = kube.connect(cluster)
+    namespace = cluster.namespace or context_namespace or DEFAULT_NAMESPACE
     progress(f"using {description}, namespace {namespace}")
     if opts is not None:
         found = runner.run_job(api, in_namespace(opts, namespace), progress)
     else:
-        found = runner.job_logs(api, namespace, args.job_name)
-    from probe.cli.check import stdout_takes_marks, terminal_color
-
-    color = terminal_color(args.no_color)
-    sys.stdout.write(render(found, args.output, args.verbose, color, stdout_takes_marks()))
+        assert job_name is not None
+        found = runner.job_logs(api, namespace, job_name)
+    sys.stdout.write(render(found, output.format, output.verbose, output.color, output.unicode))
     sys.stdout.flush()
     progress(f"verdict: {found.verdict}")
     return found.exit_code

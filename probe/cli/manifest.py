@@ -20,7 +20,13 @@ WHAT = ("job", "clusterrole", "responder", "runner-role")
 
 
 def add_parser(commands: Any) -> None:
-    from probe.k8sjob.defaults import DEFAULT_NAMESPACE, IP_FAMILY_POLICIES, SERVICE_TYPES
+    from probe.k8sjob.defaults import (
+        DEFAULT_IP_FAMILY_POLICY,
+        DEFAULT_NAMESPACE,
+        DEFAULT_SERVICE_TYPE,
+        IP_FAMILY_POLICIES,
+        SERVICE_TYPES,
+    )
 
     parser = commands.add_parser(
         "manifest",
@@ -52,14 +58,14 @@ def add_parser(commands: Any) -> None:
     responder.add_argument(
         "--service-type",
         choices=SERVICE_TYPES,
-        default="LoadBalancer",
-        help="Service type (default LoadBalancer)",
+        default=DEFAULT_SERVICE_TYPE,
+        help=f"Service type (default {DEFAULT_SERVICE_TYPE})",
     )
     responder.add_argument(
         "--ip-family-policy",
         choices=IP_FAMILY_POLICIES,
-        default="PreferDualStack",
-        help="Service ipFamilyPolicy (default PreferDualStack)",
+        default=DEFAULT_IP_FAMILY_POLICY,
+        help=f"Service ipFamilyPolicy (default {DEFAULT_IP_FAMILY_POLICY})",
     )
     responder.add_argument(
         "--ip-families",
@@ -70,11 +76,12 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    sys.stdout.write(render(args))
+    sys.stdout.write(manifest_text(args))
     return 0
 
 
-def render(args: argparse.Namespace) -> str:
+def manifest_text(args: argparse.Namespace) -> str:
+    """The manifests asked for; bad parameters raise UsageError (exit 2)."""
     from probe.errors import UsageError
     from probe.k8sjob import files
     from probe.k8sjob.defaults import DEFAULT_NAME, DEFAULT_RESPONDER_NAME

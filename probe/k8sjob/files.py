@@ -17,9 +17,11 @@ import yaml
 from probe.k8sjob.defaults import (
     DEFAULT_ACTIVE_DEADLINE,
     DEFAULT_IMAGE,
+    DEFAULT_IP_FAMILY_POLICY,
     DEFAULT_NAME,
     DEFAULT_NAMESPACE,
     DEFAULT_RESPONDER_NAME,
+    DEFAULT_SERVICE_TYPE,
     DEFAULT_TTL,
 )
 from probe.k8sjob.objects import (
@@ -166,9 +168,9 @@ def responder_command(r: ResponderParams) -> str:
     argv += _common_flags(r.name, DEFAULT_RESPONDER_NAME, r.namespace, r.image)
     if r.port != DEFAULT_DR_PORT:
         argv += ["--port", str(r.port)]
-    if r.service_type != "LoadBalancer":
+    if r.service_type != DEFAULT_SERVICE_TYPE:
         argv += ["--service-type", r.service_type]
-    if r.ip_family_policy != "PreferDualStack":
+    if r.ip_family_policy != DEFAULT_IP_FAMILY_POLICY:
         argv += ["--ip-family-policy", r.ip_family_policy]
     if r.ip_families:
         argv += ["--ip-families", ",".join(f.value for f in r.ip_families)]

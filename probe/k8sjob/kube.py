@@ -16,6 +16,7 @@ from typing import Any
 
 from probe.errors import CannotRunError
 from probe.kube.errors import ApiProblem, Read, api_errors, problem_from_exception
+from probe.options import KubeOptions
 
 Obj = dict[str, Any]
 
@@ -223,15 +224,15 @@ class KubeApi:
         return items
 
 
-def connect(kubeconfig: str | None, context: str | None) -> tuple[KubeApi, str | None, str]:
-    """(api, the context's namespace, a description), as `voltprobe check` would connect."""
+def connect(options: KubeOptions) -> tuple[KubeApi, str | None, str]:
+    """(api, the context's namespace, a description), as `voltprobe check` would connect.
+    Raises UsageError for a kubeconfig or context that does not exist, CannotRunError
+    when no cluster can be reached."""
     from probe.kube.config import ConfigSources, Unavailable, check_selection
     from probe.kube.config import connect as connect_client
-    from probe.options import KubeOptions
 
-    options = KubeOptions(kubeconfig=kubeconfig, context=context)
-    check_selection(options)  # exit 2 for a kubeconfig or context that does not exist
+    check_selection(options)
     found = connect_client(options, ConfigSources())
     if isinstance(found, Unavailable):
-        raise CannotRunError(f"no Kubernetes cluster to run the Job in: {found.reason}")
+        raise CannotRunError(f"no Kubernetes cluster to use: {found.reason}")
     return KubeApi(found.api_client, found.server), found.namespace, found.description

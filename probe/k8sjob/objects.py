@@ -19,14 +19,17 @@ from probe.errors import UsageError
 from probe.k8sjob.defaults import (
     DEFAULT_ACTIVE_DEADLINE,
     DEFAULT_IMAGE,
+    DEFAULT_IP_FAMILY_POLICY,
     DEFAULT_NAME,
     DEFAULT_NAMESPACE,
     DEFAULT_RESPONDER_NAME,
+    DEFAULT_SERVICE_TYPE,
     DEFAULT_TTL,
     IP_FAMILY_POLICIES,
     SERVICE_TYPES,
 )
 from probe.model import DEFAULT_DR_PORT, Family
+from probe.options import CHECK_DEFAULTS
 
 Obj = dict[str, Any]
 
@@ -74,7 +77,7 @@ class JobParams:
     namespace: str = DEFAULT_NAMESPACE
     image: str = DEFAULT_IMAGE
     port: int = DEFAULT_DR_PORT
-    timeout: float = 2.0
+    timeout: float = CHECK_DEFAULTS.timeout
     raw: bool = False
     per_pod: bool = False
     active_deadline_seconds: int = DEFAULT_ACTIVE_DEADLINE
@@ -110,8 +113,8 @@ class ResponderParams:
     namespace: str = DEFAULT_NAMESPACE
     image: str = DEFAULT_IMAGE
     port: int = DEFAULT_DR_PORT
-    service_type: str = "LoadBalancer"
-    ip_family_policy: str = "PreferDualStack"
+    service_type: str = DEFAULT_SERVICE_TYPE
+    ip_family_policy: str = DEFAULT_IP_FAMILY_POLICY
     ip_families: tuple[Family, ...] = ()  # empty: let the cluster choose (never fails)
 
     def __post_init__(self) -> None:

@@ -65,7 +65,8 @@ def check_selection(options: KubeOptions, env: ConfigSources | None = None) -> N
 
     env = env or ConfigSources()
     if options.kubeconfig and not os.path.isfile(options.kubeconfig):
-        raise UsageError(f"--kubeconfig {options.kubeconfig}: no such file")
+        why = "a directory" if os.path.isdir(options.kubeconfig) else "no such file"
+        raise UsageError(f"--kubeconfig {options.kubeconfig}: {why}")
     if not options.context:
         return
     path = kubeconfig_path(options, env)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import yaml
 
 from probe.model import FAMILIES, Finding, ProbeState, Report, Severity, format_endpoint
+from probe.render.wide import section
 
 WIDTH = 80
 GROUPS = ("Local cluster", "DNS", "Reachability", "Recommendation")
@@ -107,12 +108,12 @@ def verdict_line(report: Report, style: Style) -> str:
 
 
 def header(report: Report, style: Style) -> str:
-    kube = report.local.get("kubernetes", {}) if isinstance(report.local, dict) else {}
+    kube = section(report.local, "kubernetes")
     if kube.get("available"):
         where = f"{kube.get('source')}, namespace {kube.get('namespace') or '-'}"
     else:
         where = f"no cluster ({kube.get('reason') or 'not read'})"
-    mode = report.options.get("mode", "-")
+    mode = report.options.get("mode", "-") if isinstance(report.options, dict) else "-"
     return f" {style.dot} ".join([f"voltprobe {report.version}", where, f"mode {mode}"])
 
 
@@ -186,7 +187,7 @@ def titled(title: str, body: list[str], style: Style) -> list[str]:
 
 def local_group(report: Report, verbose: bool, style: Style) -> list[str]:
     body = []
-    kube = report.local.get("kubernetes", {}) if isinstance(report.local, dict) else {}
+    kube = section(report.local, "kubernetes")
     if kube.get("available") and not report.local.get("services"):
         namespace = kube.get("namespace") or "-"
         body.append(style.item("warning", f"no Volt DR Service in namespace {namespace}"))
