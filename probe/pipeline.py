@@ -134,6 +134,9 @@ def _gather(options: CheckOptions, progress: Progress, probing: Probing, learned
     progress(f"resolving {len(options.targets)} peer endpoint(s)")
     learned.dns = resolve_targets(options.targets, options.resolv_conf, options.dns_timeout)
     learned.timings["resolve"] = _ms(started)
+    if not inventory.done():
+        where = "the Kubernetes API" if options.kube.enabled else "this host's interfaces"
+        progress(f"reading the local cluster from {where}")
     learned.inventory, learned.timings["inventory"] = inventory.result()
     endpoints, unprobed = plan_endpoints(options, learned.dns, prep.default_method())
     learned.probes = tuple(_in_target_order(options, unprobed))  # kept if probing fails

@@ -269,6 +269,20 @@ def test_keep_leaves_everything_and_job_logs_reads_it_back(
     assert report["schema"] == "voltprobe/v1"
 
 
+def test_kubectl_flags_reach_the_api(
+    rbac_api: FakeApiServer, kubeconfig: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rbac_api.clear_requests()
+    argv = ["job", "logs", "--kubeconfig", kubeconfig, "-n", NS, "nope"]
+    code, _out, _err = run_cli(capsys, [*argv, "--as", "alice", "--as-group", "ops"])
+    assert code == 3  # no such Job; what matters is who asked
+    assert {r.impersonate for r in rbac_api.requests} == {("alice", "ops")}
+    code, _out, err = run_cli(
+        capsys, ["job", "logs", "--kubeconfig", kubeconfig, "--context", "x", "j"]
+    )
+    assert code == 2 and 'context "x" does not exist' in err
+
+
 def test_job_logs_of_a_missing_job(
     rbac_api: FakeApiServer, kubeconfig: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -16,10 +16,11 @@ from probe.cli.args import (
     add_timeout_option,
     bounded_float,
     int_range,
+    kube_options,
 )
 from probe.errors import UsageError
 from probe.model import Severity
-from probe.options import CHECK_DEFAULTS, CheckOptions, KubeOptions, Mode, OutputOptions
+from probe.options import CHECK_DEFAULTS, CheckOptions, Mode, OutputOptions
 from probe.render import FORMATS
 
 
@@ -129,18 +130,14 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
                 ("--context", args.context),
                 ("--namespace", args.namespace),
                 ("--release", args.release),
+                ("--as", args.as_user),
+                ("--as-group", args.as_group),
             )
             if value
         ]
         if given:
             raise UsageError(f"{', '.join(given)} cannot be used with --no-kube")
-    kube = KubeOptions(
-        enabled=not args.no_kube,
-        kubeconfig=args.kubeconfig,
-        context=args.context,
-        namespace=args.namespace,
-        release=args.release,
-    )
+    kube = kube_options(args, enabled=not args.no_kube)
     if kube.enabled:
         # a cluster that cannot be reached is a finding; a kubeconfig or context that
         # does not exist is a typo in the command

@@ -16,7 +16,7 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from probe.cli.args import add_cluster_options, add_report_options, bounded_float
+from probe.cli.args import add_cluster_options, add_report_options, bounded_float, kube_options
 from probe.cli.manifest import add_job_options
 from probe.options import OutputOptions
 from probe.render import FORMATS
@@ -89,16 +89,13 @@ def run(args: argparse.Namespace) -> int:
     from probe.cli.check import output_options
     from probe.k8sjob import kube, runner
     from probe.k8sjob.defaults import DEFAULT_NAMESPACE
-    from probe.options import KubeOptions
     from probe.render import render
 
     def progress(message: str) -> None:
         print(f"voltprobe job: {message}", file=sys.stderr, flush=True)
 
     # everything from the command line first: bad input is exit 2 before any API call
-    cluster = KubeOptions(
-        kubeconfig=args.kubeconfig, context=args.context, namespace=args.namespace
-    )
+    cluster = kube_options(args)
     output = output_options(args)
     namespace = args.namespace or DEFAULT_NAMESPACE  # the context's, once connected
     opts = run_options(args, namespace) if args.job_command == "run" else None

@@ -235,4 +235,5 @@ def connect(options: KubeOptions) -> tuple[KubeApi, str | None, str]:
     found = connect_client(options, ConfigSources())
     if isinstance(found, Unavailable):
         raise CannotRunError(f"no Kubernetes cluster to use: {found.reason}")
-    return KubeApi(found.api_client, found.server), found.namespace, found.description
+    api = KubeApi(found.api_client, found.server, options.request_timeout)
+    return api, found.namespace, found.description

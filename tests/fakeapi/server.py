@@ -103,6 +103,7 @@ class RequestRecord:
     namespace: str | None
     group_version: str
     authorization: str | None
+    impersonate: tuple[str | None, str | None] = (None, None)  # Impersonate-User, -Group
 
 
 @dataclass(frozen=True)
@@ -301,6 +302,7 @@ class FakeApiServer:
                     route.namespace,
                     route.group_version,
                     headers.get("Authorization"),
+                    (headers.get("Impersonate-User"), headers.get("Impersonate-Group")),
                 )
             )
         try:
