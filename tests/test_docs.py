@@ -60,7 +60,9 @@ def test_readme_samples_are_real_runs() -> None:
     if os.environ.get("VOLTPROBE_REGEN_README"):
         text = README
         for name, sample in samples.items():
-            text = text.replace(f"<!-- {name}:begin -->\n{_block(name)}", f"<!-- {name}:begin -->\n{sample}")
+            text = text.replace(
+                f"<!-- {name}:begin -->\n{_block(name)}", f"<!-- {name}:begin -->\n{sample}"
+            )
         (ROOT / "README.md").write_text(text)
         return
     for name, sample in samples.items():

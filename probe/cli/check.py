@@ -161,10 +161,19 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
 
 
 def output_options(args: argparse.Namespace) -> OutputOptions:
+    """The frozen output options; `--report-file -` means stdout, which only -o json is."""
+    if getattr(args, "report_file", None) == "-" and args.output != "json":
+        raise UsageError(
+            f"--report-file - would print the JSON report on stdout, which -o {args.output} "
+            "already uses: use -o json, or a file name"
+        )
     return OutputOptions(
         format=args.output,
         verbose=args.verbose,
-        report_file=getattr(args, "report_file", None),
+        # with -o json, stdout already is the report file
+        report_file=None
+        if getattr(args, "report_file", None) == "-"
+        else getattr(args, "report_file", None),
         values_out=getattr(args, "values_out", None),
         termination_log=getattr(args, "termination_log", None),
         log_json=getattr(args, "log_json", False),
