@@ -226,7 +226,7 @@ class KubeApi:
             pod,
             namespace,
             body,
-            # the client would pick application/json-patch+json for a dict body
+            # explicit: what kubectl debug sends, whatever the client version defaults to
             _content_type=STRATEGIC_MERGE_PATCH,
         )
         return self._wire(answer)
