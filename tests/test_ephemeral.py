@@ -20,7 +20,13 @@ from kubernetes.client.exceptions import ApiException
 from probe import cli
 from probe.errors import CannotRunError
 from probe.k8sjob import ephemeral, kube, runner
-from probe.k8sjob.objects import JobParams, ephemeral_container, runner_role
+from probe.k8sjob.objects import (
+    JobParams,
+    ephemeral_container,
+    restricted_container_security,
+    restricted_pod_security,
+    runner_role,
+)
 from probe.model import Family, Recommendation, Report, Vantage
 from probe.render.table import Style, header, render_table
 from tests.fakeapi import FakeApiServer, Fault, objects, resources
@@ -156,6 +162,30 @@ def test_403_names_the_missing_rule_in_one_line(
     assert "voltprobe manifest runner-role --with-ephemeral --namespace volt" in line
     # the apiserver's own words, with the subresource, as a real 403 reads
     assert 'cannot patch resource "pods/ephemeralcontainers" in API group ""' in line
+
+
+def test_pod_security_admission(
+    api: FakeApiServer, kubeconfig: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A restricted namespace admits the probe into a restricted Volt pod; a Volt pod that
+    predates the namespace's label is refused as a whole, and the error says Pod Security,
+    not RBAC."""
+    api.pod_security[NS] = ("restricted", pss_violations)
+    api.on_update("pods/ephemeralcontainers", complete_ephemeral(report_log()))
+    compliant = pod(api, POD2)
+    compliant["spec"]["securityContext"] = restricted_pod_security()
+    compliant["spec"]["containers"][0]["securityContext"] = restricted_container_security()
+    api.store.put(compliant)
+
+    code, _, err = run_cli(capsys, pod_cli(kubeconfig, POD2))
+    assert code == 0, err
+
+    code, out, err = run_cli(capsys, pod_cli(kubeconfig, POD0))
+    assert code == 3 and out == ""
+    (line,) = [line for line in err.splitlines() if "error" in line]
+    assert "Pod Security admission rejected the probe" in line
+    assert 'violates PodSecurity "restricted:latest": main: ' in line and "RBAC" not in line
+    assert "ephemeralContainers" not in pod(api, POD0)["spec"]
 
 
 def test_a_missing_pod_and_no_running_volt_pod(

@@ -110,7 +110,8 @@ def pick_pod(
             "container starts only in a running pod"
         )
     names = [str(pod["metadata"]["name"]) for pod in running]
-    progress(f"running Volt pods: {', '.join(names)}; probing from {names[0]}")
+    more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+    progress(f"running Volt pods: {', '.join(names[:5])}{more}; probing from {names[0]}")
     return running[0]
 
 

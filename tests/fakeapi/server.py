@@ -57,6 +57,7 @@ VERSION_INFO: dict[str, str] = {
 
 CreateHook = Callable[["FakeApiServer", dict[str, Any]], None]
 UpdateHook = CreateHook  # (server, the object as updated)
+PodSecurityCheck = Callable[[dict[str, Any]], list[str]]  # pod spec -> violations
 
 
 @dataclass
@@ -186,6 +187,8 @@ class FakeApiServer:
         self._hooks: dict[str, list[CreateHook]] = {}
         self._update_hooks: dict[str, list[UpdateHook]] = {}
         self._logs: dict[tuple[str, str, str], str] = {}
+        # namespace -> (enforced level, its check): Pod Security admission on pod updates
+        self.pod_security: dict[str, tuple[str, PodSecurityCheck]] = {}
         self._requests: list[RequestRecord] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -455,6 +458,19 @@ class FakeApiServer:
         if errors:
             raise _Reply(status.invalid(rt.kind, name, errors))
         pod.setdefault("spec", {})["ephemeralContainers"] = new
+        if namespace in self.pod_security:  # admission sees the whole pod, as updated
+            level, check = self.pod_security[namespace]
+            violations = check(pod["spec"])
+            if violations:
+                raise _Reply(
+                    status.status(
+                        403,
+                        "Forbidden",
+                        f'pods "{name}" is forbidden: violates PodSecurity "{level}:latest": '
+                        + ", ".join(violations),
+                        {"name": name, "kind": "pods"},
+                    )
+                )
         updated = self.store.put(pod)
         for hook in self._update_hooks.get("pods/ephemeralcontainers", []):
             hook(self, copy.deepcopy(updated))
