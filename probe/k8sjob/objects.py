@@ -382,9 +382,10 @@ def ephemeral_container(p: JobParams, name: str) -> Obj:
     Kubernetes forbids ports, resources, probes and lifecycle on ephemeral containers
     (kubernetes.io/docs/concepts/workloads/pods/ephemeral-containers/), and a container
     cannot add volumes to a running pod: no /tmp emptyDir, which connect mode never writes.
-    Nor is the pod's service account token mounted into it (KEP 1205: ephemeral containers
-    get none), so the check finds no in-cluster credentials and takes the pod's families
-    from POD_IPS. Raises UsageError for raw mode.
+    Nor is the pod's service account token mounted into it (the ServiceAccount admission
+    plugin mounts tokens at pod creation only; kubernetes/enhancements#1598 keeps it so),
+    so the check finds no in-cluster credentials and takes the pod's families from POD_IPS.
+    Raises UsageError for raw mode.
     """
     if p.raw:
         raise UsageError(
