@@ -467,6 +467,33 @@ class Recommendation:
 
 
 @dataclass(frozen=True)
+class Vantage:
+    """Where the probes were sent from, when not from where voltprobe itself ran: e.g.
+    `kind` "volt-pod", an ephemeral `container` in Volt pod `namespace`/`pod`
+    (`voltprobe job run --from-volt-pod`). JSON: `vantage` (absent when not set)."""
+
+    kind: str
+    pod: str
+    namespace: str
+    container: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        doc = {"kind": self.kind, "pod": self.pod, "namespace": self.namespace}
+        if self.container:
+            doc["container"] = self.container
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: Any, where: str = "vantage") -> Vantage:
+        return cls(
+            _field(doc, "kind", str, where),
+            _field(doc, "pod", str, where),
+            _field(doc, "namespace", str, where),
+            str(_optional(doc, "container", str, where) or ""),
+        )
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything voltprobe learned in one run; the renderers only format it."""
 
@@ -483,6 +510,7 @@ class Report:
     version: str = ""
     error: str | None = None  # set when the run stopped early: the report is partial
     error_exit_code: int = CANNOT_RUN  # the stopping error's exit code (130 for Ctrl-C)
+    vantage: Vantage | None = None  # set by `job run --from-volt-pod`; None: where it ran
 
     @property
     def exit_code(self) -> int:
@@ -522,6 +550,8 @@ class Report:
             "passedChecks": [p.to_json() for p in self.passed_checks],
             "recommendation": self.recommendation.to_json(),
             "timings": {k: round(v, 1) for k, v in self.timings.items()},
+            # optional, so reports without a vantage point read the same as before
+            **({"vantage": self.vantage.to_json()} if self.vantage is not None else {}),
         }
 
     @classmethod
@@ -564,4 +594,7 @@ class Report:
             version=str(doc.get("version") or ""),
             error=error,
             error_exit_code=exit_code if error is not None else CANNOT_RUN,
+            vantage=None
+            if doc.get("vantage") is None
+            else Vantage.from_json(doc["vantage"], "vantage"),
         )

@@ -3,7 +3,8 @@
     voltprobe manifest --peer HOST[:PORT] [--namespace NS] [--image IMG] [--raw] [--per-pod]
     voltprobe manifest clusterrole [--namespace NS]
     voltprobe manifest responder [--service-type T] [--ip-family-policy P] [--ip-families F,F]
-    voltprobe manifest runner-role [--namespace NS]     what `voltprobe job run` needs
+    voltprobe manifest runner-role [--namespace NS] [--with-ephemeral]
+                                                        what `voltprobe job run` needs
 
 The output is what k8s/*.yaml hold with the defaults (both come from probe/k8sjob/).
 """
@@ -54,6 +55,13 @@ def add_parser(commands: Any) -> None:
         action="store_true",
         help="also render the optional ClusterRole + binding (nodes, servicecidrs)",
     )
+    runner = parser.add_argument_group("runner-role")
+    runner.add_argument(
+        "--with-ephemeral",
+        action="store_true",
+        help="also patch pods/ephemeralcontainers, for `job run --from-volt-pod` (a write "
+        "to the Volt pods; an ephemeral container stays until its pod restarts)",
+    )
     responder = parser.add_argument_group("responder")
     responder.add_argument(
         "--service-type",
@@ -86,10 +94,12 @@ def manifest_text(args: argparse.Namespace) -> str:
     from probe.k8sjob import files
     from probe.k8sjob.defaults import DEFAULT_NAME, DEFAULT_RESPONDER_NAME
 
+    if args.with_ephemeral and args.what != "runner-role":
+        raise UsageError("--with-ephemeral belongs to `voltprobe manifest runner-role`")
     if args.what == "responder":
         return files.responder_file(responder_params(args, args.name or DEFAULT_RESPONDER_NAME))
     if args.what == "runner-role":
-        return files.runner_role_file(args.namespace)
+        return files.runner_role_file(args.namespace, args.with_ephemeral)
     if args.what == "clusterrole":
         return files.cluster_role_file(args.name or DEFAULT_NAME, args.namespace)
     if not args.peer:

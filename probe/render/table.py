@@ -114,7 +114,11 @@ def header(report: Report, style: Style) -> str:
     else:
         where = f"no cluster ({kube.get('reason') or 'not read'})"
     mode = report.options.get("mode", "-") if isinstance(report.options, dict) else "-"
-    return f" {style.dot} ".join([f"voltprobe {report.version}", where, f"mode {mode}"])
+    parts = [f"voltprobe {report.version}", where, f"mode {mode}"]
+    if report.vantage is not None:  # the probes left from there, not from where this ran
+        v = report.vantage
+        parts.append(f"from {v.kind} {v.namespace}/{v.pod}")
+    return f" {style.dot} ".join(parts)
 
 
 # -- groups ---------------------------------------------------------------------------
