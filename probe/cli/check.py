@@ -16,7 +16,9 @@ from probe.cli.args import (
     bounded_float,
     int_range,
 )
+from probe.cli.identity import kube_context
 from probe.errors import UsageError
+from probe.model import ClusterLabel, Target
 from probe.options import CHECK_DEFAULTS, CheckOptions, KubeOptions, Mode, OutputOptions
 from probe.render import FORMATS
 
@@ -42,7 +44,8 @@ def add_parser(commands: Any) -> None:
         description="Resolve the peer's DR endpoints (A and AAAA), probe them over IPv4 and "
         "IPv6, explain every failure and recommend the Volt Helm chart's ipFamilies.",
     )
-    add_peer_options(check, required=True)
+    add_peer_options(check, required=False)
+    add_pairing_options(check)
     add_probe_options(check)
     check.add_argument(
         "--dns-timeout",
@@ -82,6 +85,34 @@ def add_parser(commands: Any) -> None:
     check.set_defaults(func=run)
 
 
+def add_pairing_options(parser: Any) -> None:
+    """--peer-report, --cluster and --peer-cluster: whose endpoints, and who probed whom."""
+    parser.add_argument(
+        "--peer-report",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="probe every DR endpoint the peer cluster advertises, from its `voltprobe "
+        "inventory -o json` or its report (repeatable: one per peer cluster)",
+    )
+    add_cluster_name_option(parser)
+    parser.add_argument(
+        "--peer-cluster",
+        metavar="NAME",
+        help="the name of the peer cluster probed with --peer (default: the --peer-report's "
+        "cluster), so `voltprobe report` can pair the reports of both sides",
+    )
+
+
+def add_cluster_name_option(parser: Any) -> None:
+    parser.add_argument(
+        "--cluster",
+        metavar="NAME",
+        help="the name of this cluster in the report (default: the kubeconfig context; "
+        "none inside a pod)",
+    )
+
+
 def add_output_files(parser: Any) -> None:
     parser.add_argument(
         "--values-out",
@@ -115,8 +146,25 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         raise UsageError(f"--kubeconfig {args.kubeconfig}: no such file")
     if args.pcap and args.mode == "connect":
         raise UsageError("--pcap records raw SYN probes: use it with --mode raw or auto")
+    if not args.peer and not args.peer_report:
+        raise UsageError(
+            "check needs --peer HOST[:PORT][,...] or --peer-report FILE (see: voltprobe check -h)"
+        )
+    kube = KubeOptions(
+        enabled=not args.no_kube,
+        kubeconfig=args.kubeconfig,
+        context=args.context,
+        namespace=args.namespace,
+        release=args.release,
+    )
+    targets, peer_names = peer_report_targets(args.peer_report)
+    if args.peer:
+        targets = parse_peers(args.peer, args.port) + targets
+    context = kube_context(kube)
+    peer = args.peer_cluster or (peer_names[0] if len(peer_names) == 1 else None)
     return CheckOptions(
-        targets=parse_peers(args.peer, args.port),
+        targets=unique_targets(targets),
+        cluster=ClusterLabel(args.cluster or context, peer, context),
         port=args.port,
         timeout=args.timeout,
         dns_timeout=args.dns_timeout,
@@ -127,14 +175,38 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         per_pod=args.per_pod,
         pcap=args.pcap,
         resolv_conf=args.resolv_conf,
-        kube=KubeOptions(
-            enabled=not args.no_kube,
-            kubeconfig=args.kubeconfig,
-            context=args.context,
-            namespace=args.namespace,
-            release=args.release,
-        ),
+        kube=kube,
     )
+
+
+def peer_report_targets(paths: list[str]) -> tuple[tuple[Target, ...], list[str]]:
+    """The targets every --peer-report advertises, and the peer clusters' names."""
+    from probe.documents import read_document
+    from probe.merge.matrix import Input
+    from probe.merge.peers import peer_targets
+
+    targets: list[Target] = []
+    names: list[str] = []
+    for path in paths:
+        peer = Input(path, read_document(path))
+        targets.extend(peer_targets(path, peer.document, peer.cluster))
+        names.append(peer.cluster)
+    return tuple(targets), list(dict.fromkeys(names))
+
+
+def unique_targets(targets: tuple[Target, ...]) -> tuple[Target, ...]:
+    """Each (host, port) once, the first kept (--peer before --peer-report), under the cap."""
+    from probe.targets import MAX_TARGETS
+
+    unique: dict[tuple[str, int], Target] = {}
+    for target in targets:
+        unique.setdefault((target.host, target.port), target)
+    if len(unique) > MAX_TARGETS:
+        raise UsageError(
+            f"{len(unique)} peer endpoints is over the cap of {MAX_TARGETS}: voltprobe checks "
+            "a peer cluster's DR endpoints, it is not a scanner"
+        )
+    return tuple(unique.values())
 
 
 def output_options(args: argparse.Namespace) -> OutputOptions:
