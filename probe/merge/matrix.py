@@ -558,11 +558,15 @@ def _asymmetries(directions: Sequence[Direction]) -> list[str]:
                 (there, home, direction.source, direction.target),
                 (home, there, direction.target, direction.source),
             ):
-                if good.ok and bad.status in (CellStatus.FAIL, CellStatus.NONE):
-                    why = bad.cause or f"{a} {bad.detail}"
+                if good.ok and bad.status is CellStatus.FAIL:
                     found.append(
                         f"{a} -> {b} works over {family}, {b} -> {a} does not "
-                        f"({bad.summary()}): {why}"
+                        f"({bad.summary()}: {bad.detail}); likely cause: {bad.cause}"
+                    )
+                elif good.ok and bad.status is CellStatus.NONE:
+                    found.append(
+                        f"{a} -> {b} works over {family}; {b} -> {a} cannot use {family}: "
+                        f"{a} {bad.detail}"
                     )
     return found
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from probe.model import Report
 
-FORMATS = ("table", "json", "yaml", "values")
+FORMATS = ("table", "json", "yaml", "values", "markdown", "junit")
 
 
 def render(report: Report, fmt: str, verbose: bool = False) -> str:
@@ -30,6 +30,14 @@ def render(report: Report, fmt: str, verbose: bool = False) -> str:
         from probe.render.values import render_values
 
         return render_values(report)
+    if fmt == "markdown":
+        from probe.render.markdown import report_markdown
+
+        return report_markdown(report, verbose)
+    if fmt == "junit":
+        from probe.render.junit import render_junit, report_cases
+
+        return render_junit(report_cases(report))
     raise ValueError(f"unknown format {fmt!r}")
 
 
