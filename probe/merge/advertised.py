@@ -9,7 +9,8 @@ changes. The rules (from the Volt chart, reference/voltdb-xdcr.md):
 - a LoadBalancer DR Service offers its ingress IPs (a hostname: the addresses it resolved
   to) on the Service port;
 - a NodePort DR Service offers each node's address (ExternalIP when the node has one in
-  that family, else InternalIP) on the node port;
+  that family, else InternalIP) on the node port; a per-pod one (selecting one pod by
+  statefulset.kubernetes.io/pod-name) only its pod's node's;
 - a ClusterIP Service is not reachable from another cluster: it offers nothing.
 Per-pod DR Services follow the same rules, one Service per pod.
 """
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from probe.model import DEFAULT_DR_PORT, Family, format_endpoint, parse_ip
+
+POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"  # set by the StatefulSet controller
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,23 @@ def advertised(local: dict[str, Any], dr_port: int = DEFAULT_DR_PORT) -> tuple[A
             for entry in _ingress(service, port, f"LoadBalancer {name}", per_pod):
                 found.setdefault(entry.key, entry)
         elif kind == "NodePort" and node_port is not None:
-            for entry in _node_ports(nodes, node_port, f"NodePort {name}", per_pod):
+            serving = _pod_node(local, service)
+            used = [n for n in nodes if n.get("name") == serving] if serving else nodes
+            for entry in _node_ports(used, node_port, f"NodePort {name}", per_pod):
                 found.setdefault(entry.key, entry)
     return tuple(found.values())
+
+
+def _pod_node(local: dict[str, Any], service: dict[str, Any]) -> str | None:
+    """The node of the one pod a per-pod Service selects, when the inventory knows it."""
+    selector = service.get("selector") or {}
+    pod = selector.get(POD_NAME_LABEL) if isinstance(selector, dict) else None
+    if not pod:
+        return None
+    for entry in (local.get("pods") or {}).get("volt") or []:
+        if isinstance(entry, dict) and entry.get("name") == pod and entry.get("node"):
+            return str(entry["node"])
+    return None
 
 
 def _ports(service: dict[str, Any], dr_port: int) -> tuple[int, int | None]:
