@@ -91,6 +91,12 @@ def run(args: argparse.Namespace) -> int:
     def progress(message: str) -> None:
         print(f"voltprobe job: {message}", file=sys.stderr, flush=True)
 
+    if args.job_command == "run" and not args.cluster:
+        from probe.cli.identity import kube_context
+        from probe.options import KubeOptions
+
+        # the pod has no kube context: name the cluster after the one used here
+        args.cluster = kube_context(KubeOptions(kubeconfig=args.kubeconfig, context=args.context))
     # bad input is exit 2 before any API call; the namespace may come from the context
     opts = run_options(args, args.namespace or "default") if args.job_command == "run" else None
     api, context_namespace, description = kube.connect(args.kubeconfig, args.context)

@@ -120,6 +120,15 @@ def add_job_options(parser: Any, peer_required: bool) -> None:
         default=DEFAULT_TTL,
         help=f"the Job's ttlSecondsAfterFinished (default {DEFAULT_TTL})",
     )
+    parser.add_argument(
+        "--cluster",
+        metavar="NAME",
+        help="this cluster's name in the report, so `voltprobe report` can pair it with the "
+        "peer's (job run: default the kubeconfig context; a pod has none)",
+    )
+    parser.add_argument(
+        "--peer-cluster", metavar="NAME", help="the peer cluster's name in the report"
+    )
 
 
 def job_params(args: argparse.Namespace, name: str, namespace: str) -> Any:
@@ -139,6 +148,8 @@ def job_params(args: argparse.Namespace, name: str, namespace: str) -> Any:
         per_pod=args.per_pod,
         active_deadline_seconds=args.deadline,
         ttl_seconds_after_finished=args.ttl,
+        cluster=args.cluster,
+        peer_cluster=args.peer_cluster,
     )
 
 

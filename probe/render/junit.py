@@ -1,7 +1,8 @@
 """`-o junit`: JUnit XML for CI gates, one test case per direction x family.
 
 A family the destination needs and that does not work fails, with the finding; a family
-it does not need (another is recommended) or cannot serve is skipped with the reason, so
+it does not need (another is recommended), cannot serve or does not offer is skipped with
+the reason, so
 a single-stack pipeline is not always red; a direction that was not measured is an
 error. Renders a merged result or a single check report (one direction).
 """
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 from probe.merge.cells import CellStatus
 from probe.merge.matrix import Merged
-from probe.model import FAMILIES, Family, Report, Severity
+from probe.model import FAMILIES, Family, ProbeState, Report, Severity
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,9 @@ def merged_cases(merged: Merged) -> list[Case]:
             elif family not in target.allocatable:
                 why = f"{target.name} cannot serve {family} (its Services or pods are not {family})"
                 cases.append(Case(suite, name, "skipped", why))
+            elif cell.status is CellStatus.NONE:
+                why = f"{target.name} {cell.detail}: nothing to test in {family}"
+                cases.append(Case(suite, name, "skipped", why))
             else:
                 message = f"{cell.summary()}: {cell.detail}"
                 text = f"{message}\nlikely cause: {cell.cause}" if cell.cause else message
@@ -71,6 +75,9 @@ def report_cases(report: Report) -> list[Case]:
             cases.append(Case(suite, name, "skipped", f"not needed: {chosen[0]} is recommended"))
         elif _local_cannot_serve(report, family):
             cases.append(Case(suite, name, "skipped", f"the local cluster cannot serve {family}"))
+        elif all(p.state is ProbeState.NO_ADDRESS for p in report.probes if p.family is family):
+            why = f"the peer offers no {family} endpoint: nothing to test in {family}"
+            cases.append(Case(suite, name, "skipped", why))
         else:
             errors = [f for f in report.findings if f.severity is Severity.ERROR]
             related = [f for f in errors if any(str(family) in s for s in f.subjects)] or errors
