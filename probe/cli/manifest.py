@@ -91,7 +91,7 @@ def render(args: argparse.Namespace) -> str:
     return files.job_file(params, cluster_read=args.with_cluster_role)
 
 
-def add_job_options(parser: Any, peer_required: bool) -> None:
+def add_job_options(parser: Any, peer_required: bool, per_context: bool = False) -> None:
     """The Job's parameters, shared by `manifest` and `job run` (they render one Job)."""
     from probe.k8sjob.defaults import DEFAULT_ACTIVE_DEADLINE, DEFAULT_IMAGE, DEFAULT_TTL
 
@@ -122,9 +122,12 @@ def add_job_options(parser: Any, peer_required: bool) -> None:
     )
     parser.add_argument(
         "--cluster",
-        metavar="NAME",
+        metavar="[CTX=]NAME" if per_context else "NAME",
+        action="append" if per_context else "store",
+        default=[] if per_context else None,
         help="this cluster's name in the report, so `voltprobe report` can pair it with the "
-        "peer's (job run: default the kubeconfig context; a pod has none)",
+        "peer's (job run: default the kubeconfig context, CTX=NAME per context; a pod has "
+        "none)",
     )
     parser.add_argument(
         "--peer-cluster", metavar="NAME", help="the peer cluster's name in the report"
