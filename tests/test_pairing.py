@@ -79,3 +79,27 @@ def test_one_check_report_with_no_family_fails_in_junit(tmp_path: Path) -> None:
     again = run_cli("report", str(report), "-o", "junit")  # a report file, rendered again
     assert again.returncode == 1 and ET.fromstring(again.stdout).get("failures") == "1"
     assert json.loads(report.read_text())["cluster"]["name"] is None  # no context here
+
+
+def test_several_contexts_take_per_context_options_and_refuse_ambiguity() -> None:
+    import pytest
+
+    from probe.errors import UsageError
+    from probe.k8sjob.multi import ClusterSpec, plan_clusters
+
+    specs = plan_clusters(["a", "b"], ["/k/common", "b=/k/b"], ["volt"], ["a=east"])
+    assert specs == (
+        ClusterSpec("a", "east", "/k/common", "volt"),
+        ClusterSpec("b", "b", "/k/b", "volt"),
+    )
+    for bad in (
+        (["a", "a"], [], [], []),
+        (["a", "b"], ["/x", "/y"], [], []),
+        (["a", "b"], [], [], ["east"]),
+        (["a", "b"], [], [], ["a=same", "b=same"]),
+        (["a", "b"], [], ["a=x", "a=y"], []),
+    ):
+        with pytest.raises(UsageError):
+            plan_clusters(*bad)
+    done = run_cli("job", "run", "--context", "a", "--context", "b", "-o", "values")
+    assert done.returncode == 2 and "merged result" in done.stderr

@@ -1,12 +1,15 @@
 """`voltprobe job`: run the check as a Job in a cluster, or read an existing Job's report.
 
     voltprobe job run --context CTX --peer HOST[:PORT] [...]   create, wait, report, clean up
+    voltprobe job run --context A --context B [...]           a Job in each, every other
+                                                              cluster's endpoints; merged
     voltprobe job logs --context CTX --namespace NS JOBNAME     the JSON report of a Job
 
 Unlike `check`, `job run` needs write access: create/delete serviceaccounts, roles,
 rolebindings and jobs, get/list jobs and pods, get pods/log (and list events) in the
 namespace. Exit code: the in-cluster check's own (0 a family works, 1 none, 3 could
-not run); 3 as well when the Job could not be run or read.
+not run); 3 as well when the Job could not be run or read. With several contexts: the
+merged result's (`voltprobe report`).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ import os
 import re
 import subprocess
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,15 @@ _VAR = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
 
 
 def run_jobs_in(
-    ns: Namespace, workdir: Path, *, hang: bool = False, timeout: float = 60.0
+    ns: Namespace,
+    workdir: Path,
+    *,
+    hang: bool = False,
+    timeout: float = 60.0,
+    runs: list[tuple[float, float]] | None = None,
 ) -> CreateHook:
+    """The hook; `runs` (if given) collects each process's (start, end) monotonic times."""
+
     def hook(server: FakeApiServer, job: dict[str, Any]) -> None:
         meta = job["metadata"]
         namespace, name, uid = meta["namespace"], meta["name"], meta["uid"]
@@ -45,7 +53,7 @@ def run_jobs_in(
             return
         thread = threading.Thread(
             target=_run,
-            args=(server, ns, workdir, job, pod, container, timeout),
+            args=(server, ns, workdir, job, pod, container, timeout, runs),
             name=f"kubelet-{pod_name}",
             daemon=True,
         )
@@ -89,6 +97,7 @@ def _run(
     pod: dict[str, Any],
     container: dict[str, Any],
     timeout: float,
+    runs: list[tuple[float, float]] | None,
 ) -> None:
     name = pod["metadata"]["name"]
     home = workdir / name
@@ -98,6 +107,7 @@ def _run(
     args = [_expand(arg, env) for arg in container.get("args") or []]
     args = [str(termination) if a == "/dev/termination-log" else a for a in args]
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("KUBE", "VOLTPROBE_"))}
+    started = time.monotonic()
     try:
         done = subprocess.run(
             ns.exec_args(str(voltprobe_script()), *args),
@@ -112,6 +122,8 @@ def _run(
         log, code = done.stdout, done.returncode
     except subprocess.TimeoutExpired as exc:
         log, code = str(exc.stdout or ""), 137
+    if runs is not None:
+        runs.append((started, time.monotonic()))
     message = termination.read_text() if termination.exists() else ""
     server.set_log(pod["metadata"]["namespace"], name, log)
     finished = copy.deepcopy(pod)

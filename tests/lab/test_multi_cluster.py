@@ -130,8 +130,9 @@ def test_both_directions_measured_by_a_job_in_each_cluster(
     clusters: Clusters, apis: tuple[FakeApiServer, FakeApiServer, Path], tmp_path: Path
 ) -> None:
     api_a, api_b, kubeconfig = apis
-    api_a.on_create("jobs", run_jobs_in(clusters.a, tmp_path / "a"))
-    api_b.on_create("jobs", run_jobs_in(clusters.b, tmp_path / "b"))
+    runs: list[tuple[float, float]] = []
+    api_a.on_create("jobs", run_jobs_in(clusters.a, tmp_path / "a", runs=runs))
+    api_b.on_create("jobs", run_jobs_in(clusters.b, tmp_path / "b", runs=runs))
     done = run_cli(
         "job", "run", "--context", "a", "--context", "b", "--kubeconfig", str(kubeconfig),
         "--timeout", "1", "-o", "json", timeout=120,
@@ -153,6 +154,8 @@ def test_both_directions_measured_by_a_job_in_each_cluster(
         s.startswith("b -> a works over IPv6, a -> b does not") for s in document["asymmetries"]
     )
     assert "[a] advertises" in done.stderr and "[b] advertises" in done.stderr
+    (first, second) = sorted(runs)
+    assert second[0] < first[1], "the two Jobs ran one after the other, not concurrently"
     for api in (api_a, api_b):
         for plural in OWNED:
             assert stored(api, plural) == [], f"{plural} left behind"
