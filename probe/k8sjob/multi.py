@@ -21,7 +21,7 @@ from typing import Any
 
 from probe.documents import InventoryReport
 from probe.errors import CannotRunError, Interrupted, UsageError, VoltprobeError
-from probe.k8sjob.objects import JobParams
+from probe.k8sjob.objects import JobParams, check_cluster_name
 from probe.k8sjob.runner import Clock, RunOptions, run_job, unique_name
 from probe.merge.advertised import Advertised, advertised
 from probe.merge.matrix import Input, Merged, merge
@@ -85,6 +85,8 @@ def plan_clusters(
         )
         for ctx in contexts
     )
+    for spec in specs:
+        check_cluster_name(spec.name, "--cluster")
     if len({s.name for s in specs}) != len(specs):
         raise UsageError("two contexts have the same cluster name: use --cluster CTX=NAME")
     return specs

@@ -41,7 +41,7 @@ def merged_table(merged: Merged, verbose: bool = False) -> str:
         for family in FAMILIES:
             cell = d.cell(family)
             text = cell.summary()
-            if not cell.ok and cell.detail and (verbose or cell.status.value != "unknown"):
+            if not cell.ok and cell.detail:
                 text += f"\n  {cell.detail}"
             cells.append(text)
         rows.append(cells)
