@@ -193,6 +193,7 @@ class Target:
     host: str
     port: int
     literal_family: Family | None = None  # set when host is an IP literal
+    cluster: str | None = None  # the peer cluster that advertises it (--peer-report)
 
     @property
     def is_literal(self) -> bool:
@@ -208,13 +209,16 @@ class Target:
 
     def to_json(self) -> dict[str, Any]:
         family = self.literal_family.value if self.literal_family else None
-        return {
+        doc: dict[str, Any] = {
             "target": self.text,
             "host": self.host,
             "port": self.port,
             "literal": self.is_literal,
             "literalFamily": family,
         }
+        if self.cluster is not None:
+            doc["cluster"] = self.cluster
+        return doc
 
     @classmethod
     def from_json(cls, doc: Any, where: str = "") -> Target:
@@ -225,7 +229,13 @@ class Target:
         if family is None and _field(doc, "literal", bool, where):
             parsed = parse_ip(host)  # a report of 0.1 has no literalFamily
             family = parsed[0] if parsed else None
-        return cls(_field(doc, "target", str, where), host, _field(doc, "port", int, where), family)
+        return cls(
+            _field(doc, "target", str, where),
+            host,
+            _field(doc, "port", int, where),
+            family,
+            _optional(doc, "cluster", str, where),
+        )
 
 
 @dataclass(frozen=True)
@@ -494,6 +504,36 @@ class Vantage:
 
 
 @dataclass(frozen=True)
+class ClusterLabel:
+    """Who probed whom: the cluster this run probed from and the peer cluster it probed
+    (`check --cluster/--peer-cluster`, defaults from the kube context), so that reports
+    made in different clusters can be paired by `voltprobe report`. None: not known."""
+
+    name: str | None = None
+    peer: str | None = None
+    context: str | None = None  # the kubeconfig context the run used, if any
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "peer": self.peer, "context": self.context}
+
+    @classmethod
+    def from_json(cls, doc: Any, where: str = "cluster") -> ClusterLabel:
+        if doc is None:  # a report of 0.1 has no cluster section
+            return cls()
+        return cls(
+            _optional(_object(doc, where), "name", str, where),
+            _optional(doc, "peer", str, where),
+            _optional(doc, "context", str, where),
+        )
+
+
+def _object(doc: Any, where: str) -> dict[str, Any]:
+    if not isinstance(doc, dict):
+        raise ReportFormatError(f"{where} is not an object")
+    return doc
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything voltprobe learned in one run; the renderers only format it."""
 
@@ -511,6 +551,7 @@ class Report:
     error: str | None = None  # set when the run stopped early: the report is partial
     error_exit_code: int = CANNOT_RUN  # the stopping error's exit code (130 for Ctrl-C)
     vantage: Vantage | None = None  # set by `job run --from-volt-pod`; None: where it ran
+    cluster: ClusterLabel = ClusterLabel()
 
     @property
     def exit_code(self) -> int:
@@ -552,6 +593,7 @@ class Report:
             "timings": {k: round(v, 1) for k, v in self.timings.items()},
             # optional, so reports without a vantage point read the same as before
             **({"vantage": self.vantage.to_json()} if self.vantage is not None else {}),
+            "cluster": self.cluster.to_json(),
         }
 
     @classmethod
@@ -597,4 +639,5 @@ class Report:
             vantage=None
             if doc.get("vantage") is None
             else Vantage.from_json(doc["vantage"], "vantage"),
+            cluster=ClusterLabel.from_json(doc.get("cluster")),
         )

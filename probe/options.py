@@ -7,9 +7,9 @@ Nothing after the CLI reads argparse.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from probe.model import DEFAULT_DR_PORT, Severity, Target
+from probe.model import DEFAULT_DR_PORT, ClusterLabel, Severity, Target
 
 
 class Mode(str, enum.Enum):
@@ -47,6 +47,8 @@ class CheckOptions:
     pcap: str | None = None
     resolv_conf: str = "/etc/resolv.conf"
     kube: KubeOptions = KubeOptions()
+    # who probes whom (check --cluster/--peer-cluster)
+    cluster: ClusterLabel = field(default_factory=ClusterLabel)
 
     def to_json(self) -> dict[str, object]:
         return {

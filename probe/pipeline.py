@@ -258,6 +258,7 @@ def build_report(
         version=__version__,
         error=str(error) if error else None,
         error_exit_code=error.exit_code if error else CANNOT_RUN,
+        cluster=options.cluster,
     )
 
 

@@ -110,7 +110,9 @@ def test_adds_the_probe_to_the_first_volt_pod_waits_and_marks_the_report(
     (added,) = pod(api, POD0)["spec"]["ephemeralContainers"]
     name = added["name"]
     assert name.startswith("voltprobe-") and name != "voltprobe"
-    params = JobParams(peers=("dr.peer.example.com",), name=name, namespace=NS, image=IMAGE)
+    params = JobParams(
+        peers=("dr.peer.example.com",), name=name, namespace=NS, image=IMAGE, cluster="fake"
+    )  # the pod has no kube context: the check is told the cluster's name
     assert added == ephemeral_container(params, name)
     assert "ephemeralContainers" not in pod(api, objects.volt_pod_name(1))["spec"]
     assert not [r for r in api.requests if r.verb in ("create", "delete", "update")]

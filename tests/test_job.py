@@ -146,11 +146,15 @@ def test_run_creates_waits_reports_and_cleans_up(
     expected = next(
         o
         for o in job_objects(
-            JobParams(peers=("dr.peer.example.com",), name=name, namespace=NS, image=IMAGE)
+            # the pod has no kube context: the Job names its cluster after the one used here
+            JobParams(
+                peers=("dr.peer.example.com",), name=name, namespace=NS, image=IMAGE, cluster="fake"
+            )
         )
         if o["kind"] == "Job"
     )
     assert job["spec"] == expected["spec"]
+    assert job["spec"]["template"]["spec"]["containers"][0]["args"][-2:] == ["--cluster", "fake"]
     assert pss_violations(job["spec"]["template"]["spec"]) == []
     # `voltprobe manifest runner-role` grants every call the run made, and nothing cluster-wide.
     assert not_granted(rbac_api, runner_role(NS)) == []

@@ -44,11 +44,19 @@ def jvm_prefers_ipv4(facts: Facts, choice: Choice) -> Iterable[Hit]:
     Severity.INFO,
     requires=("recommendation",),
     remedy=(
-        "XDCR dials in both directions: run voltprobe in both clusters (voltprobe job run "
-        "--context A ... and --context B ...) and use a family that works both ways."
+        "XDCR dials in both directions: run the check in every cluster, each against the "
+        "others (voltprobe check --cluster A --peer-report B.json, where B.json is `voltprobe "
+        "inventory -o json` run in B; or voltprobe job run in each), then merge the reports: "
+        "voltprobe report A.json B.json gives each cluster its own family and Helm values."
     ),
 )
 def one_direction(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """Each cluster's consumer dials the other's DR port, so reachability must hold in
-    both directions. One run of voltprobe proves only this side's direction."""
-    yield Hit("this run tested only the direction from here to the peer", ("direction",))
+    both directions. One run of voltprobe proves only this side's direction: its values
+    assume the link uses one family both ways; `voltprobe report` measures instead."""
+    yield Hit(
+        "this run tested only the direction from here to the peer; the values assume the "
+        "peer reaches this cluster in the same family (merge both sides' reports with "
+        "voltprobe report to know)",
+        ("direction",),
+    )

@@ -6,6 +6,8 @@
     voltprobe explain   probe/cli/explain.py
     voltprobe manifest  probe/cli/manifest.py
     voltprobe job       probe/cli/job.py
+    voltprobe report    probe/cli/report.py     (the merge: probe/merge/)
+    voltprobe inventory probe/cli/inventory.py
 
 Exit codes: 0 a family qualifies; 1 none does (XDCR would not connect); 2 bad usage or
 input; 3 the check could not run; 130 Ctrl-C. `main` alone catches `VoltprobeError` and
@@ -20,11 +22,11 @@ import sys
 from collections.abc import Sequence
 
 from probe import __version__
-from probe.cli import check, demo, explain, job, manifest, serve
+from probe.cli import check, demo, explain, inventory, job, manifest, report, serve
 from probe.cli.args import Parser
 from probe.errors import CannotRunError, Interrupted, VoltprobeError
 
-COMMANDS = (check, demo, serve, explain, manifest, job)
+COMMANDS = (check, report, inventory, demo, serve, explain, manifest, job)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -124,6 +124,11 @@ def add_cluster_options(parser: Any, namespace_help: str) -> None:
     )
     parser.add_argument("--context", help="kubeconfig context")
     parser.add_argument("-n", "--namespace", help=namespace_help)
+    add_identity_options(parser)
+
+
+def add_identity_options(parser: Any) -> None:
+    """--as, --as-group and --request-timeout: who asks the API, and how long to wait."""
     parser.add_argument(
         "--as", dest="as_user", metavar="USER", help="impersonate this user, as kubectl --as"
     )

@@ -18,8 +18,9 @@ from probe.cli.args import (
     int_range,
     kube_options,
 )
+from probe.cli.identity import kube_context
 from probe.errors import UsageError
-from probe.model import Severity
+from probe.model import ClusterLabel, Severity, Target
 from probe.options import CHECK_DEFAULTS, CheckOptions, Mode, OutputOptions
 from probe.render import FORMATS
 
@@ -45,7 +46,8 @@ def add_parser(commands: Any) -> None:
         description="Resolve the peer's DR endpoints (A and AAAA), probe them over IPv4 and "
         "IPv6, explain every failure and recommend the Volt Helm chart's ipFamilies.",
     )
-    add_peer_options(check, required=True)
+    add_peer_options(check, required=False)
+    add_pairing_options(check)
     add_probe_options(check)
     check.add_argument(
         "--dns-timeout",
@@ -91,6 +93,34 @@ def add_parser(commands: Any) -> None:
     check.set_defaults(func=run)
 
 
+def add_pairing_options(parser: Any) -> None:
+    """--peer-report, --cluster and --peer-cluster: whose endpoints, and who probed whom."""
+    parser.add_argument(
+        "--peer-report",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="probe every DR endpoint the peer cluster advertises, from its `voltprobe "
+        "inventory -o json` or its report (repeatable: one per peer cluster)",
+    )
+    add_cluster_name_option(parser)
+    parser.add_argument(
+        "--peer-cluster",
+        metavar="NAME",
+        help="the name of the peer cluster probed with --peer (default: the --peer-report's "
+        "cluster), so `voltprobe report` can pair the reports of both sides",
+    )
+
+
+def add_cluster_name_option(parser: Any) -> None:
+    parser.add_argument(
+        "--cluster",
+        metavar="NAME",
+        help="the name of this cluster in the report (default: the kubeconfig context; "
+        "none inside a pod)",
+    )
+
+
 def add_output_files(parser: Any) -> None:
     parser.add_argument(
         "--values-out",
@@ -122,6 +152,10 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
     if args.mode == "connect" and (args.pcap or args.quick):
         option = "--pcap" if args.pcap else "--quick"
         raise UsageError(f"{option} works on raw SYN probes: use it with --mode raw or auto")
+    if not args.peer and not args.peer_report:
+        raise UsageError(
+            "check needs --peer HOST[:PORT][,...] or --peer-report FILE (see: voltprobe check -h)"
+        )
     if args.no_kube:
         given = [
             name
@@ -144,8 +178,14 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         check_selection(kube)
     if args.resolv_conf != CHECK_DEFAULTS.resolv_conf and not os.path.isfile(args.resolv_conf):
         raise UsageError(f"--resolv-conf {args.resolv_conf}: no such file")
+    targets, peer_names = peer_report_targets(args.peer_report)
+    if args.peer:
+        targets = parse_peers(args.peer, args.port) + targets
+    context = kube_context(kube)
+    peer = args.peer_cluster or (peer_names[0] if len(peer_names) == 1 else None)
     return CheckOptions(
-        targets=parse_peers(args.peer, args.port),
+        targets=unique_targets(targets),
+        cluster=ClusterLabel(args.cluster or context, peer, context),
         port=args.port,
         timeout=args.timeout,
         dns_timeout=args.dns_timeout,
@@ -158,6 +198,36 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         resolv_conf=args.resolv_conf,
         kube=kube,
     )
+
+
+def peer_report_targets(paths: list[str]) -> tuple[tuple[Target, ...], list[str]]:
+    """The targets every --peer-report advertises, and the peer clusters' names."""
+    from probe.documents import read_document
+    from probe.merge.matrix import Input
+    from probe.merge.peers import peer_targets
+
+    targets: list[Target] = []
+    names: list[str] = []
+    for path in paths:
+        peer = Input(path, read_document(path))
+        targets.extend(peer_targets(path, peer.document, peer.cluster))
+        names.append(peer.cluster)
+    return tuple(targets), list(dict.fromkeys(names))
+
+
+def unique_targets(targets: tuple[Target, ...]) -> tuple[Target, ...]:
+    """Each (host, port) once, the first kept (--peer before --peer-report), under the cap."""
+    from probe.targets import MAX_TARGETS
+
+    unique: dict[tuple[str, int], Target] = {}
+    for target in targets:
+        unique.setdefault((target.host, target.port), target)
+    if len(unique) > MAX_TARGETS:
+        raise UsageError(
+            f"{len(unique)} peer endpoints is over the cap of {MAX_TARGETS}: voltprobe checks "
+            "a peer cluster's DR endpoints, it is not a scanner"
+        )
+    return tuple(unique.values())
 
 
 def output_options(args: argparse.Namespace) -> OutputOptions:

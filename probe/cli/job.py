@@ -2,6 +2,8 @@
 
     voltprobe job run --context CTX --peer HOST[:PORT] [...]   create, wait, report, clean up
     voltprobe job run --from-volt-pod [POD] --peer HOST[:PORT]   the check inside a Volt pod
+    voltprobe job run --context A --context B [...]           a Job in each, every other
+                                                              cluster's endpoints; merged
     voltprobe job logs --context CTX --namespace NS JOBNAME     the JSON report of a Job
 
 Unlike `check`, `job run` needs write access: create/delete serviceaccounts, roles,
@@ -9,17 +11,25 @@ rolebindings and jobs, get/list jobs and pods, get pods/log (and list events) in
 namespace. `--from-volt-pod` instead patches pods/ephemeralcontainers (opt-in:
 `voltprobe manifest runner-role --with-ephemeral`). Exit code: the in-cluster check's own
 (0 a family works, 1 none, 3 could not run); 3 as well when the Job could not be run or read.
+With several contexts: the merged result's (`voltprobe report`).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from probe.cli.args import add_cluster_options, add_report_options, bounded_float, kube_options
+from probe.cli.args import (
+    add_cluster_options,
+    add_identity_options,
+    add_report_options,
+    bounded_float,
+    kube_options,
+)
 from probe.cli.manifest import add_job_options
 from probe.options import OutputOptions
 from probe.render import FORMATS
@@ -53,7 +63,7 @@ def add_parser(commands: Any) -> None:
         "`voltprobe check` in the chosen cluster, wait for it (progress on stderr), print its "
         "report and delete everything it created (unless --keep).",
     )
-    add_job_options(run_p, peer_required=True)
+    add_job_options(run_p, peer_required=False, per_context=True)
     run_p.add_argument(
         "--cluster-read",
         action="store_true",
@@ -82,7 +92,7 @@ def add_parser(commands: Any) -> None:
         "pods/ephemeralcontainers (manifest runner-role --with-ephemeral); the container "
         "cannot be removed and stays in the pod's spec until the pod restarts",
     )
-    add_cluster_options(run_p, NAMESPACE_HELP)
+    add_contexts_options(run_p)
     add_report_options(run_p, FORMATS, OutputOptions().format)
 
     logs_p = actions.add_parser(
@@ -97,11 +107,39 @@ def add_parser(commands: Any) -> None:
     parser.set_defaults(func=run)
 
 
+def add_contexts_options(parser: Any) -> None:
+    """--context (repeatable: every cluster probes every other), and --kubeconfig,
+    --namespace as kubectl spells them, each also as CTX=VALUE for one context."""
+    parser.add_argument(
+        "--context",
+        action="append",
+        default=[],
+        help="kubeconfig context; repeat it for several clusters: a Job in each probes every "
+        "DR endpoint the others advertise, and the reports are merged (no --peer then)",
+    )
+    parser.add_argument(
+        "--kubeconfig",
+        action="append",
+        default=[],
+        metavar="[CTX=]PATH",
+        help="kubeconfig file (default: in-cluster, KUBECONFIG, ~/.kube/config); CTX=PATH "
+        "for one context",
+    )
+    parser.add_argument(
+        "-n", "--namespace", action="append", default=[], metavar="[CTX=]NS", help=NAMESPACE_HELP
+    )
+    add_identity_options(parser)
+
+
 def run(args: argparse.Namespace) -> int:
     from probe.errors import UsageError
 
     if args.job_command not in ("run", "logs"):
         raise UsageError("voltprobe job needs an action: run or logs (see voltprobe job -h)")
+    if args.job_command == "run" and len(args.context) > 1:
+        return run_many(args)
+    if args.job_command == "run":
+        single_context(args)
     from probe.cli.check import output_options
     from probe.k8sjob import kube, runner
     from probe.k8sjob.defaults import DEFAULT_NAMESPACE
@@ -113,6 +151,11 @@ def run(args: argparse.Namespace) -> int:
     # everything from the command line first: bad input is exit 2 before any API call
     cluster = kube_options(args)
     output = output_options(args)
+    if args.job_command == "run" and not args.cluster:
+        from probe.cli.identity import kube_context
+
+        # the pod has no kube context: name the cluster after the one used here
+        args.cluster = kube_context(cluster)
     namespace = args.namespace or DEFAULT_NAMESPACE  # the context's, once connected
     opts = run_options(args, namespace) if args.job_command == "run" else None
     from_pod = opts is not None and args.from_volt_pod is not None
@@ -189,3 +232,61 @@ def ephemeral_options(args: argparse.Namespace, opts: RunOptions) -> EphemeralOp
         raise UsageError(f"--from-volt-pod {pod!r} is not a pod name (a DNS-1123 subdomain)")
     # the Job's parameters, validated; its unique name names the container
     return EphemeralOptions(params=opts.params, pod=pod or None, wait_seconds=opts.wait_seconds)
+
+
+def single_context(args: argparse.Namespace) -> None:
+    """`job run` with at most one --context: each option to its one value (CTX= allowed)."""
+    from probe.errors import UsageError
+    from probe.k8sjob.multi import per_context
+
+    contexts = list(args.context)
+    for option in ("kubeconfig", "namespace", "cluster"):
+        common, own = per_context(getattr(args, option), contexts, f"--{option}")
+        setattr(args, option, own.get(contexts[0]) if own else common)
+    args.context = contexts[0] if contexts else None
+    if not args.peer:
+        raise UsageError(
+            "job run needs --peer HOST[:PORT][,...], or several --context (each cluster probes "
+            "the others' advertised endpoints)"
+        )
+
+
+def run_many(args: argparse.Namespace) -> int:
+    """`job run --context a --context b ...`: a Job in every cluster, then the merge."""
+    import sys
+
+    from probe.cli.manifest import job_params
+    from probe.errors import UsageError
+    from probe.k8sjob import multi
+    from probe.k8sjob.runner import RunOptions
+    from probe.render.merged import MERGED_FORMATS, render_merged
+
+    if args.peer:
+        raise UsageError(
+            "with several --context the targets are each cluster's advertised DR endpoints: "
+            "drop --peer"
+        )
+    if args.output not in MERGED_FORMATS:
+        raise UsageError(
+            f"-o {args.output}: the merged result is one of {', '.join(MERGED_FORMATS)}"
+        )
+    specs = multi.plan_clusters(args.context, args.kubeconfig, args.namespace, args.cluster)
+    for spec in specs:
+        if spec.kubeconfig and not os.path.isfile(spec.kubeconfig):
+            raise UsageError(f"--kubeconfig {spec.kubeconfig}: no such file")
+    args.peer, args.cluster = ["placeholder.invalid"], None  # filled per cluster
+    params = job_params(args, "voltprobe", "default")
+    wait = args.wait if args.wait is not None else args.deadline + 60
+    run_opts = RunOptions(
+        params=params, wait_seconds=wait, keep=args.keep, cluster_read=args.cluster_read
+    )
+
+    def progress(message: str) -> None:
+        print(f"voltprobe job: {message}", file=sys.stderr, flush=True)
+
+    seen = multi.read_inventories(specs, args.port, progress)
+    merged = multi.run_everywhere(seen, params, run_opts, progress)
+    sys.stdout.write(render_merged(merged, args.output, args.verbose))
+    sys.stdout.flush()
+    progress(f"verdict: {merged.verdict}")
+    return merged.exit_code

@@ -108,7 +108,7 @@ def manifest_text(args: argparse.Namespace) -> str:
     return files.job_file(params, cluster_read=args.with_cluster_role)
 
 
-def add_job_options(parser: Any, peer_required: bool) -> None:
+def add_job_options(parser: Any, peer_required: bool, per_context: bool = False) -> None:
     """The Job's parameters, shared by `manifest` and `job run` (they render one Job)."""
     from probe.k8sjob.defaults import DEFAULT_ACTIVE_DEADLINE, DEFAULT_IMAGE, DEFAULT_TTL
 
@@ -137,6 +137,18 @@ def add_job_options(parser: Any, peer_required: bool) -> None:
         default=DEFAULT_TTL,
         help=f"the Job's ttlSecondsAfterFinished (default {DEFAULT_TTL})",
     )
+    parser.add_argument(
+        "--cluster",
+        metavar="[CTX=]NAME" if per_context else "NAME",
+        action="append" if per_context else "store",
+        default=[] if per_context else None,
+        help="this cluster's name in the report, so `voltprobe report` can pair it with the "
+        "peer's (job run: default the kubeconfig context, CTX=NAME per context; a pod has "
+        "none)",
+    )
+    parser.add_argument(
+        "--peer-cluster", metavar="NAME", help="the peer cluster's name in the report"
+    )
 
 
 def job_params(args: argparse.Namespace, name: str, namespace: str) -> Any:
@@ -156,6 +168,8 @@ def job_params(args: argparse.Namespace, name: str, namespace: str) -> Any:
         per_pod=args.per_pod,
         active_deadline_seconds=args.deadline,
         ttl_seconds_after_finished=args.ttl,
+        cluster=args.cluster,
+        peer_cluster=args.peer_cluster,
     )
 
 

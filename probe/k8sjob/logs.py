@@ -19,6 +19,17 @@ class NoReport(Exception):
 
 def extract(log: str) -> Report:
     """The last complete report in `log`, typed; raises NoReport when there is none."""
+    text = report_text(log)
+    try:
+        return Report.from_json(json.loads(text))
+    except ReportFormatError as exc:
+        raise NoReport(f"the report between the markers is not readable: {exc}") from None
+    except ValueError as exc:
+        raise NoReport(f"the report between the markers is not valid JSON ({exc})") from None
+
+
+def report_text(log: str) -> str:
+    """The text between the last complete pair of marker lines; raises NoReport."""
     lines = log.replace("\r\n", "\n").split("\n")
     begins = [i for i, line in enumerate(lines) if line.strip() == REPORT_BEGIN]
     if not begins:
@@ -27,13 +38,7 @@ def extract(log: str) -> Report:
     ends = [i for i in range(start + 1, len(lines)) if lines[i].strip() == REPORT_END]
     if not ends:
         raise NoReport("the report in the log is cut off (no end marker)")
-    text = "\n".join(lines[start + 1 : ends[0]])
-    try:
-        return Report.from_json(json.loads(text))
-    except ReportFormatError as exc:
-        raise NoReport(f"the report between the markers is not readable: {exc}") from None
-    except ValueError as exc:
-        raise NoReport(f"the report between the markers is not valid JSON ({exc})") from None
+    return "\n".join(lines[start + 1 : ends[0]])
 
 
 def tail(log: str, lines: int = 5) -> str:

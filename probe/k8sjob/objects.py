@@ -56,6 +56,13 @@ def check_name(value: str, what: str) -> str:
     return value
 
 
+def check_cluster_name(value: str, what: str) -> str:
+    """A cluster name for a report: printable, no spaces, at most 253 characters."""
+    if not value or len(value) > 253 or not value.isprintable() or any(c.isspace() for c in value):
+        raise UsageError(f"{what} {value[:60]!r} must be a non-empty name without spaces")
+    return value
+
+
 def check_image(value: str) -> str:
     if not value or any(ch.isspace() for ch in value):
         raise UsageError(f"image {value!r} must be a non-empty image reference without spaces")
@@ -82,8 +89,15 @@ class JobParams:
     per_pod: bool = False
     active_deadline_seconds: int = DEFAULT_ACTIVE_DEADLINE
     ttl_seconds_after_finished: int = DEFAULT_TTL
+    # recorded in the report (check --cluster/--peer-cluster): a pod has no kube context,
+    # so the Job names its cluster explicitly and `voltprobe report` can pair the reports
+    cluster: str | None = None
+    peer_cluster: str | None = None
 
     def __post_init__(self) -> None:
+        for what, value in (("--cluster", self.cluster), ("--peer-cluster", self.peer_cluster)):
+            if value is not None:
+                check_cluster_name(value, what)
         if not self.peers or any(not p.strip() for p in self.peers):
             raise UsageError("no peer given: use --peer HOST[:PORT][,HOST[:PORT]...]")
         check_name(self.name, "name")
@@ -316,6 +330,10 @@ def probe_args(p: JobParams) -> list[str]:
     ]
     if p.per_pod:
         args.append("--per-pod")
+    if p.cluster:
+        args += ["--cluster", p.cluster]
+    if p.peer_cluster:
+        args += ["--peer-cluster", p.peer_cluster]
     return args
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from probe.model import Report
 
-FORMATS = ("table", "wide", "short", "json", "yaml", "values")
+FORMATS = ("table", "wide", "short", "json", "yaml", "values", "markdown", "junit")
 
 
 def render(
@@ -41,6 +41,14 @@ def render(
         from probe.render.values import render_values
 
         return render_values(report)
+    if fmt == "markdown":
+        from probe.render.markdown import report_markdown
+
+        return report_markdown(report, verbose)
+    if fmt == "junit":
+        from probe.render.junit import render_junit, report_cases
+
+        return render_junit(report_cases(report))
     raise ValueError(f"unknown format {fmt!r}")
 
 

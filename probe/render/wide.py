@@ -13,7 +13,7 @@ from probe.model import Report, Severity
 
 
 def render_wide(report: Report, verbose: bool = False) -> str:
-    parts = [_summary(report), probe_table(report), _local_block(report.local)]
+    parts = [_summary(report), probe_table(report), local_block(report.local)]
     parts.append(_findings(report, verbose))
     parts.append(_recommendation(report))
     if verbose and report.timings:
@@ -58,7 +58,7 @@ def section(local: Any, key: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _local_block(local: dict[str, Any]) -> str:
+def local_block(local: dict[str, Any]) -> str:
     if not local:
         return ""
     kube = section(local, "kubernetes")

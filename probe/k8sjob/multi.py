@@ -1,0 +1,261 @@
+"""`voltprobe job run --context a --context b [...]`: every cluster probes every other.
+
+    plan_clusters(...)             -> tuple[ClusterSpec, ...]       the contexts, validated
+    run_everywhere(specs, ...)     -> Merged                        inventories, Jobs, merge
+
+For each cluster: read its inventory (what its DR Services advertise), then start a Job in
+every cluster at once whose targets are every other cluster's advertised DR endpoints,
+wait for all of them, collect, clean up (unless keep) and merge (`probe/merge/`). A Job
+that fails or hangs leaves its direction unknown in the matrix; it never stops the others.
+The Jobs run on threads, so the whole takes about as long as the slowest one; Ctrl-C
+stops the waiting in every thread, and each deletes what it created.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from probe.documents import InventoryReport
+from probe.errors import CannotRunError, Interrupted, UsageError, VoltprobeError
+from probe.k8sjob.objects import JobParams, check_cluster_name
+from probe.k8sjob.runner import Clock, RunOptions, run_job, unique_name
+from probe.merge.advertised import Advertised, advertised
+from probe.merge.matrix import Input, Merged, merge
+from probe.model import ClusterLabel, Recommendation, Report, format_endpoint
+from probe.options import KubeOptions
+from probe.targets import parse_endpoint
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """One cluster of a multi-context run: its context and where to find it."""
+
+    context: str
+    name: str  # in the reports and the matrix (default: the context)
+    kubeconfig: str | None = None
+    namespace: str | None = None
+
+
+def per_context(
+    values: Sequence[str], contexts: Sequence[str], option: str
+) -> tuple[str | None, dict[str, str]]:
+    """(the value for every context, {context: its own value}) from `--opt VALUE` and
+    `--opt CTX=VALUE`; raises UsageError for a context given twice or two plain values."""
+    common: str | None = None
+    own: dict[str, str] = {}
+    for value in values:
+        context, sep, rest = value.partition("=")
+        if sep and context in contexts:
+            if context in own:
+                raise UsageError(f"{option} {context}=... given twice")
+            own[context] = rest
+        elif common is not None:
+            raise UsageError(f"{option} given twice: use {option} CTX=VALUE per context")
+        else:
+            common = value
+    return common, own
+
+
+def plan_clusters(
+    contexts: Sequence[str],
+    kubeconfigs: Sequence[str],
+    namespaces: Sequence[str],
+    names: Sequence[str],
+) -> tuple[ClusterSpec, ...]:
+    """The clusters of a multi-context run (UsageError for bad input: exit 2)."""
+    if len(set(contexts)) != len(contexts):
+        raise UsageError("each --context once")
+    kubeconfig, kubeconfig_of = per_context(kubeconfigs, contexts, "--kubeconfig")
+    namespace, namespace_of = per_context(namespaces, contexts, "--namespace")
+    plain, name_of = per_context(names, contexts, "--cluster")
+    if plain is not None:
+        raise UsageError("with several --context, name each cluster: --cluster CTX=NAME")
+    specs = tuple(
+        ClusterSpec(
+            context=ctx,
+            name=name_of.get(ctx, ctx),
+            kubeconfig=kubeconfig_of.get(ctx, kubeconfig),
+            namespace=namespace_of.get(ctx, namespace),
+        )
+        for ctx in contexts
+    )
+    for spec in specs:
+        check_cluster_name(spec.name, "--cluster")
+    if len({s.name for s in specs}) != len(specs):
+        raise UsageError("two contexts have the same cluster name: use --cluster CTX=NAME")
+    return specs
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One cluster's inventory, as read before the Jobs start."""
+
+    spec: ClusterSpec
+    inventory: InventoryReport
+    offered: tuple[Advertised, ...]
+
+
+def read_inventories(specs: Sequence[ClusterSpec], port: int, progress: Progress) -> list[Seen]:
+    """Each cluster's inventory, read at the same time; CannotRunError if one cannot be
+    read, UsageError if one advertises no DR endpoint another cluster could dial."""
+    from probe.inventory import gather
+
+    def read(spec: ClusterSpec) -> Seen:
+        kube = KubeOptions(
+            kubeconfig=spec.kubeconfig, context=spec.context, namespace=spec.namespace
+        )
+        inventory = gather(kube, port)
+        if not inventory.available:
+            raise CannotRunError(
+                f"cluster {spec.name}: cannot read its inventory: {inventory.reason}"
+            )
+        local = inventory.to_json()
+        document = InventoryReport(
+            local, ClusterLabel(spec.name, None, spec.context), options={"port": port}
+        )
+        return Seen(spec, document, advertised(local, port))
+
+    seen = _each(specs, read, "inventory")
+    for item in seen:
+        if isinstance(item, BaseException):
+            raise item
+    found = [s for s in seen if isinstance(s, Seen)]
+    for item in found:
+        endpoints = ", ".join(e.endpoint for e in item.offered) or "none"
+        progress(f"[{item.spec.name}] advertises {endpoints}")
+        if not item.offered:
+            raise UsageError(
+                f"cluster {item.spec.name} advertises no DR endpoint another cluster can dial "
+                "(no LoadBalancer ingress or NodePort DR Service): deploy it, or the "
+                "responder (voltprobe manifest responder), first"
+            )
+    return found
+
+
+def run_everywhere(
+    seen: Sequence[Seen],
+    job: JobParams,
+    run: RunOptions,
+    progress: Progress,
+    poll_seconds: float | None = None,
+) -> Merged:
+    """A Job in every cluster probing every other cluster's endpoints; the merged result.
+
+    `job` and `run` carry the shared parameters (image, timeout, deadline, keep...); each
+    cluster's name, namespace and peers are filled in here."""
+    from probe import __version__
+    from probe.k8sjob import kube
+
+    owner = {e.key: s.spec.name for s in seen for e in s.offered}
+    stop = threading.Event()
+
+    def sleep(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise Interrupted()
+
+    def one(item: Seen) -> Report:
+        spec = item.spec
+        others = [s for s in seen if s is not item]
+        peers = tuple(format_endpoint(e.host, e.port) for s in others for e in s.offered)
+        cluster = KubeOptions(kubeconfig=spec.kubeconfig, context=spec.context)
+        api, context_namespace, description = kube.connect(cluster)
+        namespace = spec.namespace or context_namespace or "default"
+        params = replace(
+            job,
+            peers=peers,
+            name=unique_name(),
+            namespace=namespace,
+            cluster=spec.name,
+            peer_cluster=others[0].spec.name if len(others) == 1 else None,
+        )
+        say = _prefixed(progress, spec.name)
+        say(f"using {description}, namespace {namespace}; probing {len(peers)} endpoint(s)")
+        options = replace(run, params=params, poll_seconds=poll_seconds or run.poll_seconds)
+        return run_job(api, options, say, Clock(time.monotonic, sleep))
+
+    results = _each(seen, one, "job", stop)
+    inputs = [Input(f"inventory of {s.spec.name}", s.inventory) for s in seen]
+    for item, result in zip(seen, results, strict=True):
+        if isinstance(result, Interrupted):
+            raise result
+        if isinstance(result, Report):
+            report = _labelled(result, owner, item.spec.name)
+        elif isinstance(result, VoltprobeError):
+            progress(f"[{item.spec.name}] the Job gave no report: {result}")
+            report = _failed(item, seen, str(result))
+        else:
+            raise result
+        inputs.append(Input(f"job in {item.spec.name}", report))
+    return merge(inputs, __version__)
+
+
+def _labelled(report: Report, owner: dict[tuple[str, int], str], name: str) -> Report:
+    """The Job's report with each target's cluster named (job run knows whose it is)."""
+    targets = tuple(
+        replace(t, cluster=t.cluster or owner.get((t.host, t.port))) for t in report.targets
+    )
+    cluster = report.cluster if report.cluster.name else replace(report.cluster, name=name)
+    return replace(report, targets=targets, cluster=cluster)
+
+
+def _failed(item: Seen, seen: Sequence[Seen], why: str) -> Report:
+    """A report that says the direction from this cluster could not be measured."""
+    targets = tuple(
+        replace(parse_endpoint(e.endpoint, e.port), cluster=s.spec.name)
+        for s in seen
+        if s is not item
+        for e in s.offered
+    )
+    return Report(
+        targets=targets,
+        dns=(),
+        probes=(),
+        findings=(),
+        recommendation=Recommendation((), "", {}, (f"The Job did not give a report: {why}",)),
+        local=item.inventory.local,
+        error=f"the Job in {item.spec.name} gave no report: {why}",
+        cluster=ClusterLabel(item.spec.name, None, item.spec.context),
+    )
+
+
+def _prefixed(progress: Progress, name: str) -> Progress:
+    return lambda message: progress(f"[{name}] {message}")
+
+
+def _each(
+    items: Sequence[Any], work: Callable[[Any], Any], what: str, stop: threading.Event | None = None
+) -> list[Any]:
+    """work(item) for every item on its own thread; the results (or exceptions) in order.
+
+    Not daemon threads: on Ctrl-C the waits stop (`stop`) and each thread still deletes
+    what it created before this returns."""
+    results: list[Any] = [None] * len(items)
+
+    def target(index: int) -> None:
+        try:
+            results[index] = work(items[index])
+        except BaseException as exc:  # noqa: BLE001 (returned to the caller, raised there)
+            results[index] = exc
+
+    threads = [
+        threading.Thread(target=target, args=(i,), name=f"{what}-{i}") for i in range(len(items))
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)
+    except KeyboardInterrupt:
+        if stop is not None:
+            stop.set()
+        for thread in threads:
+            thread.join()
+        raise
+    return results
