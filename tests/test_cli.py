@@ -224,24 +224,9 @@ def test_partial_report_is_written_when_the_run_stops(tmp_path: Path) -> None:
     assert partial["verdict"].startswith("INCOMPLETE")
 
 
-def test_unresolvable_name_gets_dns_error_rows_in_both_families(tmp_path: Path) -> None:
-    # a resolver on loopback where nothing listens: refused at once, no traffic leaves
-    conf = tmp_path / "resolv.conf"
-    conf.write_text("nameserver 127.0.0.1\n")
-    code, report = run_json(
-        "check",
-        "--peer",
-        "peer.example",
-        NO_KUBE,
-        "--resolv-conf",
-        str(conf),
-        "--dns-timeout",
-        "1",
-    )
-    assert code == 1
-    rows = [(r["family"], r["state"], r["address"]) for r in report["probes"]]
-    assert rows == [("IPv4", "dns-error", None), ("IPv6", "dns-error", None)]
-    assert "VP201" in {f["id"] for f in report["findings"]}
+# A name that does not resolve (dns-error rows in both families, VP201) is a lab scenario
+# ("nxdomain"): names go through the system's getaddrinfo, which a test outside a lab
+# namespace must never call (it would query this machine's nameservers).
 
 
 def test_explain_prints_text_and_remedy() -> None:
