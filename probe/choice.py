@@ -25,6 +25,7 @@ class Choice:
 
     family: Family | None
     rationale: tuple[str, ...] = ()
+    complete: bool = True  # False when the run stopped early: nothing was decided
 
 
 def family_problems(facts: Facts, family: Family) -> list[str]:
