@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from probe.facts import Facts
+from probe.jvm import JvmPrefer, jvm_view_of
 from probe.model import FAMILIES, Family, ProbeState, format_endpoint
 
 
@@ -37,6 +38,10 @@ def family_problems(facts: Facts, family: Family) -> list[str]:
             problems.append(f"the local cluster cannot give Services an {family} address")
         if capability.pods == "no":
             problems.append(f"the local pods have no {family} address")
+    if family is Family.IPV6:
+        view = jvm_view_of(facts)
+        if view.prefer is JvmPrefer.IPV4_STACK:
+            problems.append(f"VoltDB's JVM cannot use IPv6 ({view.describe()})")
     # an IP literal counts only in its own family: it is never "missing" in the other
     missing = [t.text for t in facts.targets if not t.is_literal and not facts.addresses(t, family)]
     if missing:

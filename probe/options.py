@@ -45,6 +45,7 @@ class CheckOptions:
     pcap: str | None = None
     resolv_conf: str = "/etc/resolv.conf"
     kube: KubeOptions = KubeOptions()
+    jvm_prefer: str | None = None  # --jvm-prefer (probe.jvm.JvmPrefer value); None: not given
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -57,6 +58,7 @@ class CheckOptions:
             "quick": self.quick,
             "perPod": self.per_pod,
             "kube": self.kube.enabled,
+            "jvmPrefer": self.jvm_prefer,
         }
 
 
