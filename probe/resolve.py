@@ -96,20 +96,27 @@ def _resolve_names(
     lenses, prefixes = _lens_all(names, system, resolv_conf, lifetime)
     answers: list[DnsAnswer] = []
     for target in names:
-        for family in (Family.IPV4, Family.IPV6):
-            answers.append(
-                combine(target, family, system[target.host], lenses.get((target.host, family)))
-            )
+        for family, other in ((Family.IPV4, Family.IPV6), (Family.IPV6, Family.IPV4)):
+            lens, other_lens = lenses.get((target.host, family)), lenses.get((target.host, other))
+            answers.append(combine(target, family, system[target.host], lens, other_lens))
     return [_mark_nat64(a, answers, prefixes) for a in answers]
 
 
-def combine(target: Target, family: Family, system: GaiResult, lens: DnsLens | None) -> DnsAnswer:
+def combine(
+    target: Target,
+    family: Family,
+    system: GaiResult,
+    lens: DnsLens | None,
+    other_lens: DnsLens | None = None,
+) -> DnsAnswer:
     """getaddrinfo's answer for `family`, explained by the lens. Pure.
 
     The addresses are getaddrinfo's (IPv4-mapped IPv6 ones are set aside in `ignored`:
     the kernel dials them over IPv4). With no address, the outcome is the lens's failure
     for this record type when it has one (NXDOMAIN, SERVFAIL, timeout, unreachable
-    nameserver), else what getaddrinfo's error means."""
+    nameserver), else what getaddrinfo's error means. When getaddrinfo answered the
+    other family but DNS knows the name in neither type (`other_lens` failed too), the
+    answer came from /etc/hosts or another source: the missing family is no-address."""
     ordered = [address for f, address in system.addresses if f is family]
     usable = tuple(a for a in ordered if not _ipv4_mapped(a))
     ignored = tuple(a for a in ordered if _ipv4_mapped(a))
@@ -137,7 +144,13 @@ def combine(target: Target, family: Family, system: GaiResult, lens: DnsLens | N
         return answer(DnsOutcome.OK, seen + lens_text)
     if system.timed_out:
         return answer(DnsOutcome.TIMEOUT, system.detail + lens_text)
-    if lens is not None and lens.outcome in _FAILED:
+    not_from_dns = (
+        not system.error
+        and system.addresses
+        and other_lens is not None
+        and other_lens.outcome is not DnsOutcome.OK
+    )
+    if lens is not None and lens.outcome in _FAILED and not not_from_dns:
         said = system.error or f"no {_RDTYPE[family]} address"
         return answer(lens.outcome, f"getaddrinfo: {said}{lens_text}")
     if ignored:
@@ -146,7 +159,10 @@ def combine(target: Target, family: Family, system: GaiResult, lens: DnsLens | N
             f"getaddrinfo gave only IPv4-mapped addresses ({', '.join(ignored)}){lens_text}",
         )
     if not system.error:  # the name resolved, in the other family only
-        return answer(DnsOutcome.NO_ADDRESS, f"getaddrinfo: no {family} address{where}{lens_text}")
+        source = " (not from DNS: /etc/hosts or another source)" if not_from_dns else ""
+        return answer(
+            DnsOutcome.NO_ADDRESS, f"getaddrinfo: no {family} address{where}{source}{lens_text}"
+        )
     outcome = {
         "EAI_NONAME": DnsOutcome.NXDOMAIN,
         "EAI_NODATA": DnsOutcome.NO_ADDRESS,

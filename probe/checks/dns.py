@@ -113,7 +113,7 @@ def resolver_disagrees(facts: Facts, choice: Choice) -> Iterable[Hit]:
     for text, answers in _named_answers(facts):
         for family, answer in answers.items():
             lens = answer.lens
-            if lens is None or lens.outcome is DnsOutcome.TIMEOUT:
+            if lens is None or DnsOutcome.TIMEOUT in (lens.outcome, answer.outcome):
                 continue
             dns_has = set(lens.addresses)
             system_has = set(answer.addresses) | set(answer.ignored)

@@ -98,7 +98,7 @@ def no_family_qualifies(facts: Facts, choice: Choice) -> Iterable[Hit]:
     problems = {family: family_problems(facts, family) for family in FAMILIES}
     failed = [r for r in facts.probes if r.state is not ProbeState.OPEN]
     both = [label for label, _rows in endpoint_groups(facts, failed) if " in IPv4 and " in label]
-    parts = [f"{label} fails in both families" for label in both]
+    parts = [f"{label}: that endpoint fails in both families" for label in both]
     parts += [f"{family}: {'; '.join(p)}" for family, p in problems.items() if p]
     if not parts:
         return
