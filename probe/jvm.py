@@ -181,16 +181,19 @@ def jvm_view(
 def ordered_addresses(
     v4: DnsAnswer | None, v6: DnsAnswer | None, prefer: JvmPrefer
 ) -> list[tuple[Family, str]]:
-    """A name's addresses in the order getAllByName returns them under `prefer`. With
+    """A name's addresses in the order getAllByName returns them under `prefer`, each as
+    it goes on the wire (an IPv4-mapped AAAA is an IPv4 address). With
     SYSTEM, getaddrinfo's order (each answer's `rank` is the position of its family's
     first address; within a family the order is getaddrinfo's)."""
     four = [(Family.IPV4, a) for a in (v4.addresses if v4 else ())]
     six = [(Family.IPV6, a) for a in (v6.addresses if v6 else ())]
+    # Java keeps an IPv4-mapped AAAA among its IPv6 addresses, but dials it over IPv4
+    six += [(Family.IPV4, _unmapped(a)) for a in (v6.ignored if v6 else ())]
     if prefer is JvmPrefer.IPV4_STACK:
         return four
     if prefer is JvmPrefer.IPV6:
         return six + four
-    if prefer is JvmPrefer.SYSTEM and six and four:
+    if prefer is JvmPrefer.SYSTEM and six and four and v6 and v6.addresses:
         v4_rank = v4.rank if v4 and v4.rank is not None else 0
         v6_rank = v6.rank if v6 and v6.rank is not None else 0
         return six + four if v6_rank < v4_rank else four + six
@@ -214,3 +217,10 @@ def first_address(facts: Facts, target: Target, view: JvmView) -> tuple[Family, 
         facts.answer(target, Family.IPV4), facts.answer(target, Family.IPV6), view.prefer
     )
     return order[0] if order else None
+
+
+def _unmapped(address: str) -> str:
+    import ipaddress
+
+    mapped = ipaddress.IPv6Address(address).ipv4_mapped
+    return str(mapped) if mapped else address
