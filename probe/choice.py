@@ -2,9 +2,11 @@
 
 A family qualifies when (1) it has at least one probe row with an address,
 (2) every such row is `open`, (3) every named target has an address in it
-(an IP literal counts only in its own family), and (4) the local cluster does
+(an IP literal counts only in its own family), (4) the local cluster does
 not rule it out (its Services or the probing pod are `no` in that family;
-`unknown` does not rule out). When both qualify, the local cluster's primary
+`unknown` does not rule out), and (5) for IPv6, VoltDB's JVM can use it (not
+-Djava.net.preferIPv4Stack=true, probe.jvm). When no family qualifies, VP300
+states these problems as one error finding. When both qualify, the local cluster's primary
 family wins; without cluster facts, IPv4: VoltDB runs on a JVM, which by
 default prefers IPv4 addresses.
 

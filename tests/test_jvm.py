@@ -167,3 +167,32 @@ def test_prefer_ipv4_stack_on_the_volt_pods_rules_ipv6_out() -> None:
     choice = choose(facts)
     assert choice.family is None
     assert any("cannot use IPv6" in line for line in choice.rationale)
+
+
+def test_the_inventory_reads_the_volt_pods_jvm_flags_through_the_real_client(
+    fake_api: Any, tmp_path: Any
+) -> None:
+    """The Volt pods as the API serves them (tests/fakeapi) to the kubernetes client:
+    their env reaches PodInfo.jvm_sources and sets the JVM order."""
+    from probe.inventory import gather
+    from probe.options import KubeOptions
+    from tests.fakeapi import objects
+    from tests.fakeapi.files import kubeconfig_for
+    from tests.test_inventory import env_for
+
+    flavour = objects.dual_stack()
+    for obj in flavour.objects:
+        if obj.get("kind") == "Pod" and "voltdb-cluster-name" in obj["metadata"]["labels"]:
+            obj["spec"]["containers"][0]["env"] = [
+                {"name": "VOLTDB_OPTS", "value": "-Xmx4g -Djava.net.preferIPv6Addresses=true"}
+            ]
+    fake_api.load(flavour)
+    kubeconfig = kubeconfig_for(fake_api, tmp_path / "kubeconfig", namespace=objects.NAMESPACE)
+    inventory = gather(KubeOptions(kubeconfig=str(kubeconfig)), 5555, env_for(flavour))
+    assert inventory.volt_pods
+    pods = [(p.name, p.jvm_sources) for p in inventory.volt_pods]
+    view = jvm_view(pods, None)
+    assert view.prefer is JvmPrefer.IPV6 and "VOLTDB_OPTS" in view.source
+    assert inventory.to_json()["pods"]["volt"][0]["jvmSources"] == [
+        ["VOLTDB_OPTS", "-Xmx4g -Djava.net.preferIPv6Addresses=true"]
+    ]
