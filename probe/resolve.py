@@ -17,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from probe.errors import CannotRunError
@@ -89,17 +90,17 @@ def resolve_targets(
 def _resolve_names(
     names: list[Target], resolv_conf: str, lifetime: float, lookup: Lookup
 ) -> list[DnsAnswer]:
-    make_resolver(resolv_conf, lifetime)  # an unreadable --resolv-conf stops the run first
+    resolver = make_resolver(resolv_conf, lifetime)  # unreadable: the run stops before lookups
     hosts = list(dict.fromkeys(t.host for t in names))
     deadline = time.monotonic() + STAGE_TIMEOUTS * lifetime
     system = look_up_all(hosts, lifetime, deadline, lookup)
-    lenses, prefixes = _lens_all(names, system, resolv_conf, lifetime)
+    lenses, prefixes = _lens_all(hosts, system, resolver, lifetime)
     answers: list[DnsAnswer] = []
     for target in names:
         for family, other in ((Family.IPV4, Family.IPV6), (Family.IPV6, Family.IPV4)):
             lens, other_lens = lenses.get((target.host, family)), lenses.get((target.host, other))
             answers.append(combine(target, family, system[target.host], lens, other_lens))
-    return [_mark_nat64(a, answers, prefixes) for a in answers]
+    return [_mark_nat64(a, prefixes) for a in answers]
 
 
 def combine(
@@ -192,47 +193,43 @@ def _ipv4_mapped(address: str) -> bool:
 
 
 def _lens_all(
-    names: list[Target], system: dict[str, GaiResult], resolv_conf: str, lifetime: float
+    hosts: list[str], system: dict[str, GaiResult], resolver: Resolver, lifetime: float
 ) -> tuple[dict[tuple[str, Family], DnsLens], tuple[str, ...]]:
-    """The lens for every name, and the DNS64 prefixes the network announces (RFC 7050);
-    all within one more `lifetime`. An unreadable resolver configuration gives no lens."""
+    """The lens for every name, and the DNS64 prefixes the network announces (RFC 7050),
+    within one more `lifetime` (+0.5 s): queries not done by then give no lens."""
     import asyncio  # here: IP-literal peers need no event loop (~40 ms of imports)
 
-    try:
-        resolver = make_resolver(resolv_conf, lifetime)
-    except CannotRunError:
-        return {}, ()
-    hosts = list(dict.fromkeys(t.host for t in names))
+    keys = [(h, f) for h in hosts for f in (Family.IPV4, Family.IPV6)]
     want_prefix = any(
         f is Family.IPV6 for result in system.values() for f, _address in result.addresses
     )
 
-    async def all_lenses() -> tuple[list[DnsLens | None], tuple[str, ...]]:
+    async def all_lenses() -> tuple[dict[tuple[str, Family], DnsLens], tuple[str, ...]]:
         slots = asyncio.Semaphore(MAX_LOOKUPS_IN_FLIGHT)
 
-        async def bounded(host: str, family: Family) -> DnsLens | None:
+        async def bounded(host: str, family: Family) -> DnsLens:
             async with slots:
                 return await _lens(resolver, host, system[host], family)
 
-        jobs = [bounded(h, f) for h in hosts for f in (Family.IPV4, Family.IPV6)]
-        prefixes = discover_nat64_prefixes(resolver) if want_prefix else _no_prefixes()
-        gathered = asyncio.gather(asyncio.gather(*jobs), prefixes)
-        try:
-            lenses, found = await asyncio.wait_for(gathered, lifetime + 0.5)
-        except asyncio.TimeoutError:
-            return [None] * len(jobs), ()
-        return list(lenses), found
+        tasks = {key: asyncio.ensure_future(bounded(*key)) for key in keys}
+        prefix_task = asyncio.ensure_future(
+            discover_nat64_prefixes(resolver) if want_prefix else _no_prefixes()
+        )
+        await asyncio.wait([*tasks.values(), prefix_task], timeout=lifetime + 0.5)
+        for task in [*tasks.values(), prefix_task]:
+            task.cancel()  # a no-op for those already done
+        lenses = {k: t.result() for k, t in tasks.items() if t.done() and not t.cancelled()}
+        done = prefix_task.done() and not prefix_task.cancelled()
+        return lenses, prefix_task.result() if done else ()
 
-    lenses, prefixes = asyncio.run(all_lenses())
-    keys = [(h, f) for h in hosts for f in (Family.IPV4, Family.IPV6)]
-    return {k: v for k, v in zip(keys, lenses, strict=True) if v is not None}, prefixes
+    return asyncio.run(all_lenses())
 
 
 async def _no_prefixes() -> tuple[str, ...]:
     return ()
 
 
-async def _lens(resolver: Resolver, host: str, system: GaiResult, family: Family) -> DnsLens | None:
+async def _lens(resolver: Resolver, host: str, system: GaiResult, family: Family) -> DnsLens:
     """DNS's own answer for `family` of the name getaddrinfo settled on (absolute, no
     search); when getaddrinfo settled on none, of `host` through the search list."""
     settled = system.canonical.rstrip(".")
@@ -270,18 +267,12 @@ def prefix_embedding(address: str, candidates: Sequence[ipaddress.IPv4Address]) 
     return None
 
 
-def _mark_nat64(
-    answer: DnsAnswer, answers: list[DnsAnswer], prefixes: tuple[str, ...]
-) -> DnsAnswer:
+def _mark_nat64(answer: DnsAnswer, prefixes: tuple[str, ...]) -> DnsAnswer:
     """An IPv6 answer whose addresses are all DNS64-synthesized gets `nat64_prefix`."""
     if answer.family is not Family.IPV6 or not answer.addresses:
         return answer
     prefix = synthesis_prefix(answer.addresses, prefixes)
-    if prefix is None:
-        return answer
-    from dataclasses import replace
-
-    return replace(answer, nat64_prefix=prefix)
+    return answer if prefix is None else replace(answer, nat64_prefix=prefix)
 
 
 def synthesis_prefix(addresses: Sequence[str], prefixes: Sequence[str]) -> str | None:
