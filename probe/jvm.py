@@ -27,11 +27,12 @@ if TYPE_CHECKING:
     from probe.facts import Facts
 
 # In increasing precedence: JAVA_TOOL_OPTIONS is read first by the VM, JDK_JAVA_OPTIONS is
-# prepended to the launcher's arguments, the command line (VoltDB's launcher appends
-# VOLTDB_OPTS and JAVA_OPTS there) comes next, and _JAVA_OPTIONS overrides them all.
-ENV_ORDER = ("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "JAVA_OPTS", "VOLTDB_OPTS", "_JAVA_OPTIONS")
-ARGS = "args"  # the containers' command and args, between JDK_JAVA_OPTIONS and _JAVA_OPTIONS
-_PRECEDENCE = ("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", ARGS, "JAVA_OPTS", "VOLTDB_OPTS")
+# prepended to the launcher's arguments, then the command line: the container's own args,
+# then what VoltDB's launcher (voltcli) puts on java's command line, VOLTDB_OPTS and then
+# JAVA_OPTS (a later -D wins); _JAVA_OPTIONS overrides them all.
+ENV_ORDER = ("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "VOLTDB_OPTS", "JAVA_OPTS", "_JAVA_OPTIONS")
+ARGS = "args"  # the containers' command and args
+_PRECEDENCE = ("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", ARGS, "VOLTDB_OPTS", "JAVA_OPTS")
 _FLAG = re.compile(r"-Djava\.net\.(preferIPv4Stack|preferIPv6Addresses)=(\S*)")
 
 

@@ -63,6 +63,14 @@ def test_flags_come_from_args_and_the_jvm_option_variables() -> None:
     assert setters == "JAVA_TOOL_OPTIONS, args"
 
 
+def test_voltdbs_launcher_puts_java_opts_after_voltdb_opts() -> None:
+    sources = (
+        ("JAVA_OPTS", "-Djava.net.preferIPv6Addresses=true"),
+        ("VOLTDB_OPTS", "-Djava.net.preferIPv6Addresses=false"),
+    )
+    assert flags_of(sources)[0] is JvmPrefer.IPV6
+
+
 def test_java_options_override_the_command_line() -> None:
     sources = (
         ("args", "-Djava.net.preferIPv6Addresses=false"),
