@@ -87,7 +87,7 @@ def test_one_pod_refusing_in_both_families_is_that_pods_problem() -> None:
     assert len(vp301) == 1, vp301
     assert "pod-a:5555 in IPv4 and IPv6" in vp301[0].message
     (vp300,) = [f for f in all_findings(facts) if f.id == "VP300"]
-    assert "pod-a:5555 in IPv4 and IPv6: that endpoint fails in both families" in vp300.message
+    assert "pod-a:5555 fails in IPv4 and IPv6: that endpoint's problem" in vp300.message
 
 
 def test_literals_are_never_merged() -> None:

@@ -34,6 +34,16 @@ def rows_where(
             yield family, rows
 
 
+def merged_endpoints(facts: Facts, rows: Iterable[ProbeResult]) -> list[tuple[str, int]]:
+    """The named (target, port) pairs with rows in both families among `rows`."""
+    named = {t.text for t in facts.targets if not t.is_literal}
+    families_of: dict[tuple[str, int], set[Family]] = {}
+    for row in rows:
+        if row.target in named:
+            families_of.setdefault((row.target, row.port), set()).add(row.family)
+    return [key for key, families in families_of.items() if len(families) == len(FAMILIES)]
+
+
 def endpoint_groups(
     facts: Facts, rows: Iterable[ProbeResult]
 ) -> list[tuple[str, list[ProbeResult]]]:
@@ -42,12 +52,7 @@ def endpoint_groups(
     problem, not two family failures); the rest are grouped per family, labelled with
     the family. IP literals are never merged: each has one family."""
     rows = list(rows)
-    named = {t.text for t in facts.targets if not t.is_literal}
-    families_of: dict[tuple[str, int], set[Family]] = {}
-    for row in rows:
-        if row.target in named:
-            families_of.setdefault((row.target, row.port), set()).add(row.family)
-    merged = [key for key, families in families_of.items() if len(families) == len(FAMILIES)]
+    merged = merged_endpoints(facts, rows)
     groups = [
         (
             f"{target}:{port} in IPv4 and IPv6",
@@ -97,8 +102,10 @@ def no_family_qualifies(facts: Facts, choice: Choice) -> Iterable[Hit]:
         return
     problems = {family: family_problems(facts, family) for family in FAMILIES}
     failed = [r for r in facts.probes if r.state is not ProbeState.OPEN]
-    both = [label for label, _rows in endpoint_groups(facts, failed) if " in IPv4 and " in label]
-    parts = [f"{label}: that endpoint fails in both families" for label in both]
+    parts = [
+        f"{target}:{port} fails in IPv4 and IPv6: that endpoint's problem"
+        for target, port in merged_endpoints(facts, failed)
+    ]
     parts += [f"{family}: {'; '.join(p)}" for family, p in problems.items() if p]
     if not parts:
         return
