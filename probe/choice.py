@@ -2,9 +2,11 @@
 
 A family qualifies when (1) it has at least one probe row with an address,
 (2) every such row is `open`, (3) every named target has an address in it
-(an IP literal counts only in its own family), and (4) the local cluster does
+(an IP literal counts only in its own family), (4) the local cluster does
 not rule it out (its Services or the probing pod are `no` in that family;
-`unknown` does not rule out). When both qualify, the local cluster's primary
+`unknown` does not rule out), and (5) for IPv6, VoltDB's JVM can use it (not
+-Djava.net.preferIPv4Stack=true, probe.jvm). When no family qualifies, VP300
+states these problems as one error finding. When both qualify, the local cluster's primary
 family wins; without cluster facts, IPv4: VoltDB runs on a JVM, which by
 default prefers IPv4 addresses.
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from probe.facts import Facts
+from probe.jvm import JvmPrefer, jvm_view_of
 from probe.model import FAMILIES, Family, ProbeState, format_endpoint
 
 
@@ -25,6 +28,7 @@ class Choice:
 
     family: Family | None
     rationale: tuple[str, ...] = ()
+    complete: bool = True  # False when the run stopped early: nothing was decided
 
 
 def family_problems(facts: Facts, family: Family) -> list[str]:
@@ -36,6 +40,10 @@ def family_problems(facts: Facts, family: Family) -> list[str]:
             problems.append(f"the local cluster cannot give Services an {family} address")
         if capability.pods == "no":
             problems.append(f"the local pods have no {family} address")
+    if family is Family.IPV6:
+        view = jvm_view_of(facts)
+        if view.prefer is JvmPrefer.IPV4_STACK:
+            problems.append(f"VoltDB's JVM cannot use IPv6 ({view.describe()})")
     # an IP literal counts only in its own family: it is never "missing" in the other
     missing = [t.text for t in facts.targets if not t.is_literal and not facts.addresses(t, family)]
     if missing:

@@ -143,6 +143,7 @@ class ProbeState(str, enum.Enum):
     FILTERED = "filtered"  # no answer in time
     UNREACHABLE = "unreachable"  # an ICMP error came back
     NO_ROUTE = "no-route"  # this host has no route or address in that family
+    LOCAL_DENY = "local-deny"  # a rule on this host refused to send (EPERM/EACCES)
     NO_ADDRESS = "no-address"  # DNS had no address in that family
     DNS_ERROR = "dns-error"  # DNS failed (nxdomain, servfail, timeout)
     ERROR = "error"  # anything else; the reason says what
@@ -165,6 +166,7 @@ class DnsOutcome(str, enum.Enum):
     NXDOMAIN = "nxdomain"
     SERVFAIL = "servfail"
     TIMEOUT = "timeout"
+    NAMESERVER_UNREACHABLE = "nameserver-unreachable"  # no nameserver could be sent to
     ERROR = "error"
     LITERAL = "literal"  # an IP literal: DNS was not asked
 
@@ -194,6 +196,7 @@ class Target:
     port: int
     literal_family: Family | None = None  # set when host is an IP literal
     cluster: str | None = None  # the peer cluster that advertises it (--peer-report)
+    warning: str = ""  # how the text may be misread (e.g. an unbracketed IPv6 with a port)
 
     @property
     def is_literal(self) -> bool:
@@ -215,6 +218,7 @@ class Target:
             "port": self.port,
             "literal": self.is_literal,
             "literalFamily": family,
+            **({"warning": self.warning} if self.warning else {}),
         }
         if self.cluster is not None:
             doc["cluster"] = self.cluster
@@ -235,12 +239,51 @@ class Target:
             _field(doc, "port", int, where),
             family,
             _optional(doc, "cluster", str, where),
+            str(doc.get("warning") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class DnsLens:
+    """What a direct DNS query (dnspython) said about one record type of the name the
+    system resolver settled on: the diagnostic view beside getaddrinfo's answer."""
+
+    name: str  # the name queried (absolute, without the trailing dot)
+    outcome: DnsOutcome
+    addresses: tuple[str, ...] = ()
+    server: str = ""  # the nameserver that answered, or the ones that failed
+    elapsed_ms: float = 0.0
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "outcome": self.outcome.value,
+            "addresses": list(self.addresses),
+            "server": self.server,
+            "ms": round(self.elapsed_ms, 1),
+            "detail": self.detail,
+        }
+
+    @classmethod
+    def from_json(cls, doc: Any, where: str = "") -> DnsLens:
+        ms = _optional(doc, "ms", NUMBER, where)
+        return cls(
+            _field(doc, "name", str, where),
+            _enum(DnsOutcome, doc, "outcome", where),
+            tuple(str(a) for a in doc.get("addresses") or ()),
+            str(doc.get("server") or ""),
+            0.0 if ms is None else float(ms),
+            str(doc.get("detail") or ""),
         )
 
 
 @dataclass(frozen=True)
 class DnsAnswer:
-    """The outcome of looking up one family of one target."""
+    """The outcome of looking up one family of one target.
+
+    `addresses` are what the system resolver (getaddrinfo) returned, in its order;
+    `lens` is what DNS itself said for this record type (None for literals)."""
 
     target: str  # Target.text
     family: Family
@@ -248,16 +291,28 @@ class DnsAnswer:
     addresses: tuple[str, ...] = ()
     detail: str = ""  # e.g. the name that answered, or the error text
     elapsed_ms: float = 0.0
+    canonical_name: str = ""  # the name getaddrinfo settled on (AI_CANONNAME)
+    rank: int | None = None  # position of this family's first address in getaddrinfo's list
+    ignored: tuple[str, ...] = ()  # addresses returned but not probed (e.g. IPv4-mapped)
+    lens: DnsLens | None = None
+    nat64_prefix: str = ""  # set when the IPv6 addresses are DNS64-synthesized under it
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "target": self.target,
             "family": self.family.value,
             "outcome": self.outcome.value,
             "addresses": list(self.addresses),
             "detail": self.detail,
-            "elapsedMs": round(self.elapsed_ms, 3),
         }
+        if self.outcome is not DnsOutcome.LITERAL:
+            doc["ms"] = round(self.elapsed_ms, 1)
+            doc["canonicalName"] = self.canonical_name
+            doc["rank"] = self.rank
+            doc["ignored"] = list(self.ignored)
+            doc["lens"] = None if self.lens is None else self.lens.to_json()
+            doc["nat64Prefix"] = self.nat64_prefix
+        return doc
 
     @classmethod
     def from_json(cls, doc: Any, where: str = "") -> DnsAnswer:
@@ -270,7 +325,12 @@ class DnsAnswer:
             _enum(DnsOutcome, doc, "outcome", where),
             tuple(addresses),
             str(doc.get("detail") or ""),
-            float(_optional(doc, "elapsedMs", NUMBER, where) or 0.0),  # optional: new in 0.2
+            float(doc.get("ms") or 0.0) if isinstance(doc.get("ms"), NUMBER) else 0.0,
+            str(doc.get("canonicalName") or ""),
+            doc.get("rank") if isinstance(doc.get("rank"), int) else None,
+            tuple(str(a) for a in doc.get("ignored") or ()),
+            None if doc.get("lens") is None else DnsLens.from_json(doc["lens"], f"{where}.lens"),
+            str(doc.get("nat64Prefix") or ""),
         )
 
 

@@ -49,6 +49,7 @@ class CheckOptions:
     kube: KubeOptions = KubeOptions()
     # who probes whom (check --cluster/--peer-cluster)
     cluster: ClusterLabel = field(default_factory=ClusterLabel)
+    jvm_prefer: str | None = None  # --jvm-prefer (probe.jvm.JvmPrefer value); None: not given
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -62,6 +63,7 @@ class CheckOptions:
             "perPod": self.per_pod,
             "pcap": self.pcap is not None,
             "kube": self.kube.enabled,
+            "jvmPrefer": self.jvm_prefer,
         }
 
 

@@ -237,7 +237,7 @@ def build_report(
     if error is None:
         choice = choose(facts)
     else:
-        choice = Choice(None, (f"The check did not finish: {error}",))
+        choice = Choice(None, (f"The check did not finish: {error}",), complete=False)
     checked = (registry or DEFAULT_REGISTRY).run(facts, choice)
     recommendation = recommend(facts, choice)
     report_options = options.to_json()

@@ -1,25 +1,47 @@
-"""A and AAAA lookups for every named target, concurrently, with dnspython.
+"""Resolve the peer's names as VoltDB's JVM will: the system's getaddrinfo decides the
+addresses (probe/gai.py); DNS queried directly (dnspython) is the lens that says why.
 
-The resolver reads resolv.conf as a pod has it (nameservers, search domains,
-ndots), so a short Service name resolves the way VoltDB's JVM would see it.
+For each name, getaddrinfo's answer (its addresses, in its order, and the canonical
+name it settled on) is what gets probed. The lens then asks DNS for A and AAAA of that
+settled name (or, when getaddrinfo found nothing, walks the search list per type as a
+stub would) and records each type's outcome, the server and the time taken, so a
+family that failed is explained by its own rcode: NXDOMAIN, SERVFAIL, a timeout or a
+nameserver that cannot be reached. `--resolv-conf` steers only the lens.
+
 Each (target, family) gets exactly one DnsAnswer; failures are outcomes, not
 exceptions. dnspython's exceptions are translated here and nowhere else.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from probe.errors import CannotRunError
-from probe.model import DnsAnswer, DnsOutcome, Family, Target
+from probe.gai import GaiResult, Lookup, look_up_all, system_lookup
+from probe.model import DnsAnswer, DnsLens, DnsOutcome, Family, Target
 
 if TYPE_CHECKING:
     from dns.asyncresolver import Resolver
 
 _RDTYPE = {Family.IPV4: "A", Family.IPV6: "AAAA"}
 MAX_LOOKUPS_IN_FLIGHT = 64  # be gentle with the cluster's DNS
+# the whole getaddrinfo stage ends this many --dns-timeout after it starts, however many
+# names wait (a name still unanswered then is a timeout); the lens gets one more
+STAGE_TIMEOUTS = 2.0
+WELL_KNOWN_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052 2.1
+IPV4ONLY_ARPA = "ipv4only.arpa"  # RFC 7050: its AAAA reveals a DNS64 server's prefix
+IPV4ONLY_ADDRESSES = (ipaddress.IPv4Address("192.0.0.170"), ipaddress.IPv4Address("192.0.0.171"))
+RFC6052_LENGTHS = (32, 40, 48, 56, 64, 96)
+_FAILED = (
+    DnsOutcome.NXDOMAIN,
+    DnsOutcome.SERVFAIL,
+    DnsOutcome.TIMEOUT,
+    DnsOutcome.NAMESERVER_UNREACHABLE,
+)
 
 
 def make_resolver(resolv_conf: str, lifetime: float) -> Resolver:
@@ -38,9 +60,18 @@ def make_resolver(resolv_conf: str, lifetime: float) -> Resolver:
 
 
 def resolve_targets(
-    targets: Sequence[Target], resolv_conf: str, lifetime: float
+    targets: Sequence[Target],
+    resolv_conf: str,
+    lifetime: float,
+    lookup: Lookup = system_lookup,
 ) -> tuple[DnsAnswer, ...]:
-    """One DnsAnswer per (target, family); IP literals get a `literal` answer."""
+    """One DnsAnswer per (target, family); IP literals get a `literal` answer.
+
+    `lifetime` (seconds, --dns-timeout) bounds each getaddrinfo call; the getaddrinfo
+    stage ends after STAGE_TIMEOUTS x lifetime and the lens after one more lifetime,
+    so the whole resolution takes at most ~3 x lifetime whatever the number of names.
+    `lookup` is the system resolver (a test may pass its own). Raises CannotRunError
+    when the lens's resolver configuration cannot be read (before any lookup)."""
     answers = list(
         {
             t.text: DnsAnswer(t.text, t.literal_family, DnsOutcome.LITERAL, (t.host,))
@@ -48,33 +79,210 @@ def resolve_targets(
             if t.literal_family is not None
         }.values()
     )
-    # one lookup per (name, family): the same name on two ports is asked once
+    # one lookup per name: the same name on two ports is asked once
     names = {t.text: t for t in targets if not t.is_literal}
     if names:
-        answers += _look_up_all(list(names.values()), resolv_conf, lifetime)
+        answers += _resolve_names(list(names.values()), resolv_conf, lifetime, lookup)
     order = {t.text: i for i, t in enumerate(targets)}
     return tuple(sorted(answers, key=lambda a: (order[a.target], a.family.value)))
 
 
-def _look_up_all(names: list[Target], resolv_conf: str, lifetime: float) -> list[DnsAnswer]:
-    import asyncio  # here: IP-literal peers need no event loop (~40 ms of imports)
+def _resolve_names(
+    names: list[Target], resolv_conf: str, lifetime: float, lookup: Lookup
+) -> list[DnsAnswer]:
+    resolver = make_resolver(resolv_conf, lifetime)  # unreadable: the run stops before lookups
+    hosts = list(dict.fromkeys(t.host for t in names))
+    deadline = time.monotonic() + STAGE_TIMEOUTS * lifetime
+    system = look_up_all(hosts, lifetime, deadline, lookup)
+    lenses, prefixes = _lens_all(hosts, system, resolver, lifetime)
+    answers: list[DnsAnswer] = []
+    for target in names:
+        for family, other in ((Family.IPV4, Family.IPV6), (Family.IPV6, Family.IPV4)):
+            lens, other_lens = lenses.get((target.host, family)), lenses.get((target.host, other))
+            answers.append(combine(target, family, system[target.host], lens, other_lens))
+    return [_mark_nat64(a, prefixes) for a in answers]
 
-    resolver = make_resolver(resolv_conf, lifetime)
 
-    async def all_lookups() -> list[DnsAnswer]:
-        slots = asyncio.Semaphore(MAX_LOOKUPS_IN_FLIGHT)
+def combine(
+    target: Target,
+    family: Family,
+    system: GaiResult,
+    lens: DnsLens | None,
+    other_lens: DnsLens | None = None,
+) -> DnsAnswer:
+    """getaddrinfo's answer for `family`, explained by the lens. Pure.
 
-        async def bounded(target: Target, family: Family) -> DnsAnswer:
-            async with slots:
-                return await _lookup(resolver, target, family)
+    The addresses are getaddrinfo's (IPv4-mapped IPv6 ones are set aside in `ignored`:
+    the kernel dials them over IPv4). With no address, the outcome is the lens's failure
+    for this record type when it has one (NXDOMAIN, SERVFAIL, timeout, unreachable
+    nameserver), else what getaddrinfo's error means. When getaddrinfo answered the
+    other family but DNS knows the name in neither type (`other_lens` failed too), the
+    answer came from /etc/hosts or another source: the missing family is no-address."""
+    ordered = [address for f, address in system.addresses if f is family]
+    usable = tuple(a for a in ordered if not _ipv4_mapped(a))
+    ignored = tuple(a for a in ordered if _ipv4_mapped(a))
+    positions = [i for i, (f, a) in enumerate(system.addresses) if f is family and a in usable]
+    rank = positions[0] if positions else None
+    where = f" via {system.canonical}" if system.canonical else ""
+    seen = f"getaddrinfo: {len(usable)} address(es){where}"
+    lens_text = f"; DNS {_RDTYPE[family]}: {describe_lens(lens)}" if lens else ""
 
-        return list(
-            await asyncio.gather(
-                *(bounded(t, f) for t in names for f in (Family.IPV4, Family.IPV6))
-            )
+    def answer(outcome: DnsOutcome, detail: str) -> DnsAnswer:
+        return DnsAnswer(
+            target.text,
+            family,
+            outcome,
+            usable,
+            detail,
+            system.elapsed_ms,
+            system.canonical,
+            rank,
+            ignored,
+            lens,
         )
 
-    return asyncio.run(all_lookups())
+    if usable:
+        return answer(DnsOutcome.OK, seen + lens_text)
+    if system.timed_out:
+        return answer(DnsOutcome.TIMEOUT, system.detail + lens_text)
+    not_from_dns = (
+        not system.error
+        and system.addresses
+        and other_lens is not None
+        and other_lens.outcome is not DnsOutcome.OK
+    )
+    if lens is not None and lens.outcome in _FAILED and not not_from_dns:
+        said = system.error or f"no {_RDTYPE[family]} address"
+        return answer(lens.outcome, f"getaddrinfo: {said}{lens_text}")
+    if ignored:
+        return answer(
+            DnsOutcome.NO_ADDRESS,
+            f"getaddrinfo gave only IPv4-mapped addresses ({', '.join(ignored)}){lens_text}",
+        )
+    if not system.error:  # the name resolved, in the other family only
+        source = " (not from DNS: /etc/hosts or another source)" if not_from_dns else ""
+        return answer(
+            DnsOutcome.NO_ADDRESS, f"getaddrinfo: no {family} address{where}{source}{lens_text}"
+        )
+    outcome = {
+        "EAI_NONAME": DnsOutcome.NXDOMAIN,
+        "EAI_NODATA": DnsOutcome.NO_ADDRESS,
+        "EAI_AGAIN": DnsOutcome.SERVFAIL,
+    }.get(system.error, DnsOutcome.ERROR)
+    if (
+        outcome is DnsOutcome.NXDOMAIN
+        and lens is not None
+        and lens.outcome is DnsOutcome.NO_ADDRESS
+    ):
+        outcome = DnsOutcome.NO_ADDRESS  # EAI_NONAME also covers "no data in either type"
+    return answer(outcome, f"getaddrinfo: {system.error} ({system.detail}){lens_text}")
+
+
+def describe_lens(lens: DnsLens) -> str:
+    """'nxdomain for peer.b.example from 198.51.100.53 in 3 ms'."""
+    server = f" from {lens.server}" if lens.server else ""
+    text = f"{lens.outcome} for {lens.name}{server} in {lens.elapsed_ms:.0f} ms"
+    if lens.addresses:
+        text += f" ({', '.join(lens.addresses)})"
+    return text
+
+
+def _ipv4_mapped(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    return isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None
+
+
+def _lens_all(
+    hosts: list[str], system: dict[str, GaiResult], resolver: Resolver, lifetime: float
+) -> tuple[dict[tuple[str, Family], DnsLens], tuple[str, ...]]:
+    """The lens for every name, and the DNS64 prefixes the network announces (RFC 7050),
+    within one more `lifetime` (+0.5 s): queries not done by then give no lens."""
+    import asyncio  # here: IP-literal peers need no event loop (~40 ms of imports)
+
+    keys = [(h, f) for h in hosts for f in (Family.IPV4, Family.IPV6)]
+    want_prefix = any(
+        f is Family.IPV6 for result in system.values() for f, _address in result.addresses
+    )
+
+    async def all_lenses() -> tuple[dict[tuple[str, Family], DnsLens], tuple[str, ...]]:
+        slots = asyncio.Semaphore(MAX_LOOKUPS_IN_FLIGHT)
+
+        async def bounded(host: str, family: Family) -> DnsLens:
+            async with slots:
+                return await _lens(resolver, host, system[host], family)
+
+        tasks = {key: asyncio.ensure_future(bounded(*key)) for key in keys}
+        prefix_task = asyncio.ensure_future(
+            discover_nat64_prefixes(resolver) if want_prefix else _no_prefixes()
+        )
+        await asyncio.wait([*tasks.values(), prefix_task], timeout=lifetime + 0.5)
+        for task in [*tasks.values(), prefix_task]:
+            task.cancel()  # a no-op for those already done
+        lenses = {k: t.result() for k, t in tasks.items() if t.done() and not t.cancelled()}
+        done = prefix_task.done() and not prefix_task.cancelled()
+        return lenses, prefix_task.result() if done else ()
+
+    return asyncio.run(all_lenses())
+
+
+async def _no_prefixes() -> tuple[str, ...]:
+    return ()
+
+
+async def _lens(resolver: Resolver, host: str, system: GaiResult, family: Family) -> DnsLens:
+    """DNS's own answer for `family` of the name getaddrinfo settled on (absolute, no
+    search); when getaddrinfo settled on none, of `host` through the search list."""
+    settled = system.canonical.rstrip(".")
+    return await query(resolver, settled + "." if settled else host, family, not settled)
+
+
+async def discover_nat64_prefixes(resolver: Resolver) -> tuple[str, ...]:
+    """The NAT64 prefixes a DNS64 server announces: the AAAA of ipv4only.arpa, each
+    address searched at the RFC 6052 prefix lengths for 192.0.0.170/171 (RFC 7050 3)."""
+    answer = await query(resolver, IPV4ONLY_ARPA + ".", Family.IPV6, search=False)
+    found: list[str] = []
+    for address in answer.addresses:
+        prefix = prefix_embedding(address, IPV4ONLY_ADDRESSES)
+        if prefix and prefix not in found:
+            found.append(prefix)
+    return tuple(found)
+
+
+def embedded_ipv4(address: str, length: int) -> ipaddress.IPv4Address:
+    """The IPv4 address embedded in an IPv6 address at an RFC 6052 prefix length
+    (2.2: bits 64-71 are the reserved 'u' octet and are skipped)."""
+    packed = ipaddress.IPv6Address(address).packed
+    start = length // 8
+    octets = [i for i in range(start, 16) if i != 8][:4]
+    return ipaddress.IPv4Address(bytes(packed[i] for i in octets))
+
+
+def prefix_embedding(address: str, candidates: Sequence[ipaddress.IPv4Address]) -> str | None:
+    """The RFC 6052 prefix ('2001:db8:64::/96') under which `address` embeds one of
+    `candidates`, or None."""
+    for length in RFC6052_LENGTHS:
+        if embedded_ipv4(address, length) in candidates:
+            network = ipaddress.IPv6Network(f"{address}/{length}", strict=False)
+            return str(network)
+    return None
+
+
+def _mark_nat64(answer: DnsAnswer, prefixes: tuple[str, ...]) -> DnsAnswer:
+    """An IPv6 answer whose addresses are all DNS64-synthesized gets `nat64_prefix`."""
+    if answer.family is not Family.IPV6 or not answer.addresses:
+        return answer
+    prefix = synthesis_prefix(answer.addresses, prefixes)
+    return answer if prefix is None else replace(answer, nat64_prefix=prefix)
+
+
+def synthesis_prefix(addresses: Sequence[str], prefixes: Sequence[str]) -> str | None:
+    """The NAT64 prefix every one of `addresses` lies in: the well-known 64:ff9b::/96
+    (RFC 6052 2.1) or one the network announced (RFC 7050); None otherwise. Pure."""
+    for prefix in (str(WELL_KNOWN_NAT64), *prefixes):
+        network = ipaddress.IPv6Network(prefix)
+        if all(ipaddress.IPv6Address(a) in network for a in addresses):
+            return prefix
+    return None
 
 
 def resolve_name(
@@ -106,32 +314,61 @@ def resolve_name(
 async def _lookup(
     resolver: Resolver, target: Target, family: Family, search: bool = True
 ) -> DnsAnswer:
+    lens = await query(resolver, target.host, family, search)
+    return DnsAnswer(
+        target.text, family, lens.outcome, lens.addresses, lens.detail, lens.elapsed_ms
+    )
+
+
+async def query(resolver: Resolver, host: str, family: Family, search: bool) -> DnsLens:
+    """One A or AAAA query through dnspython: its outcome, addresses, server and time.
+    On success `detail` is the name that answered. Never raises."""
     import dns.exception
     import dns.resolver
 
     started = time.perf_counter()
+    servers = ", ".join(str(s) for s in resolver.nameservers)
 
-    def answer(outcome: DnsOutcome, addresses: tuple[str, ...] = (), detail: str = "") -> DnsAnswer:
+    def lens(
+        outcome: DnsOutcome,
+        addresses: tuple[str, ...] = (),
+        detail: str = "",
+        name: str = "",
+        server: str = servers,
+    ) -> DnsLens:
         elapsed = (time.perf_counter() - started) * 1000
-        return DnsAnswer(target.text, family, outcome, addresses, detail, elapsed)
+        return DnsLens(name or host.rstrip("."), outcome, addresses, server, elapsed, detail)
 
     try:
         result = await resolver.resolve(
-            target.host, _RDTYPE[family], search=search, raise_on_no_answer=True
+            host, _RDTYPE[family], search=search, raise_on_no_answer=True
         )
     except dns.resolver.NXDOMAIN as exc:
-        tried = ", ".join(str(n) for n in exc.qnames())
-        return answer(DnsOutcome.NXDOMAIN, detail=f"NXDOMAIN for {tried}")
+        tried = ", ".join(str(n).rstrip(".") for n in exc.qnames())
+        return lens(DnsOutcome.NXDOMAIN, detail=f"NXDOMAIN for {tried}")
     except dns.resolver.NoAnswer as exc:
-        return answer(DnsOutcome.NO_ADDRESS, detail=f"no {_RDTYPE[family]} record: {exc}")
+        return lens(DnsOutcome.NO_ADDRESS, detail=f"no {_RDTYPE[family]} record: {exc}")
     except dns.resolver.LifetimeTimeout as exc:
-        return answer(DnsOutcome.TIMEOUT, detail=str(exc))
+        return lens(DnsOutcome.TIMEOUT, detail=str(exc))
     except dns.resolver.NoNameservers as exc:
-        return answer(DnsOutcome.SERVFAIL, detail=_servers_said(exc))
+        outcome = (
+            DnsOutcome.NAMESERVER_UNREACHABLE if _all_unreachable(exc) else DnsOutcome.SERVFAIL
+        )
+        return lens(outcome, detail=_servers_said(exc))
     except dns.exception.DNSException as exc:
-        return answer(DnsOutcome.ERROR, detail=f"{type(exc).__name__}: {exc}")
-    addresses = tuple(sorted({rr.to_text() for rr in result}, key=_address_key))
-    return answer(DnsOutcome.OK, addresses, detail=f"{result.qname}".rstrip("."))
+        return lens(DnsOutcome.ERROR, detail=f"{type(exc).__name__}: {exc}")
+    addresses = tuple(dict.fromkeys(rr.to_text() for rr in result))
+    name = f"{result.qname}".rstrip(".")
+    return lens(DnsOutcome.OK, addresses, name, name, str(result.nameserver or servers))
+
+
+def _all_unreachable(exc: Exception) -> bool:
+    """Every nameserver failed with a socket error (ENETUNREACH, EHOSTUNREACH...), none
+    with a DNS answer: the servers were never reached, which is not a SERVFAIL."""
+    errors = getattr(exc, "kwargs", {}).get("errors", [])
+    return bool(errors) and all(
+        isinstance(error[3], OSError) and not isinstance(error[3], TimeoutError) for error in errors
+    )
 
 
 def _servers_said(exc: Exception) -> str:
@@ -140,9 +377,3 @@ def _servers_said(exc: Exception) -> str:
     # dnspython's error tuples are (server, tcp, port, error, message)
     parts = [f"{error[0]} answered {error[3]}" for error in errors]
     return "all nameservers failed: " + "; ".join(parts) if parts else str(exc)
-
-
-def _address_key(address: str) -> tuple[int, ...]:
-    import ipaddress
-
-    return tuple(ipaddress.ip_address(address).packed)

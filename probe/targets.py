@@ -9,6 +9,7 @@ would: ASCII letters, digits, hyphens, underscores; IDNA for other scripts.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable
 
@@ -41,8 +42,25 @@ def parse_peers(values: Iterable[str], default_port: int = DEFAULT_DR_PORT) -> t
     return tuple(unique.values())
 
 
+def printable(text: str, limit: int = 80) -> str:
+    """`text` safe for a terminal or a manifest comment: control characters (C0, DEL, C1)
+    shown as escapes, long text cut."""
+    shown = "".join(
+        f"\\x{ord(c):02x}" if (ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0) else c for c in text
+    )
+    return shown if len(shown) <= limit else shown[:limit] + "..."
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def parse_peer_list(value: str, default_port: int = DEFAULT_DR_PORT) -> list[Target]:
     """One comma list, as --peer or connection.source give it."""
+    if _CONTROL.search(value):
+        raise UsageError(
+            f"peer '{printable(value)}' holds a control character (a newline or similar): "
+            "give host[:port] values only"
+        )
     text = value.strip().strip("'\"").replace("\\,", ",")
     if not text.strip():
         raise UsageError(f"empty peer list {value!r}")
@@ -53,7 +71,16 @@ def parse_peer_list(value: str, default_port: int = DEFAULT_DR_PORT) -> list[Tar
 
 
 def parse_endpoint(item: str, default_port: int = DEFAULT_DR_PORT) -> Target:
-    """`host`, `host:port`, `[v6]:port` or a bare IPv6 literal."""
+    """`host`, `host:port`, `[v6]:port` or a bare IPv6 literal.
+
+    Raises UsageError for a `scheme://` prefix, an address that cannot be a DR peer
+    (`check_peer_address`) and anything unparseable."""
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", item)
+    if scheme:
+        raise UsageError(
+            f"{item!r} starts with {scheme.group(0)!r}: a DR endpoint is host[:port] "
+            "(connection.source takes no scheme)"
+        )
     host, port_text = _split_host_port(item)
     port = default_port if port_text is None else _parse_port(port_text, item)
     if "%" in host:
@@ -63,8 +90,49 @@ def parse_endpoint(item: str, default_port: int = DEFAULT_DR_PORT) -> Target:
     literal = parse_ip(host)
     if literal is not None:
         family, address = literal
-        return Target(text=host, host=address, port=port, literal_family=family)
+        check_peer_address(address)
+        warning = _unbracketed_port_warning(item, address, port_text is None)
+        return Target(text=host, host=address, port=port, literal_family=family, warning=warning)
     return Target(text=host, host=normalize_name(host), port=port)
+
+
+def check_peer_address(address: str) -> None:
+    """Refuse addresses that cannot be a peer's DR endpoint, naming what to write instead.
+
+    IPv4-mapped IPv6 (::ffff:0:0/96, RFC 4291 2.5.5.2) is dialled over IPv4 by the
+    kernel, so probing it "as IPv6" would report the wrong family; unspecified
+    (0.0.0.0/8, ::), limited broadcast and multicast (224.0.0.0/4, ff00::/8) are not
+    unicast hosts. Raises UsageError."""
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        raise UsageError(
+            f"{address} is an IPv4-mapped IPv6 address: it is dialled over IPv4, not IPv6; "
+            f"write the IPv4 address {ip.ipv4_mapped} instead"
+        )
+    if ip.is_multicast:
+        raise UsageError(f"{address} is a multicast address: a DR peer is a unicast host")
+    if ip.is_unspecified or (isinstance(ip, ipaddress.IPv4Address) and ip.packed[0] == 0):
+        raise UsageError(f'{address} is an unspecified address ("this host"), not a peer')
+    if ip == ipaddress.IPv4Address("255.255.255.255"):
+        raise UsageError(f"{address} is the broadcast address, not a peer")
+
+
+def _unbracketed_port_warning(item: str, address: str, bare: bool) -> str:
+    """An unbracketed IPv6 literal whose last group is decimal and whose text without
+    `:<group>` is itself an IPv6 address (2001:db8:5::10:5555) may be a port written
+    without brackets. VoltDB reads it as one address too, so it is kept, but said."""
+    if not bare or item.startswith("["):
+        return ""
+    head, _, last = item.rpartition(":")
+    head_literal = parse_ip(head)
+    if not (last.isascii() and last.isdigit()) or head_literal is None:
+        return ""
+    if head_literal[0] is not Family.IPV6:
+        return ""
+    return (
+        f"{item} is read as the IPv6 address {address} on the default port; if {last} is "
+        f"meant as the port, write [{head}]:{last} (VoltDB requires brackets for IPv6 with a port)"
+    )
 
 
 def _split_host_port(item: str) -> tuple[str, str | None]:
@@ -101,7 +169,7 @@ def _parse_port(text: str, item: str) -> int:
 
 def check_port(port: int, where: str) -> None:
     if not 1 <= port <= 65535:
-        raise UsageError(f"port {port} in {where} is outside 1..65535")
+        raise UsageError(f"port {port} in {printable(where)} is outside 1..65535")
 
 
 def normalize_name(name: str) -> str:

@@ -5,6 +5,7 @@ per-session SYN template cache (never the user's ~/.cache)."""
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,3 +45,22 @@ def _no_system_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
             return _real(*args, **kwargs)
 
         monkeypatch.setattr(module, "Resolver", guarded)
+
+
+@pytest.fixture(autouse=True)
+def _no_system_name_lookups(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process tests never ask this machine's resolver for a name (it would query the
+    real nameservers): getaddrinfo takes IP literals and localhost only. Names are
+    resolved in the lab, inside namespaces whose resolv.conf points at the lab's DNS."""
+    real = socket.getaddrinfo
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+        text = host.decode() if isinstance(host, bytes) else host
+        if text is not None and text.rstrip(".") not in ("localhost", "ip6-localhost"):
+            try:
+                socket.inet_pton(socket.AF_INET6 if ":" in text else socket.AF_INET, text)
+            except (OSError, ValueError):
+                raise AssertionError(f"a test asked the system resolver for {text!r}") from None
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)

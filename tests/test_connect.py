@@ -81,7 +81,8 @@ def test_concurrency_cap_still_probes_everything(listener_v4: int) -> None:
         (errno.ENETUNREACH, False, ProbeState.UNREACHABLE),  # ICMPv6 1/0 from a router
         (errno.EADDRNOTAVAIL, True, ProbeState.NO_ROUTE),
         (errno.EAFNOSUPPORT, True, ProbeState.NO_ROUTE),
-        (errno.EPERM, True, ProbeState.UNREACHABLE),  # local firewall
+        (errno.EPERM, True, ProbeState.LOCAL_DENY),  # a local rule: nothing sent
+        (errno.EACCES, True, ProbeState.LOCAL_DENY),
         (errno.EIO, False, ProbeState.ERROR),
     ],
 )

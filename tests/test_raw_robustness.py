@@ -29,7 +29,7 @@ from probe.probers.rawpackets import build_templates
 from probe.probers.rawpcap import check_pcap_path
 from probe.probers.rawschedule import Schedule
 from probe.probers.rawsockets import FamilySockets, RawCapability, RawSockets
-from probe.probers.verdict import connect_errno_state
+from probe.probers.verdict import LOCAL_DENY_REASON, connect_errno_state
 
 BOTH = RawCapability(frozenset({Family.IPV4, Family.IPV6}))
 NO_CLUSTER = Inventory(available=False, reason="test")
@@ -175,7 +175,8 @@ def test_a_refused_send_is_the_verdict_of_every_endpoint_sharing_the_probe() -> 
 
     assert batch._send(Refusing(), 0, ("127.0.0.1", 0)) == raw._REFUSED  # type: ignore[arg-type]
     rows = batch.results(quick=False)
-    assert [r.reason for r in rows] == ["EPERM (sendto)", "EPERM (sendto)"]
+    assert [r.state for r in rows] == [ProbeState.LOCAL_DENY] * 2
+    assert [r.reason for r in rows] == [LOCAL_DENY_REASON] * 2
 
 
 # -- source addresses --------------------------------------------------------------
@@ -239,7 +240,7 @@ def test_a_first_send_refused_by_the_kernel_ends_that_probe_only() -> None:
         connect_errno_state(errno.EPERM, True),
         ProbeState.FILTERED,
     ]
-    assert rows[1].reason == "EPERM (sendto)"
+    assert rows[1].state is ProbeState.LOCAL_DENY and rows[1].reason == LOCAL_DENY_REASON
     assert refusing.sent == ["127.0.0.1", "127.0.0.3"] * 2  # each silent one retried once
     assert stats.sent == 4 and stats.retries == 2
     assert batch.schedule is not None and batch.schedule.max_rtt == 0.0

@@ -1,15 +1,35 @@
-"""resolve.py without a network: literals, de-duplication, failures as answers.
-Real lookups (dnsmasq with search domains, NXDOMAIN, SERVFAIL, timeouts) are in tests/lab."""
+"""resolve.py and gai.py without a network: literals, de-duplication, failures as answers,
+the deadline, how getaddrinfo's answer and the DNS lens combine, DNS64 prefixes.
+
+getaddrinfo itself is replaced by a function here (the system resolver would query this
+machine's nameservers); the real one runs in tests/lab (test_jvm_view.py), steered by
+/etc/netns/NAME/hosts and resolv.conf.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from probe.model import DnsOutcome, Family
-from probe.resolve import resolve_name, resolve_targets
+from probe.gai import GaiResult, look_up_all
+from probe.model import DnsLens, DnsOutcome, Family, Target
+from probe.resolve import (
+    combine,
+    embedded_ipv4,
+    prefix_embedding,
+    resolve_name,
+    resolve_targets,
+    synthesis_prefix,
+)
 from probe.targets import parse_peers
+
+V4, V6 = Family.IPV4, Family.IPV6
+PEER = Target("peer", "peer", 5555)
 
 
 def test_literals_skip_dns_and_are_answered_once_per_text() -> None:
@@ -28,15 +48,132 @@ def test_unreadable_configuration_is_an_error_answer_in_both_families(tmp_path: 
     assert "cannot read resolver configuration" in v4.detail
 
 
-def test_a_resolver_on_loopback_with_nothing_listening_is_a_failure_answer(tmp_path: Path) -> None:
-    conf = tmp_path / "resolv.conf"
-    conf.write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
-    answers = resolve_targets(parse_peers(["peer.example"]), str(conf), 1.0)
-    assert {a.family for a in answers} == {Family.IPV4, Family.IPV6}
-    assert all(a.outcome in (DnsOutcome.SERVFAIL, DnsOutcome.TIMEOUT) for a in answers)
-    assert all(a.addresses == () for a in answers)
-
-
 def test_the_suite_never_builds_a_resolver_from_the_system_configuration() -> None:
     with pytest.raises(AssertionError, match=r"/etc/resolv\.conf"):
         resolve_name("peer.example", "/etc/resolv.conf", 1.0)
+
+
+def test_the_suite_never_asks_the_system_resolver_for_a_name() -> None:
+    with pytest.raises(AssertionError, match="system resolver"):
+        socket.getaddrinfo("peer.example", None)
+
+
+def test_getaddrinfo_answers_in_its_order_and_the_lens_explains_the_missing_family(
+    tmp_path: Path,
+) -> None:
+    conf = tmp_path / "resolv.conf"  # the lens: nothing listens on loopback, refused at once
+    conf.write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+
+    def lookup(host: str) -> tuple[list[tuple[Family, str]], str]:
+        return [(V6, "2001:db8::2"), (V4, "192.0.2.9"), (V4, "192.0.2.1")], "peer.lab.example"
+
+    answers = resolve_targets(parse_peers(["peer"]), str(conf), 1.0, lookup)
+    by_family = {a.family: a for a in answers}
+    assert by_family[V4].addresses == ("192.0.2.9", "192.0.2.1")  # not sorted: glibc's order
+    assert (by_family[V4].rank, by_family[V6].rank) == (1, 0)
+    assert by_family[V4].canonical_name == "peer.lab.example"
+    assert by_family[V4].lens is not None and by_family[V4].lens.name == "peer.lab.example"
+
+
+def _silent(release: threading.Event) -> object:
+    def lookup(host: str) -> tuple[list[tuple[Family, str]], str]:
+        release.wait(10)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    return lookup
+
+
+def test_640_silent_names_end_at_the_stage_deadline_as_timeouts() -> None:
+    release = threading.Event()
+    hosts = [f"n{i}.lab.example" for i in range(640)]
+    started = time.monotonic()
+    try:
+        results = look_up_all(hosts, 0.2, started + 0.4, _silent(release))  # type: ignore[arg-type]
+    finally:
+        release.set()
+    assert time.monotonic() - started < 1.5
+    assert len(results) == 640 and all(r.timed_out for r in results.values())
+    assert any("not started" in r.detail for r in results.values())
+
+
+def test_a_quick_name_is_not_held_back_by_a_silent_one() -> None:
+    release = threading.Event()
+
+    def lookup(host: str) -> tuple[list[tuple[Family, str]], str]:
+        if host == "silent":
+            release.wait(10)
+        return [(V4, "192.0.2.1")], host
+
+    try:
+        results = look_up_all(["silent", "quick"], 0.3, time.monotonic() + 0.6, lookup)
+    finally:
+        release.set()
+    assert results["silent"].timed_out and not results["quick"].timed_out
+    assert results["quick"].addresses == ((V4, "192.0.2.1"),)
+
+
+def _lens(outcome: DnsOutcome, *addresses: str) -> DnsLens:
+    return DnsLens("peer.b.example", outcome, tuple(addresses), "198.51.100.53", 1000.0)
+
+
+@pytest.mark.parametrize(
+    ("system", "lens", "outcome"),
+    [
+        # A resolved; the AAAA query of the same name failed: its own rcode, not "no address"
+        (GaiResult("peer", ((V4, "192.0.2.1"),), "peer.b.example"), _lens(DnsOutcome.NXDOMAIN),
+         DnsOutcome.NXDOMAIN),
+        (GaiResult("peer", ((V4, "192.0.2.1"),), "peer.b.example"), _lens(DnsOutcome.TIMEOUT),
+         DnsOutcome.TIMEOUT),
+        (GaiResult("peer", ((V4, "192.0.2.1"),), "peer.b.example"), _lens(DnsOutcome.NO_ADDRESS),
+         DnsOutcome.NO_ADDRESS),
+        # DNS has an AAAA that getaddrinfo did not return: getaddrinfo decides
+        (GaiResult("peer", ((V4, "192.0.2.1"),), "peer.b.example"),
+         _lens(DnsOutcome.OK, "2001:db8::1"), DnsOutcome.NO_ADDRESS),
+        (GaiResult("peer", error="EAI_NONAME"), _lens(DnsOutcome.NO_ADDRESS), DnsOutcome.NO_ADDRESS),
+        (GaiResult("peer", error="EAI_NONAME"), None, DnsOutcome.NXDOMAIN),
+        (GaiResult("peer", error="EAI_AGAIN"), _lens(DnsOutcome.NAMESERVER_UNREACHABLE),
+         DnsOutcome.NAMESERVER_UNREACHABLE),
+        (GaiResult("peer", timed_out=True), _lens(DnsOutcome.OK, "2001:db8::1"),
+         DnsOutcome.TIMEOUT),
+    ],
+)  # fmt: skip
+def test_the_missing_family_gets_the_outcome_the_evidence_supports(
+    system: GaiResult, lens: DnsLens | None, outcome: DnsOutcome
+) -> None:
+    answer = combine(PEER, V6, system, lens)
+    assert answer.outcome is outcome
+    assert answer.addresses == ()
+
+
+def test_an_ipv4_mapped_aaaa_is_set_aside_not_probed_as_ipv6() -> None:
+    system = GaiResult("peer", ((V4, "192.0.2.1"), (V6, "::ffff:192.0.2.1")), "peer")
+    answer = combine(PEER, V6, system, _lens(DnsOutcome.OK, "::ffff:192.0.2.1"))
+    assert (answer.outcome, answer.addresses, answer.ignored) == (
+        DnsOutcome.NO_ADDRESS,
+        (),
+        ("::ffff:192.0.2.1",),
+    )
+
+
+@pytest.mark.parametrize("length", [32, 40, 48, 56, 64, 96])
+def test_rfc6052_prefixes_are_found_at_every_length(length: int) -> None:
+    # RFC 6052 2.4 examples: 192.0.2.33 under 2001:db8:122:344::/length
+    examples = {
+        32: "2001:db8:c000:221::",
+        40: "2001:db8:1c0:2:21::",
+        48: "2001:db8:122:c000:2:2100::",
+        56: "2001:db8:122:3c0:0:221::",
+        64: "2001:db8:122:344:c0:2:2100:0",
+        96: "2001:db8:122:344::192.0.2.33",
+    }
+    address = examples[length]
+    assert embedded_ipv4(address, length) == ipaddress.IPv4Address("192.0.2.33")
+    prefix = prefix_embedding(address, [ipaddress.IPv4Address("192.0.2.33")])
+    assert prefix is not None and prefix.endswith(f"/{length}")
+
+
+def test_synthesized_addresses_are_recognised_under_known_and_announced_prefixes() -> None:
+    assert synthesis_prefix(["64:ff9b::c000:221"], []) == "64:ff9b::/96"
+    assert synthesis_prefix(["2001:db8:64::c000:221"], ["2001:db8:64::/96"]) == "2001:db8:64::/96"
+    assert synthesis_prefix(["2001:db8:64::c000:221"], []) is None
+    assert synthesis_prefix(["2001:db8:64::1", "2001:db8:0:2::1"], ["2001:db8:64::/96"]) is None

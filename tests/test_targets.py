@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -148,3 +150,66 @@ def test_parse_ip_rejects_what_is_not_a_plain_literal(text: str) -> None:
     from probe.model import parse_ip
 
     assert parse_ip(text) is None
+
+
+# -- addresses mean what they say; the text never carries control characters ---------
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("[::ffff:127.0.0.1]:5555", "write the IPv4 address 127.0.0.1"),
+        ("::ffff:192.0.2.7", "write the IPv4 address 192.0.2.7"),
+        ("0.0.0.0", "unspecified"),
+        ("0.1.2.3:5555", "unspecified"),
+        ("[::]:5555", "unspecified"),
+        ("255.255.255.255", "broadcast"),
+        ("224.0.0.251", "multicast"),
+        ("239.1.2.3:5555", "multicast"),
+        ("[ff02::1]:5555", "multicast"),
+        ("http://peer.example:5555", "'http://'"),
+        ("tcp://[2001:db8::1]:5555", "'tcp://'"),
+    ],
+)
+def test_addresses_that_cannot_be_a_peer_are_refused(value: str, message: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(message)):
+        parse_peers([value])
+
+
+@pytest.mark.parametrize("value", ["peer\nexample", "peer.example:5555\r", "a\x1b[31mb", "x\x85y"])
+def test_control_characters_are_refused_and_never_echoed(value: str) -> None:
+    with pytest.raises(UsageError) as raised:
+        parse_peers([value])
+    text = str(raised.value)
+    assert "control character" in text
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text), repr(text)
+
+
+@given(st.text(max_size=40))
+def test_no_error_message_carries_a_control_character(value: str) -> None:
+    try:
+        parse_peers([value])
+    except UsageError as exc:
+        assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in str(exc)), repr(str(exc))
+
+
+@pytest.mark.parametrize(
+    ("value", "warned"),
+    [
+        ("2001:db8:5::10:5555", "[2001:db8:5::10]:5555"),
+        ("2001:db8::7:80", "[2001:db8::7]:80"),
+        ("2001:db8::a:5555", "[2001:db8::a]:5555"),
+        ("2001:db8::1", None),  # "2001:db8:" is not an address
+        ("2001:db8::5555:a", None),  # the last group is not decimal
+        ("[2001:db8:5::10]:5555", None),
+    ],
+)
+def test_an_unbracketed_ipv6_with_a_decimal_last_group_is_kept_and_warned(
+    value: str, warned: str | None
+) -> None:
+    (target,) = parse_peers([value])
+    assert target.literal_family is Family.IPV6 and target.port == 5555
+    if warned is None:
+        assert target.warning == ""
+    else:
+        assert warned in target.warning

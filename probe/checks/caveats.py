@@ -7,35 +7,70 @@ from collections.abc import Iterable
 from probe.checks.registry import Hit, check
 from probe.choice import Choice
 from probe.facts import Facts
-from probe.model import Family, Severity
+from probe.jvm import first_address, jvm_view_of
+from probe.model import Severity, format_endpoint
+from probe.recommend import connection_source_plan
 
 
 @check(
     "VP501",
-    "The JVM will dial IPv4 first through a dual-stack name",
+    "VoltDB's JVM would dial a peer name's other family first",
     Severity.WARNING,
     requires=("named-targets", "recommendation"),
     remedy=(
-        "Put the peer's IPv6 addresses in cluster.config.deployment.dr.connection.source "
-        "(the recommendation's connectionSource), or start VoltDB with "
-        "-Djava.net.preferIPv6Addresses=true."
+        "Use the recommendation's connectionSource, which lists these names' addresses in the "
+        "recommended family, or a name with records in that family only. Changing the JVM's "
+        "order (-Djava.net.preferIPv6Addresses=true|false|system on the Volt pods) also works, "
+        "but affects every connection the JVM makes."
     ),
 )
-def jvm_prefers_ipv4(facts: Facts, choice: Choice) -> Iterable[Hit]:
-    """IPv6 is recommended, but a peer name in connection.source has both A and AAAA
-    records. Java resolves names with IPv4 addresses first unless
-    java.net.preferIPv6Addresses is true, so VoltDB would dial IPv4 anyway."""
-    family = choice.family
-    if family is not Family.IPV6:
+def jvm_dials_other_family(facts: Facts, choice: Choice) -> Iterable[Hit]:
+    """A peer name has addresses in the recommended family, but the address VoltDB's JVM
+    dials first is in the other family, or was not open. Java sorts getAllByName's
+    answer by java.net.preferIPv6Addresses (IPv4 first by default, IPv6 first when
+    true, the resolver's order when "system") and java.net.preferIPv4Stack=true drops
+    IPv6 altogether; VoltDB connects to the first address. The order is read from the
+    Volt pods' container args and JVM option variables when the inventory has them,
+    else from --jvm-prefer."""
+    if choice.family is None:
         return
+    for entry in connection_source_plan(facts, choice.family):
+        if entry.why:
+            yield Hit(entry.why, (entry.target.text,))
+
+
+@check(
+    "VP503",
+    "How VoltDB's JVM will dial each peer name",
+    Severity.INFO,
+    requires=("named-targets",),
+    remedy=(
+        "Informational. If the address dialled first is not the one you expect, see VP501 and "
+        "the recommendation's connectionSource."
+    ),
+)
+def jvm_first_addresses(facts: Facts, choice: Choice) -> Iterable[Hit]:
+    """For each peer name, the address VoltDB's JVM would dial first under its family
+    order (the Volt pods' java.net.prefer* flags, --jvm-prefer, or the JDK default),
+    and what the probe of that address found. The subjects are (name, address)."""
+    view = jvm_view_of(facts)
     for target in facts.targets:
-        if not target.is_literal and all(
-            facts.addresses(target, f) for f in (Family.IPV4, Family.IPV6)
-        ):
+        if target.is_literal:
+            continue
+        first = first_address(facts, target, view)
+        if first is None:
             yield Hit(
-                f"{target.text} has A and AAAA records; the JVM dials its IPv4 address first",
-                (target.text,),
+                f"{target.text}: VoltDB's JVM ({view.describe()}) has no address to dial",
+                (target.text, ""),
             )
+            continue
+        rows = [r for r in facts.rows(target=target.text) if r.address == first[1]]
+        state = rows[0].state.value if rows else "not probed"
+        yield Hit(
+            f"{target.text}: VoltDB's JVM ({view.describe()}) dials "
+            f"{format_endpoint(first[1], target.port)} first ({first[0]}, {state})",
+            (target.text, first[1]),
+        )
 
 
 @check(

@@ -8,9 +8,31 @@ from probe.checks.reach import describe
 from probe.checks.registry import Hit, check
 from probe.choice import Choice
 from probe.facts import Facts
-from probe.model import DnsOutcome, Family, ProbeState, Severity
+from probe.model import FAMILIES, DnsAnswer, DnsOutcome, Family, ProbeState, Severity
 
-_FAILED = (DnsOutcome.NXDOMAIN, DnsOutcome.SERVFAIL, DnsOutcome.TIMEOUT, DnsOutcome.ERROR)
+_FAILED = (
+    DnsOutcome.NXDOMAIN,
+    DnsOutcome.SERVFAIL,
+    DnsOutcome.TIMEOUT,
+    DnsOutcome.NAMESERVER_UNREACHABLE,
+    DnsOutcome.ERROR,
+)
+_RDTYPE = {Family.IPV4: "A", Family.IPV6: "AAAA"}
+
+
+def _named_answers(facts: Facts) -> Iterable[tuple[str, dict[Family, DnsAnswer]]]:
+    """(target text, {family: answer}) for each named target with both answers."""
+    for target in facts.targets:
+        if target.is_literal:
+            continue
+        answers = {f: facts.answer(target, f) for f in FAMILIES}
+        if all(a is not None for a in answers.values()):
+            yield target.text, {f: a for f, a in answers.items() if a is not None}
+
+
+def _cost(answer: DnsAnswer) -> str:
+    ms = answer.lens.elapsed_ms if answer.lens else answer.elapsed_ms
+    return f"{ms / 1000:.1f} s" if ms >= 1000 else f"{ms:.0f} ms"
 
 
 @check(
@@ -27,16 +49,162 @@ _FAILED = (DnsOutcome.NXDOMAIN, DnsOutcome.SERVFAIL, DnsOutcome.TIMEOUT, DnsOutc
 )
 def name_fails(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """The peer's discovery name must resolve from inside this cluster, as VoltDB's
-    JVM resolves it: through the pod's resolv.conf, with its search domains and ndots.
-    NXDOMAIN, SERVFAIL and timeouts each point to a different culprit."""
-    for target in facts.targets:
-        if target.is_literal:
+    JVM resolves it: through the system resolver (getaddrinfo: /etc/hosts, the pod's
+    resolv.conf, its search domains and ndots). This fires when the name has no usable
+    address in either family; NXDOMAIN, SERVFAIL, timeouts and a nameserver that
+    cannot be reached each point to a different culprit. A name that resolves in one
+    family only is VP204's or VP202's."""
+    for text, answers in _named_answers(facts):
+        if any(a.outcome is DnsOutcome.OK for a in answers.values()):
             continue
-        answers = [facts.answer(target, f) for f in (Family.IPV4, Family.IPV6)]
-        failed = [a for a in answers if a is not None and a.outcome in _FAILED]
-        if failed:
-            what = "; ".join(f"{a.family} {a.outcome}: {a.detail}" for a in failed)
-            yield Hit(f"{target.text} does not resolve ({what})", (target.text,))
+        what = "; ".join(f"{a.family} {a.outcome}: {a.detail}" for a in answers.values())
+        yield Hit(f"{text} does not resolve ({what})", (text,))
+
+
+@check(
+    "VP204",
+    "A peer name resolves in one family; the other's lookup fails",
+    Severity.WARNING,
+    requires=("named-targets",),
+    remedy=(
+        "The DNS server answers one record type wrongly: a name that exists must answer "
+        "NOERROR with no data for a type it lacks, never NXDOMAIN (RFC 8020: NXDOMAIN means "
+        "no name at all, and some resolvers then drop the whole name) and never SERVFAIL or "
+        "silence. Fix the server or zone (CoreDNS plugins, a forwarder, a DNS firewall), or "
+        "use IP literals in connection.source. A query that times out costs its timeout on "
+        "every uncached lookup; the JVM caches positive answers for 30 s by default "
+        "(networkaddress.cache.ttl)."
+    ),
+)
+def one_family_fails(facts: Facts, choice: Choice) -> Iterable[Hit]:
+    """The name has addresses in one family, and the query for the other record type of
+    the same name failed (NXDOMAIN, SERVFAIL, a timeout, an unreachable nameserver),
+    where a healthy server answers NOERROR without data. The run can still pass in the
+    working family, so this is a warning, and an error when no family qualifies."""
+    for text, answers in _named_answers(facts):
+        for family, answer in answers.items():
+            other = answers[Family.IPV6 if family is Family.IPV4 else Family.IPV4]
+            if other.outcome is not DnsOutcome.OK or answer.outcome not in _FAILED:
+                continue
+            yield Hit(
+                f"{text} has {other.family} addresses but its {_RDTYPE[family]} lookup failed: "
+                f"{answer.outcome} after {_cost(answer)} ({answer.detail})",
+                (text,),
+                severity=Severity.ERROR if choice.family is None else Severity.WARNING,
+            )
+
+
+@check(
+    "VP205",
+    "The system resolver and DNS disagree about a peer name",
+    Severity.INFO,
+    requires=("named-targets",),
+    remedy=(
+        "VoltDB's JVM uses the system resolver (getaddrinfo), so its answer is the one "
+        "probed. When DNS itself says otherwise, the answer comes from /etc/hosts (a pod's "
+        "hostAliases), another nsswitch source, or a different search-list name: make the "
+        "Volt pods see the same (hostAliases, dnsConfig) or fix the records."
+    ),
+)
+def resolver_disagrees(facts: Facts, choice: Choice) -> Iterable[Hit]:
+    """getaddrinfo's addresses for a family differ from what a direct DNS query of the
+    name it settled on returns: /etc/hosts or hostAliases answered (DNS has nothing), or
+    DNS has records getaddrinfo did not return."""
+    for text, answers in _named_answers(facts):
+        for family, answer in answers.items():
+            lens = answer.lens
+            if lens is None or DnsOutcome.TIMEOUT in (lens.outcome, answer.outcome):
+                continue
+            dns_has = set(lens.addresses)
+            system_has = set(answer.addresses) | set(answer.ignored)
+            if dns_has == system_has:
+                continue
+            if system_has and not dns_has:
+                why = f"DNS says {lens.outcome} for {lens.name}: /etc/hosts or another source answered"
+            elif dns_has - system_has and not system_has:
+                why = f"DNS has {', '.join(sorted(dns_has))} for {lens.name}, getaddrinfo returned none"
+            else:
+                why = f"DNS has {', '.join(sorted(dns_has)) or 'none'} for {lens.name}"
+            yield Hit(
+                f"{text} {family}: getaddrinfo returned "
+                f"{', '.join(sorted(system_has)) or 'no address'}; {why}",
+                (text,),
+            )
+
+
+@check(
+    "VP206",
+    "A peer AAAA record holds an IPv4-mapped address",
+    Severity.WARNING,
+    requires=("named-targets",),
+    remedy=(
+        "An AAAA record with ::ffff:a.b.c.d is not an IPv6 address on the wire: the kernel "
+        "dials it over IPv4, so it was not probed as IPv6. Remove it, or publish the peer's "
+        "real IPv6 address."
+    ),
+)
+def mapped_aaaa(facts: Facts, choice: Choice) -> Iterable[Hit]:
+    """IPv4-mapped IPv6 addresses (::ffff:0:0/96, RFC 4291 2.5.5.2) returned for a name
+    are set aside: probing one "as IPv6" would report the IPv4 path as IPv6 and could
+    recommend IPv6 for a peer without it."""
+    for text, answers in _named_answers(facts):
+        ignored = answers[Family.IPV6].ignored
+        if ignored:
+            yield Hit(
+                f"{text} has AAAA record(s) holding IPv4-mapped address(es) "
+                f"{', '.join(ignored)}: not probed as IPv6",
+                (text,),
+            )
+
+
+@check(
+    "VP207",
+    "A peer's IPv6 addresses are DNS64-synthesized (NAT64)",
+    Severity.INFO,
+    requires=("named-targets",),
+    remedy=(
+        "The IPv6 path to this name goes through a NAT64 gateway to the peer's IPv4 address: "
+        "it works only while NAT64 translates TCP 5555, and the peer sees this cluster's "
+        "traffic from the NAT64 pool (IPv4), not from an IPv6 address. Prefer IPv4, or give "
+        "the peer a real IPv6 address; if the IPv6 probes failed, check the NAT64 gateway."
+    ),
+)
+def dns64(facts: Facts, choice: Choice) -> Iterable[Hit]:
+    """The name's AAAA addresses lie in the well-known NAT64 prefix 64:ff9b::/96 (RFC
+    6052) or in a prefix the network's DNS64 announces through ipv4only.arpa (RFC 7050).
+    XDCR through them depends on NAT64; when those IPv6 probes fail, NAT64 is the
+    first suspect."""
+    for text, answers in _named_answers(facts):
+        v6 = answers[Family.IPV6]
+        if not v6.nat64_prefix:
+            continue
+        rows = facts.rows(Family.IPV6, text)
+        broken = [r for r in rows if r.state is not ProbeState.OPEN]
+        message = (
+            f"{text}'s IPv6 addresses {', '.join(v6.addresses)} are synthesized under NAT64 "
+            f"prefix {v6.nat64_prefix}: the IPv6 path depends on NAT64"
+        )
+        if broken:
+            message += f"; and it fails: {describe(broken)}"
+        severity = Severity.WARNING if broken or choice.family is Family.IPV6 else Severity.INFO
+        yield Hit(message, (text,), severity=severity)
+
+
+@check(
+    "VP208",
+    "A peer endpoint may be misread",
+    Severity.WARNING,
+    remedy=(
+        "Write IPv6 literals with a port in brackets, as VoltDB requires: [2001:db8::10]:5555."
+    ),
+)
+def ambiguous_peer(facts: Facts, choice: Choice) -> Iterable[Hit]:
+    """An unbracketed IPv6 literal whose last group is decimal (2001:db8:5::10:5555) may
+    be an address with a port written without brackets; it is read as one address, as
+    VoltDB would read it, and this says so."""
+    for target in facts.targets:
+        if target.warning:
+            yield Hit(target.warning, (target.text,))
 
 
 @check(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from probe.checks.registry import Hit, check
-from probe.choice import Choice
+from probe.choice import Choice, family_problems
 from probe.facts import Facts
 from probe.model import FAMILIES, Family, ProbeResult, ProbeState, Severity, format_endpoint
 
@@ -21,7 +21,12 @@ def describe(rows: Iterable[ProbeResult], limit: int = 6) -> str:
 
 
 def _subjects(rows: Iterable[ProbeResult]) -> tuple[str, ...]:
-    return tuple(f"{r.target} {endpoint_of(r)} {r.family}" for r in rows)
+    """Each row as `endpoint` (an IP literal) or `name endpoint` (a named target)."""
+    subjects = []
+    for r in rows:
+        endpoint = endpoint_of(r)
+        subjects.append(endpoint if r.address in (None, r.target) else f"{r.target} {endpoint}")
+    return tuple(dict.fromkeys(subjects))
 
 
 def rows_where(
@@ -32,6 +37,39 @@ def rows_where(
         rows = [r for r in facts.probed_rows(family) if wanted(r)]
         if rows:
             yield family, rows
+
+
+def merged_endpoints(facts: Facts, rows: Iterable[ProbeResult]) -> list[tuple[str, int]]:
+    """The named (target, port) pairs with rows in both families among `rows`."""
+    named = {t.text for t in facts.targets if not t.is_literal}
+    families_of: dict[tuple[str, int], set[Family]] = {}
+    for row in rows:
+        if row.target in named:
+            families_of.setdefault((row.target, row.port), set()).add(row.family)
+    return [key for key, families in families_of.items() if len(families) == len(FAMILIES)]
+
+
+def endpoint_groups(
+    facts: Facts, rows: Iterable[ProbeResult]
+) -> list[tuple[str, list[ProbeResult]]]:
+    """(label, rows) for a finding: the rows of one named host:port present in both
+    families form one group, labelled 'name:port in IPv4 and IPv6' (that endpoint's
+    problem, not two family failures); the rest are grouped per family, labelled with
+    the family. IP literals are never merged: each has one family."""
+    rows = list(rows)
+    merged = merged_endpoints(facts, rows)
+    groups = [
+        (
+            f"{target}:{port} in IPv4 and IPv6",
+            [r for r in rows if (r.target, r.port) == (target, port)],
+        )
+        for target, port in merged
+    ]
+    for family in FAMILIES:
+        rest = [r for r in rows if r.family is family and (r.target, r.port) not in merged]
+        if rest:
+            groups.append((str(family), rest))
+    return groups
 
 
 def _admin_prohibited(row: ProbeResult) -> bool:
@@ -50,6 +88,37 @@ def blocking(choice: Choice) -> Severity:
 
 
 @check(
+    "VP300",
+    "No IP family reaches every peer DR endpoint",
+    Severity.ERROR,
+    remedy=(
+        "Fix what the finding names for at least one family (the findings about those "
+        "endpoints, names or local-cluster facts say how); XDCR stays PENDING until one "
+        "family reaches every DR endpoint."
+    ),
+)
+def no_family_qualifies(facts: Facts, choice: Choice) -> Iterable[Hit]:
+    """The one rule behind a FAIL verdict: when the choice stage finds no family, this
+    error names, per family, every reason it was ruled out (the family_problems of the
+    choice stage: endpoints not open, names without an address in it, local-cluster
+    facts). An endpoint (a named host:port) failing in both families is named as that
+    endpoint's problem."""
+    if choice.family is not None or not choice.complete:
+        return
+    problems = {family: family_problems(facts, family) for family in FAMILIES}
+    failed = [r for r in facts.probes if r.state is not ProbeState.OPEN]
+    parts = [
+        f"{target}:{port} fails in IPv4 and IPv6: that endpoint's problem"
+        for target, port in merged_endpoints(facts, failed)
+    ]
+    parts += [f"{family}: {'; '.join(p)}" for family, p in problems.items() if p]
+    if not parts:
+        return
+    subjects = _subjects(failed)
+    yield Hit("no IP family qualifies. " + ". ".join(parts), subjects or ("verdict",))
+
+
+@check(
     "VP301",
     "Some DR endpoints refuse connections while others accept",
     Severity.ERROR,
@@ -64,19 +133,26 @@ def blocking(choice: Choice) -> Severity:
 def some_closed(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """Every per-pod DR endpoint must accept: XDCR's replication phase dials each one.
     When the path delivers a reset (closed) for some endpoints and a handshake for
-    others, the network is fine and VoltDB's DR listener is not armed on those pods:
-    a license without the DR feature, DR not configured at initialization, or a
-    paused cluster (a paused cluster closes its DR port)."""
-    for family in FAMILIES:
-        rows = facts.probed_rows(family)
-        closed = [r for r in rows if r.state is ProbeState.CLOSED]
-        if closed and any(r.state is ProbeState.OPEN for r in rows):
-            yield Hit(
-                f"{len(closed)} of {len(rows)} {family} DR endpoints refuse connections while "
-                f"others accept: {describe(closed)}",
-                _subjects(closed),
-                severity=blocking(choice),
-            )
+    others in the same family, the network is fine and VoltDB's DR listener is not
+    armed on those pods: a license without the DR feature, DR not configured at
+    initialization, or a paused cluster (a paused cluster closes its DR port). A named
+    endpoint refusing in both families is reported once, as that endpoint's problem."""
+    closed = [r for r in facts.probes if r.state is ProbeState.CLOSED]
+    opened = {r.family for r in facts.probes if r.state is ProbeState.OPEN}
+    for label, rows in endpoint_groups(facts, closed):
+        if not {r.family for r in rows} & opened:
+            continue
+        family = rows[0].family
+        count = (
+            f"{len(rows)} of {len(facts.probed_rows(family))} {family}"
+            if label == str(family)
+            else label
+        )
+        yield Hit(
+            f"{count} DR endpoint(s) refuse connections while others accept: {describe(rows)}",
+            _subjects(rows),
+            severity=blocking(choice),
+        )
 
 
 @check(
@@ -91,18 +167,23 @@ def some_closed(facts: Facts, choice: Choice) -> Iterable[Hit]:
     ),
 )
 def all_closed(facts: Facts, choice: Choice) -> Iterable[Hit]:
-    """Every probed endpoint answered with a TCP reset: packets reach the peer in both
-    directions, but nothing accepts connections on the DR port. This is the signature
-    of a VoltDB whose replication listener never bound (license without DR, DR not
-    configured at init) or of a cluster not yet started."""
-    for family in FAMILIES:
-        rows = facts.probed_rows(family)
-        if rows and all(r.state is ProbeState.CLOSED for r in rows):
-            yield Hit(
-                f"every {family} DR endpoint refuses connections: {describe(rows)}",
-                _subjects(rows),
-                severity=blocking(choice),
-            )
+    """Endpoints answered with a TCP reset and no endpoint of their family accepts:
+    packets reach the peer in both directions, but nothing accepts connections on the
+    DR port. This is the signature of a VoltDB whose replication listener never bound
+    (license without DR, DR not configured at init) or of a cluster not yet started.
+    Other endpoints of the family may be filtered or unreachable at the same time:
+    their own findings say so."""
+    closed = [r for r in facts.probes if r.state is ProbeState.CLOSED]
+    opened = {r.family for r in facts.probes if r.state is ProbeState.OPEN}
+    for label, rows in endpoint_groups(facts, closed):
+        if {r.family for r in rows} & opened:
+            continue
+        yield Hit(
+            f"{len(rows)} {label} DR endpoint(s) refuse connections and none accepts: "
+            f"{describe(rows)}",
+            _subjects(rows),
+            severity=blocking(choice),
+        )
 
 
 @check(
@@ -206,7 +287,47 @@ def no_route(facts: Facts, choice: Choice) -> Iterable[Hit]:
     (EADDRNOTAVAIL) or the family is disabled (EAFNOSUPPORT) on the probing host.
     Nothing left the host, so this says nothing about the peer."""
     for family, rows in rows_where(facts, lambda r: r.state is ProbeState.NO_ROUTE):
-        yield Hit(f"no {family} route from this host to {describe(rows)}", _subjects(rows))
+        reached = [r for r in facts.probed_rows(family) if r.state is ProbeState.OPEN]
+        if reached:
+            yield Hit(
+                f"no {family} route from this host to {describe(rows)}, though other {family} "
+                f"endpoints are reached ({describe(reached, 3)}): a route to those addresses "
+                "is missing here, the family itself works",
+                _subjects(rows),
+                remedy=(
+                    "Add a route to these addresses on the probing host (and the Volt pods' "
+                    "network), or check that the peer advertises addresses this cluster can "
+                    "route to."
+                ),
+            )
+        else:
+            yield Hit(f"no {family} route from this host to {describe(rows)}", _subjects(rows))
+
+
+@check(
+    "VP309",
+    "A rule on this host refuses to send to DR endpoints",
+    Severity.ERROR,
+    requires=("probes",),
+    remedy=(
+        "Nothing left this host: a local rule refused the SYN (an nftables/iptables OUTPUT "
+        "rule, a cgroup BPF program, an LSM) in the probing pod's or host's own network "
+        "namespace. List them (`nft list ruleset`, `iptables -S OUTPUT`, `ip6tables -S "
+        "OUTPUT`) and allow TCP to the DR port. The peer and the path were not tested."
+    ),
+)
+def local_deny(facts: Facts, choice: Choice) -> Iterable[Hit]:
+    """The kernel refused to send the probe: sendto() or connect() failed with EPERM or
+    EACCES, or (connect mode) the SYN's retransmission could not be sent. This is a
+    rule on the probing host itself, never the peer's or a router's doing."""
+    rows = [r for r in facts.probes if r.state is ProbeState.LOCAL_DENY]
+    for label, group in endpoint_groups(facts, rows):
+        yield Hit(
+            f"{len(group)} {label} DR endpoint(s) refused by a rule on this host (nothing "
+            f"was sent): {describe(group)}",
+            _subjects(group),
+            severity=blocking(choice),
+        )
 
 
 @check(

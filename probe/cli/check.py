@@ -58,7 +58,15 @@ def add_parser(commands: Any) -> None:
     check.add_argument(
         "--resolv-conf",
         default=d.resolv_conf,
-        help=f"resolver configuration to use (default {d.resolv_conf})",
+        help=f"resolver configuration of the DNS lens (default {d.resolv_conf}); the "
+        "addresses probed are the system resolver's (getaddrinfo), as the JVM sees them",
+    )
+    check.add_argument(
+        "--jvm-prefer",
+        choices=("ipv4", "ipv6", "system", "ipv4-stack"),
+        help="the family order of VoltDB's JVM when the Volt pods' flags cannot be read: "
+        "ipv4 (JDK default), ipv6 (-Djava.net.preferIPv6Addresses=true), system "
+        "(=system), ipv4-stack (-Djava.net.preferIPv4Stack=true)",
     )
     check.add_argument(
         "--concurrency",
@@ -196,6 +204,7 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         per_pod=args.per_pod,
         pcap=args.pcap,
         resolv_conf=args.resolv_conf,
+        jvm_prefer=args.jvm_prefer,
         kube=kube,
     )
 

@@ -16,6 +16,7 @@ from probe.inventory.types import (
     ServiceInfo,
     ServicePort,
 )
+from probe.jvm import pod_jvm_sources
 from probe.model import FAMILIES, Family
 
 Obj = dict[str, Any]
@@ -103,6 +104,7 @@ def pod_info(obj: Obj) -> tuple[PodInfo, str]:
         networks=networks,
         host_network=bool(spec.get("hostNetwork")),
         phase=(obj.get("status") or {}).get("phase"),
+        jvm_sources=pod_jvm_sources(obj),
     )
     return info, error
 

@@ -105,6 +105,9 @@ class PodInfo:
     networks: tuple[MultusNetwork, ...] = ()  # every network-status entry, default included
     host_network: bool = False
     phase: str | None = None
+    # where the containers may set JVM options: (source, text); text None = unreadable
+    # (valueFrom, envFrom). Read by probe.jvm for the JVM's family order.
+    jvm_sources: tuple[tuple[str, str | None], ...] = ()
 
     @property
     def families(self) -> tuple[Family, ...]:
@@ -214,6 +217,7 @@ def _pod_json(pod: PodInfo) -> dict[str, Any]:
         "node": pod.node,
         "hostNetwork": pod.host_network,
         "phase": pod.phase,
+        **({"jvmSources": [list(s) for s in pod.jvm_sources]} if pod.jvm_sources else {}),
     }
 
 

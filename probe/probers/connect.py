@@ -18,7 +18,12 @@ import time
 from collections.abc import Sequence
 
 from probe.model import Endpoint, Family, IcmpError, Method, ProbeResult, ProbeState
-from probe.probers.verdict import connect_errno_state, describe_icmp, errno_name
+from probe.probers.verdict import (
+    LOCAL_DENY_REASON,
+    connect_errno_state,
+    describe_icmp,
+    errno_name,
+)
 
 # <linux/in.h>, <linux/in6.h>, <linux/errqueue.h>; not all are in the socket module
 SOL_IP = 0
@@ -102,7 +107,9 @@ async def probe_endpoint(endpoint: Endpoint, timeout: float) -> ProbeResult:
             return result(ProbeState.OPEN, "syn-ack", _ms_since(started))
         if err != errno.EINPROGRESS:
             # refused at once: local routing (no-route) or a local firewall
-            return result(connect_errno_state(err, True), errno_name(err))
+            state = connect_errno_state(err, True)
+            reason = LOCAL_DENY_REASON if state is ProbeState.LOCAL_DENY else errno_name(err)
+            return result(state, reason)
         loop = asyncio.get_running_loop()
         writable: asyncio.Future[None] = loop.create_future()
 
@@ -124,6 +131,8 @@ async def probe_endpoint(endpoint: Endpoint, timeout: float) -> ProbeResult:
         if err == 0 and not timed_out:
             return result(ProbeState.OPEN, "syn-ack", rtt)
         if err == 0 and icmp is None:
+            if syn_never_left(sock):
+                return result(ProbeState.LOCAL_DENY, LOCAL_DENY_REASON)
             return result(ProbeState.FILTERED, "no-response")
         if icmp is not None:
             reason = f"{describe_icmp(family, icmp)}, {errno_name(err or errno.EHOSTUNREACH)}"
@@ -136,6 +145,33 @@ async def probe_endpoint(endpoint: Endpoint, timeout: float) -> ProbeResult:
         return result(ProbeState.ERROR, f"{errno_name(exc.errno or 0)}: {exc.strerror}")
     finally:
         sock.close()
+
+
+# struct tcp_info (<linux/tcp.h>): 8 one-byte fields, then u32s; we read two of them
+_TCP_INFO = struct.Struct("=8B24I")
+_TCPI_RETRANS = 8 + 7  # tcpi_retrans: retransmitted segments the kernel really sent
+_TCPI_TOTAL_RETRANS = 8 + 23  # tcpi_total_retrans: retransmissions attempted
+_TCP_SYN_SENT = 2
+
+
+def syn_never_left(sock: socket.socket) -> bool:
+    """Whether a SYN still unanswered was refused by this host: the kernel attempted a
+    retransmission (tcpi_total_retrans) but none went out (tcpi_retrans is 0), which is
+    what a local OUTPUT rule does (the transmit returns EPERM; connect() never reports
+    it). Needs one SYN retransmission, ~1 s after connect(): a shorter probe timeout
+    leaves such a row `filtered`."""
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO.size)
+    except OSError:
+        return False
+    if len(info) < _TCP_INFO.size:
+        return False
+    fields = _TCP_INFO.unpack(info)
+    return (
+        fields[0] == _TCP_SYN_SENT
+        and fields[_TCPI_TOTAL_RETRANS] > 0
+        and fields[_TCPI_RETRANS] == 0
+    )
 
 
 def read_icmp_error(sock: socket.socket, family: Family) -> IcmpError | None:

@@ -40,7 +40,12 @@ from probe.probers.rawsockets import (
     pktinfo_address,
     route_source,
 )
-from probe.probers.verdict import connect_errno_state, describe_icmp, errno_name
+from probe.probers.verdict import (
+    LOCAL_DENY_REASON,
+    connect_errno_state,
+    describe_icmp,
+    errno_name,
+)
 
 _SENT, _FULL, _REFUSED = "sent", "full", "refused"  # what one sendto() did
 BURST = 64  # packets per send round; the receive sockets are drained between rounds
@@ -407,4 +412,7 @@ def _local_error(endpoint: Endpoint, err: int, at_send: bool) -> ProbeResult:
         reason = f"no-route ({errno_name(err)}: no route from this host, nothing sent)"
         return _result(endpoint, ProbeState.NO_ROUTE, reason)
     where = "sendto" if at_send else "route lookup"
-    return _result(endpoint, connect_errno_state(err, True), f"{errno_name(err)} ({where})")
+    state = connect_errno_state(err, True)
+    if state is ProbeState.LOCAL_DENY:
+        return _result(endpoint, state, LOCAL_DENY_REASON)
+    return _result(endpoint, state, f"{errno_name(err)} ({where})")

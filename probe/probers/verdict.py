@@ -65,6 +65,11 @@ def describe_icmp(family: Family, icmp: IcmpError) -> str:
 # errno of a failed connect() -> state, when no ICMP detail is known
 _LOCAL_NO_ROUTE = {errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
 _UNREACHABLE = {errno.EHOSTUNREACH, errno.EACCES, errno.EHOSTDOWN, errno.ENETDOWN, errno.EPERM}
+# refused by this host before anything was sent: a netfilter/nftables OUTPUT rule, a
+# cgroup BPF program or an LSM (the kernel returns EPERM, or EACCES, to the caller)
+_LOCAL_DENY = {errno.EPERM, errno.EACCES}
+# the one reason both probers give for local-deny, so raw and connect rows agree
+LOCAL_DENY_REASON = "local-deny (a rule on this host refused to send; nothing left it)"
 
 
 def connect_errno_state(err: int, synchronous: bool) -> ProbeState:
@@ -72,12 +77,16 @@ def connect_errno_state(err: int, synchronous: bool) -> ProbeState:
 
     ENETUNREACH raised synchronously by connect() is a local routing verdict
     (no-route, nothing sent); the same errno arriving later came from an ICMP
-    error and means the path is unreachable.
+    error and means the path is unreachable. EPERM/EACCES raised synchronously (by
+    connect() or sendto()) is a local rule (local-deny); EACCES arriving later is an
+    ICMPv6 administratively-prohibited error (unreachable).
     """
     if err == errno.ECONNREFUSED:
         return ProbeState.CLOSED
     if err == errno.ETIMEDOUT:
         return ProbeState.FILTERED
+    if synchronous and err in _LOCAL_DENY:
+        return ProbeState.LOCAL_DENY
     if err in _LOCAL_NO_ROUTE:
         return (
             ProbeState.NO_ROUTE

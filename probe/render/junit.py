@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from probe.merge.cells import CellStatus
 from probe.merge.matrix import Merged
-from probe.model import FAMILIES, Family, ProbeState, Report, Severity
+from probe.model import FAMILIES, Family, ProbeState, Report, Severity, format_endpoint
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,14 @@ def report_cases(report: Report) -> list[Case]:
             cases.append(Case(suite, name, "skipped", why))
         else:
             errors = [f for f in report.findings if f.severity is Severity.ERROR]
-            related = [f for f in errors if any(str(family) in s for s in f.subjects)] or errors
+            named = {
+                format_endpoint(p.address, p.port)
+                for p in report.probes
+                if p.address and p.family is family
+            }
+            related = [
+                f for f in errors if any(n in s for s in f.subjects for n in named)
+            ] or errors
             text = "\n".join([why] + [f"{f.id}: {f.message} (fix: {f.remedy})" for f in related])
             kind = ",".join(dict.fromkeys(f.id for f in related)) or "no-family"
             cases.append(Case(suite, name, "failure", why, kind, text))

@@ -34,6 +34,7 @@ GROUPS = ("Local cluster", "DNS", "Reachability", "Recommendation")
 # a finding's group, by the hundreds of its id (VP1xx local, VP2xx DNS, VP3xx
 # reachability, VP4xx Services of the local cluster, VP5xx recommendation caveats)
 GROUP_OF_HUNDRED = {"1": 0, "2": 1, "3": 2, "4": 0, "5": 3}
+GROUP_OF_ID = {"VP300": 3}  # "no family qualifies" is the recommendation's own line
 
 
 @dataclass(frozen=True)
@@ -124,15 +125,15 @@ def header(report: Report, style: Style) -> str:
 # -- groups ---------------------------------------------------------------------------
 
 
-def group_of(finding: Finding) -> int:
-    return GROUP_OF_HUNDRED.get(finding.id[2:3], 3)
+def group_of(check_id: str) -> int:
+    return GROUP_OF_ID.get(check_id, GROUP_OF_HUNDRED.get(check_id[2:3], 3))
 
 
 def _findings(report: Report, group: int, verbose: bool) -> list[Finding]:
     """The group's findings, one per id (subjects joined), info only with -v."""
     merged: dict[str, Finding] = {}
     for finding in report.findings:
-        if group_of(finding) != group or (finding.severity is Severity.INFO and not verbose):
+        if group_of(finding.id) != group or (finding.severity is Severity.INFO and not verbose):
             continue
         seen = merged.get(finding.id)
         if seen is None:
@@ -148,10 +149,8 @@ def _findings(report: Report, group: int, verbose: bool) -> list[Finding]:
 
 def _checks_in(report: Report, group: int) -> tuple[list[str], list[tuple[str, str]]]:
     """(passed ids, [(skipped id, reason)]) of a group."""
-    passed = [c.id for c in report.passed_checks if GROUP_OF_HUNDRED.get(c.id[2:3]) == group]
-    skipped = [
-        (c.id, c.reason) for c in report.skipped_checks if GROUP_OF_HUNDRED.get(c.id[2:3]) == group
-    ]
+    passed = [c.id for c in report.passed_checks if group_of(c.id) == group]
+    skipped = [(c.id, c.reason) for c in report.skipped_checks if group_of(c.id) == group]
     return passed, skipped
 
 
@@ -236,8 +235,10 @@ def recommendation_group(report: Report, verbose: bool, style: Style) -> list[st
             line = f"  connection.source in {rec.ip_families[0].value}: {value}"
             body.append(line if len(line) <= WIDTH else "  connection.source: see -o wide")
     else:
-        for sentence in rec.rationale:
-            body += wrapped(style.item("error", ""), sentence)
+        # why each family does not qualify (the last sentence is the verdict, shown already)
+        reasons = rec.rationale[:-1] if len(rec.rationale) > 1 else rec.rationale
+        for sentence in reasons:
+            body += wrapped("    ", sentence)
     return ["Recommendation", *body]
 
 

@@ -1,0 +1,329 @@
+"""The peer as VoltDB's JVM sees it, end to end in the lab (prober j, see jvmlab.py):
+getaddrinfo's answers (/etc/hosts, the search walk), DNS findings that fit the evidence,
+the JVM's dialling order checked against a real JVM, one state for a local refusal in
+both probers, and a finding for every failure.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from probe.model import Family, Method
+
+from . import firewall
+from .firewall import drop
+from .jvmlab import (
+    NAT64_PREFIX,
+    ONE_FAMILY_PORT,
+    UNROUTED_DNS,
+    JvmLab,
+    build_jvm_lab,
+    resolv_conf,
+)
+from .topology import DR_PORT, Lab, pod4, pod6
+from .voltcheck import CheckRun, run_check
+
+pytestmark = pytest.mark.lab
+
+V4, V6 = "IPv4", "IPv6"
+HERE = Path(__file__).resolve().parent
+NAMES = ("dual", "peer-dr", "servfail6", "mapped", "nat64", "v6only", "hosts-peer", "hosts-v4")
+
+
+@pytest.fixture(scope="module")
+def jvm_lab(lab: Lab) -> JvmLab:
+    return build_jvm_lab(lab)
+
+
+@pytest.fixture
+def j(jvm_lab: JvmLab) -> Iterator[JvmLab]:
+    jvm_lab.lab.reset()
+    yield jvm_lab
+    jvm_lab.lab.reset()
+
+
+def check(
+    j: JvmLab, *args: str, method: Method = Method.CONNECT
+) -> tuple[CheckRun, dict[str, Any]]:
+    run = run_check(j.prober, list(args), method)
+    assert run.report is not None, run.describe()
+    return run, run.report
+
+
+def rows(report: dict[str, Any], target: str, family: str) -> list[dict[str, Any]]:
+    return [r for r in report["probes"] if r["target"] == target and r["family"] == family]
+
+
+def findings(report: dict[str, Any], check_id: str) -> list[dict[str, Any]]:
+    return [f for f in report["findings"] if f["id"] == check_id]
+
+
+def dns_of(report: dict[str, Any], target: str, family: str) -> dict[str, Any]:
+    (answer,) = [a for a in report["dns"] if a["target"] == target and a["family"] == family]
+    return answer
+
+
+def assert_every_failure_explained(run: CheckRun, report: dict[str, Any]) -> None:
+    """Every row that is not open is a subject (or the target) of some finding, and a
+    FAIL has an error finding."""
+    subjects = " | ".join(s for f in report["findings"] for s in f["subjects"])
+    for row in report["probes"]:
+        if row["state"] != "open":
+            assert row["target"] in subjects, (row, run.describe())
+    if run.exit_code == 1:
+        assert any(f["severity"] == "error" for f in report["findings"]), run.describe()
+
+
+# --- resolution = getaddrinfo ---------------------------------------------------------
+
+
+def test_names_from_etc_hosts_are_seen_as_the_jvm_sees_them(j: JvmLab) -> None:
+    run, report = check(j, "--peer", "hosts-peer")
+    assert run.exit_code == 0, run.describe()
+    assert [r["address"] for r in rows(report, "hosts-peer", V4)] == [pod4(11)]
+    assert [r["address"] for r in rows(report, "hosts-peer", V6)] == [pod6(11)]
+    assert {r["state"] for r in report["probes"]} == {"open"}
+    assert report["recommendation"]["connectionSource"]["value"] == f"hosts-peer:{DR_PORT}"
+    (vp205, *_rest) = findings(report, "VP205")  # DNS itself does not know the name
+    assert "/etc/hosts" in vp205["message"]
+    assert not findings(report, "VP201") and not findings(report, "VP204")
+
+
+def test_a_hosts_entry_in_one_family_is_not_a_dns_failure(j: JvmLab) -> None:
+    run, report = check(j, "--peer", "hosts-v4")
+    assert run.exit_code == 0, run.describe()
+    assert dns_of(report, "hosts-v4", V6)["outcome"] == "no-address"
+    assert not findings(report, "VP204")
+
+
+def test_search_walk_once_for_both_types_no_wildcard_aaaa_from_another_domain(j: JvmLab) -> None:
+    """The issue's case 2: A at peer-dr.b.example, its AAAA NXDOMAIN (a broken server),
+    wildcard A and AAAA under corp.example. glibc stops at peer-dr.b.example and sees the
+    A only; with IPv4 dropped the run must FAIL, not pass over the wildcard's IPv6."""
+    j.lab.set_rules((drop(Family.IPV4),))
+    with j.resolver(resolv_conf("b.example corp.example")):
+        run, report = check(j, "--peer", "peer-dr")
+    assert run.exit_code == 1, run.describe()
+    assert [r["state"] for r in rows(report, "peer-dr", V4)] == ["filtered"]
+    assert [(r["state"], r["address"]) for r in rows(report, "peer-dr", V6)] == [
+        ("dns-error", None)
+    ]
+    assert pod6(2) not in str(report["probes"]) and pod4(2) not in str(report["probes"])
+    assert report["recommendation"]["ipFamilies"] == []
+    assert report["recommendation"]["connectionSource"] is None
+    (vp204,) = findings(report, "VP204")
+    assert vp204["severity"] == "error" and "nxdomain" in vp204["message"]
+    assert findings(report, "VP300")[0]["severity"] == "error"
+    assert findings(report, "VP303")
+    assert dns_of(report, "peer-dr", V4)["canonicalName"] == "peer-dr.b.example"
+    assert_every_failure_explained(run, report)
+
+
+GETADDRINFO = """
+import socket, sys
+for name in sys.argv[1:]:
+    try:
+        infos = socket.getaddrinfo(name, None, 0, socket.SOCK_STREAM)
+    except socket.gaierror:
+        print(name)
+        continue
+    print(name, *dict.fromkeys(info[4][0] for info in infos))
+"""
+
+
+def system_answers(ns_run: Any, names: tuple[str, ...]) -> dict[str, list[str]]:
+    out = ns_run(sys.executable, "-c", GETADDRINFO, *names)
+    return {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
+
+
+def voltprobe_answers(report: dict[str, Any], names: tuple[str, ...]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for name in names:
+        answers = [a for a in report["dns"] if a["target"] == name]
+        found[name] = sorted(x for a in answers for x in a["addresses"] + a.get("ignored", []))
+    return found
+
+
+def test_differential_voltprobe_addresses_equal_getaddrinfo_in_the_same_namespace(
+    j: JvmLab,
+) -> None:
+    lab_names = ("volt-dr", "volt-pods", "volt-legacy", "volt-v6", "volt-stale")
+    for ns, names in ((j.prober, NAMES), (j.lab.prober(), lab_names)):
+        run = run_check(ns, ["--peer", ",".join(names)])
+        assert run.report is not None, run.describe()
+        expected = {n: sorted(a) for n, a in system_answers(ns.run, names).items()}
+        assert voltprobe_answers(run.report, names) == expected, run.describe()
+
+
+# --- DNS findings that fit the evidence -------------------------------------------------
+
+
+def test_one_type_servfail_is_its_own_warning_on_a_passing_run(j: JvmLab) -> None:
+    run, report = check(j, "--peer", "servfail6")
+    assert run.exit_code == 0 and report["recommendation"]["ipFamilies"] == [V4]
+    assert dns_of(report, "servfail6", V6)["outcome"] == "servfail"
+    assert not findings(report, "VP201")
+    (vp204,) = findings(report, "VP204")
+    assert vp204["severity"] == "warning" and " ms" in vp204["message"]
+    assert "RFC 8020" in vp204["remedy"] and "30 s" in vp204["remedy"]
+
+
+def test_one_type_silent_is_a_timeout_with_its_cost(j: JvmLab) -> None:
+    run, report = check(j, "--peer", "silent6", "--dns-timeout", "1")
+    # glibc waits for the silent AAAA longer than the run allows: the JVM would wait too
+    v6 = dns_of(report, "silent6", V6)
+    assert v6["outcome"] == "timeout", run.describe()
+    assert v6["lens"]["outcome"] == "timeout" and v6["lens"]["ms"] >= 900
+    assert run.seconds < 8, run.describe()
+
+
+def test_an_unreachable_nameserver_is_its_own_outcome_not_servfail(j: JvmLab) -> None:
+    with j.resolver(resolv_conf(nameserver=UNROUTED_DNS)):
+        run, report = check(j, "--peer", "dual", "--dns-timeout", "1")
+    assert run.exit_code == 1, run.describe()
+    outcomes = {dns_of(report, "dual", f)["outcome"] for f in (V4, V6)}
+    assert outcomes == {"nameserver-unreachable"}, run.describe()
+    (vp201,) = findings(report, "VP201")
+    assert "nameserver-unreachable" in vp201["message"]
+    assert_every_failure_explained(run, report)
+
+
+def test_an_ipv4_mapped_aaaa_is_a_dns_finding_and_never_an_ipv6_row(j: JvmLab) -> None:
+    run, report = check(j, "--peer", "mapped")
+    assert run.exit_code == 0 and report["recommendation"]["ipFamilies"] == [V4]
+    assert [r["state"] for r in rows(report, "mapped", V6)] == ["no-address"]
+    for row in report["probes"]:  # the family in a row is the family on the wire
+        if row["address"]:
+            ip = ipaddress.ip_address(row["address"])
+            assert (ip.version == 6) == (row["family"] == V6)
+            assert not (ip.version == 6 and ip.ipv4_mapped), row
+    assert findings(report, "VP206")
+
+
+def test_a_mapped_literal_is_refused_naming_the_ipv4_form(j: JvmLab) -> None:
+    run = run_check(j.prober, ["--peer", f"[::ffff:{pod4(1)}]:5555"])
+    assert run.exit_code == 2 and run.stdout == ""
+    assert pod4(1) in run.stderr and len(run.stderr.strip().splitlines()) == 1
+
+
+def test_dns64_synthesis_under_an_announced_prefix_is_recognised(j: JvmLab) -> None:
+    run, report = check(j, "--peer", "nat64")
+    assert dns_of(report, "nat64", V6)["nat64Prefix"] == NAT64_PREFIX, run.describe()
+    (vp207,) = findings(report, "VP207")
+    assert vp207["severity"] == "warning" and "NAT64" in vp207["message"]
+    assert "fails" in vp207["message"]  # no route to the NAT64 prefix from j
+    assert report["recommendation"]["ipFamilies"] == [V4]
+
+
+def test_an_unbracketed_ipv6_with_a_decimal_last_group_is_warned(j: JvmLab) -> None:
+    text = f"{pod6(1)}:5555"
+    run, report = check(j, "--peer", text)
+    assert [r["address"] for r in report["probes"]] == [f"{pod6(1)}:5555"]
+    (vp208,) = findings(report, "VP208")
+    assert f"[{pod6(1)}]:5555" in vp208["message"], run.describe()
+
+
+# --- the JVM's dialling order -------------------------------------------------------------
+
+JVM_FLAGS = {
+    "ipv4": (),
+    "ipv6": ("-Djava.net.preferIPv6Addresses=true",),
+    "system": ("-Djava.net.preferIPv6Addresses=system",),
+    "ipv4-stack": ("-Djava.net.preferIPv4Stack=true",),
+}
+
+
+def java_first(j: JvmLab, flags: tuple[str, ...], names: tuple[str, ...]) -> dict[str, str]:
+    java = shutil.which("java")
+    assert java, "the lab needs a JVM (Debian default-jdk-headless)"
+    out = j.prober.run(java, *flags, str(HERE / "JvmOrder.java"), *names, timeout=60)
+    first: dict[str, str] = {}
+    for line in out.splitlines():
+        name, *addresses = line.split()
+        if addresses == ["-"]:
+            first[name] = ""
+            continue
+        ip = ipaddress.ip_address(addresses[0])
+        mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+        first[name] = str(mapped or ip)  # a mapped address goes on the wire as IPv4
+    return first
+
+
+@pytest.mark.parametrize("prefer", sorted(JVM_FLAGS))
+def test_predicted_first_address_equals_a_real_jvms(j: JvmLab, prefer: str) -> None:
+    names = tuple(n for n in NAMES if n != "servfail6")  # glibc retries SERVFAIL: slow
+    run, report = check(j, "--peer", ",".join(names), "--jvm-prefer", prefer)
+    predicted = {f["subjects"][0]: f["subjects"][1] for f in findings(report, "VP503")}
+    assert predicted == java_first(j, JVM_FLAGS[prefer], names), run.describe()
+
+
+def test_a_listener_on_one_family_and_ipv6_first_jvm_gets_literals(j: JvmLab) -> None:
+    port = str(ONE_FAMILY_PORT)
+    run, report = check(j, "--peer", "dual", "--port", port, "--jvm-prefer", "ipv6")
+    assert run.exit_code == 0, run.describe()
+    assert [r["state"] for r in rows(report, "dual", V4)] == ["open"]
+    assert [r["state"] for r in rows(report, "dual", V6)] == ["closed"]
+    assert report["recommendation"]["ipFamilies"] == [V4]
+    assert report["recommendation"]["connectionSource"]["value"] == f"{pod4(1)}:{port}"
+    (vp501,) = findings(report, "VP501")
+    assert f"[{pod6(1)}]:{port}" in vp501["message"] and "closed" in vp501["message"]
+    assert findings(report, "VP302")  # the closed IPv6 row is explained
+    # the JDK default dials IPv4 first: the name is kept
+    run, report = check(j, "--peer", "dual", "--port", port)
+    assert report["recommendation"]["connectionSource"]["value"] == f"dual:{port}"
+    assert not findings(report, "VP501")
+
+
+def test_prefer_ipv4_stack_rules_ipv6_out(j: JvmLab) -> None:
+    run, report = check(j, "--peer", "v6only", "--jvm-prefer", "ipv4-stack")
+    assert run.exit_code == 1, run.describe()
+    (vp300,) = findings(report, "VP300")
+    assert "cannot use IPv6" in vp300["message"] and "preferIPv4Stack" in vp300["message"]
+
+
+# --- one state vocabulary: a local refusal --------------------------------------------------
+
+
+@pytest.mark.parametrize("method", [Method.CONNECT, Method.RAW], ids=str)
+def test_a_local_output_rule_is_local_deny_in_both_modes(j: JvmLab, method: Method) -> None:
+    rule = f"tcp dport {DR_PORT} drop"
+    with j.output_rule(rule):
+        # connect mode sees the refusal at the SYN's first retransmission (~1 s)
+        run, report = check(j, "--peer", "dual", "--timeout", "2", method=method)
+    states = {(r["family"], r["state"], r["reason"]) for r in report["probes"]}
+    reason = "local-deny (a rule on this host refused to send; nothing left it)"
+    assert states == {(V4, "local-deny", reason), (V6, "local-deny", reason)}, run.describe()
+    assert run.exit_code == 1
+    assert findings(report, "VP309")
+    blamed = {f["id"] for f in report["findings"]} & {"VP303", "VP304", "VP305"}
+    assert not blamed, run.describe()  # nothing blames a router, a firewall or the peer
+    assert_every_failure_explained(run, report)
+
+
+# --- the DNS deadline ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [10, 640])
+def test_silent_dns_ends_at_the_deadline(j: JvmLab, count: int) -> None:
+    j.lab.set_rules(firewall.silent_dns())
+    names = ",".join(f"n{i}" for i in range(count))
+    started = time.monotonic()
+    run, report = check(j, "--peer", names, "--dns-timeout", "1")
+    assert time.monotonic() - started < 10, run.describe()  # a hang guard, not a benchmark
+    assert run.exit_code == 1
+    assert {a["outcome"] for a in report["dns"]} == {"timeout"}
+    assert len(findings(report, "VP201")) == count
+
+
+def test_java_is_installed_for_the_reference() -> None:
+    done = subprocess.run(["java", "-version"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
