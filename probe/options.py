@@ -29,6 +29,9 @@ class KubeOptions:
     namespace: str | None = None
     release: str | None = None
     request_timeout: float = 5.0  # seconds per API call
+    # Settle "can this cluster allocate a Service in F?" with a server-side dry-run create
+    # (dryRun=All, persists nothing; needs `create services`). Opt-in.
+    dry_run_service: bool = False
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,7 @@ def test_dual_stack_reads_are_get_or_list_one_call_per_kind(
     assert gets == [
         ("version", "/version/"),
         ("pods", f"/api/v1/namespaces/{NS}/pods/{objects.PROBE_POD}"),
+        ("services", "/api/v1/namespaces/default/services/kubernetes"),  # optional, primary family
     ]
     # Volt pods come from the DR Services' selector (the labels they share), not chart labels.
     pod_list = next(r for r in requests if r.verb == "list" and r.resource == "pods")
@@ -189,7 +190,7 @@ def test_ipv4_only(fake_api: FakeApiServer, tmp_path: Path) -> None:
 
     assert caps(inv, V4) == ("yes", "yes", "yes")
     assert caps(inv, V6) == ("no", "no", "no")  # every "no" comes from what the API said
-    assert "services: no IPv6 ServiceCIDR (ranges: 10.96.0.0/16)" in inv.families[V6].evidence
+    assert "services: no Ready IPv6 ServiceCIDR (ranges: 10.96.0.0/16)" in inv.families[V6].evidence
     assert inv.primary_family is V4 and inv.pod_families == (V4,)
     assert {s.ip_family_policy for s in inv.dr_services} == {"SingleStack"}
     assert {s.address_type for s in inv.endpoint_slices} == {"IPv4"}
@@ -354,7 +355,9 @@ def test_403_on_servicecidrs_names_the_group(fake_api: FakeApiServer, tmp_path: 
     assert 'apiGroups: ["networking.k8s.io"]' in p.rule and p.cluster_scoped
     # Existing dual-stack Services still show both families can be allocated.
     assert inv.families[V6].services == "yes" and "ClusterIP" in inv.families[V6].evidence[1]
-    assert inv.primary_family is None
+    # No ServiceCIDR, no kubernetes Service: only the weakest rung (the podIPs order) names one.
+    assert inv.primary_family is V4 and inv.primary is not None
+    assert inv.primary.rung == "podIPs-order"
 
 
 def test_404_probe_pod_falls_back_to_pod_ips(fake_api: FakeApiServer, tmp_path: Path) -> None:
