@@ -306,7 +306,7 @@ def test_vp402_dual_stack_service_with_empty_family_slice() -> None:
     )
     facts = make_facts("peer", inventory=cluster(dr_services=(svc,), endpoint_slices=slices))
     (finding,) = run("VP402", facts)
-    assert "no IPv6 endpoints" in finding.message
+    assert "no ready IPv6 endpoints" in finding.message
 
 
 def test_vp403_load_balancer_hostname_is_resolved_for_the_family() -> None:
@@ -317,7 +317,7 @@ def test_vp403_load_balancer_hostname_is_resolved_for_the_family() -> None:
     dual = LoadBalancerIngress(
         hostname="k8s-volt.elb.example", resolved=("192.0.2.80", "2001:db8::80")
     )
-    svc_dual = dr_service(type="LoadBalancer", lb_ingress=(dual,))
+    svc_dual = dr_service(type="LoadBalancer", families=(V4, V6), lb_ingress=(dual,))
     assert run("VP403", _v6_works_facts(cluster(dr_services=(svc_dual,)))) == []
 
 

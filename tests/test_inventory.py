@@ -147,12 +147,19 @@ def test_dual_stack(fake_api: FakeApiServer, tmp_path: Path) -> None:
         "families",
     }
     assert {
-        f: {k: v for k, v in c.items() if k != "evidence"} for f, c in local["families"].items()
+        f: {k: v for k, v in c.items() if k not in ("evidence", "rungs")}
+        for f, c in local["families"].items()
     } == {
         "IPv4": {"pods": "yes", "services": "yes", "nodes": "yes"},
         "IPv6": {"pods": "yes", "services": "yes", "nodes": "yes"},
     }
     assert local["multus"][0]["addresses"] == ["192.0.2.10", "2001:db8:100::10"]
+    assert local["families"]["IPv6"]["rungs"] == {
+        "pods": "volt-pods",
+        "services": "servicecidr",
+        "nodes": "node-addresses",
+    }
+    assert local["primaryFamilyEvidence"]["rung"] == "servicecidr-kubernetes"
     assert local["services"][-1]["loadBalancerIngress"][0]["family"] == "IPv6"
 
 

@@ -97,7 +97,7 @@ def _recommendation(report: Report) -> str:
     rec = report.recommendation
     lines = ["Recommendation:"]
     lines += [f"  {sentence}" for sentence in rec.rationale]
-    if rec.ip_families:
+    if rec.ip_families and rec.helm_values:
         lines.append(f"  Helm values ({rec.helm_key}), ready for values.yaml:")
         snippet = yaml.safe_dump(rec.helm_values, sort_keys=False).rstrip()
         lines += ["    " + line for line in snippet.splitlines()]
