@@ -48,27 +48,21 @@ def local_problems(facts: Facts, family: Family) -> list[str]:
         return found
     problems: list[str] = []
     capability = inv.families.get(family)
-    if capability is not None:
-        services_why = next((e for e in capability.evidence if e.startswith("services:")), "")
-        services_why = services_why.removeprefix("services: ")
-        if capability.services == "no":
-            problems.append(
-                f"the local cluster cannot give Services an {family} address ({services_why})"
-            )
-        elif capability.services == "unknown" and inv.dr_services:
-            problems.append(
-                f"unknown whether the local cluster can allocate an {family} Service, and the "
-                f"DR Services would have to be recreated in it ({services_why}); to settle it, "
-                "grant `list servicecidrs` (k8s/probe-clusterrole.yaml) or rerun with "
-                "--dry-run-service (needs `create services`; persists nothing)"
-            )
-        if capability.pods == "no":
-            where = (
-                "the Volt pods that back the DR Services have"
-                if capability.pods_rung == "volt-pods"
-                else "the local pods have"
-            )
-            problems.append(f"{where} no {family} address (status.podIPs)")
+    if capability is None:
+        return problems
+    services_why = next((e for e in capability.evidence if e.startswith("services:")), "")
+    services_why = services_why.removeprefix("services: ")
+    if capability.pods == "no":
+        where = (
+            "the Volt pods that back the DR Services have"
+            if capability.pods_rung == "volt-pods"
+            else "the local pods have"
+        )
+        problems.append(f"{where} no {family} address (status.podIPs)")
+    if capability.services == "no":
+        problems.append(
+            f"the local cluster cannot give Services an {family} address ({services_why})"
+        )
     unreachable = sorted(
         {
             r.service
@@ -80,6 +74,13 @@ def local_problems(facts: Facts, family: Family) -> list[str]:
         problems.append(
             f"no node has an {family} InternalIP/ExternalIP, so a peer cannot reach the "
             f"NodePort DR Service(s) {', '.join(unreachable)} over {family}"
+        )
+    if not problems and capability.services == "unknown" and inv.dr_services:
+        problems.append(
+            f"unknown whether the local cluster can allocate an {family} Service, and the "
+            f"DR Services would have to be recreated in it ({services_why}); to settle it, "
+            "grant `list servicecidrs` (k8s/probe-clusterrole.yaml) or rerun with "
+            "--dry-run-service (needs `create services`; persists nothing)"
         )
     return problems
 

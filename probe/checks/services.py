@@ -48,7 +48,9 @@ def primary_family_mismatch(facts: Facts, choice: Choice) -> Iterable[Hit]:
     family = choice.family
     if family is None:
         return
-    mismatched = [s for s in facts.inventory.dr_services if s.ip_families and s.ip_families[0] is not family]
+    mismatched = [
+        s for s in facts.inventory.dr_services if s.ip_families and s.ip_families[0] is not family
+    ]
     if not mismatched:
         return
     names = ", ".join(f"{s.namespace}/{s.name}" for s in mismatched)
@@ -104,7 +106,9 @@ def empty_family_slice(facts: Facts, choice: Choice) -> Iterable[Hit]:
     slices could not be read."""
     inv = facts.inventory
     for svc in inv.dr_services:
-        mine = [s for s in inv.endpoint_slices if s.service == svc.name and s.namespace == svc.namespace]
+        mine = [
+            s for s in inv.endpoint_slices if s.service == svc.name and s.namespace == svc.namespace
+        ]
         if not mine:
             continue
         for family in svc.ip_families:

@@ -52,7 +52,9 @@ class Evidence:
 
 
 def _names(pods: list[PodInfo]) -> str:
-    return ", ".join(p.name for p in pods[:3]) + (f" and {len(pods) - 3} more" if len(pods) > 3 else "")
+    return ", ".join(p.name for p in pods[:3]) + (
+        f" and {len(pods) - 3} more" if len(pods) > 3 else ""
+    )
 
 
 def pods_ladder(family: Family, ev: Evidence) -> Decided:
@@ -63,7 +65,11 @@ def pods_ladder(family: Family, ev: Evidence) -> Decided:
     if read:
         having = [p for p in read if family in p.families]
         if having:
-            return Decided("yes", "volt-pods", f"pods: {_names(having)} have an {family} address (status.podIPs)")
+            return Decided(
+                "yes",
+                "volt-pods",
+                f"pods: {_names(having)} have an {family} address (status.podIPs)",
+            )
         secondary = [p for p in read if any(family_of(ip) is family for ip in p.multus)]
         extra = (
             f"; {_names(secondary)} have {family} only on a Multus secondary network, "
@@ -72,21 +78,33 @@ def pods_ladder(family: Family, ev: Evidence) -> Decided:
             else ""
         )
         return Decided(
-            "no", "volt-pods", f"pods: the Volt pods {_names(read)} have no {family} address (status.podIPs){extra}"
+            "no",
+            "volt-pods",
+            f"pods: the Volt pods {_names(read)} have no {family} address (status.podIPs){extra}",
         )
     probe = ev.probe_pod
     if probe is not None and probe.ips:
         value = "yes" if family in probe.families else "no"
         verb = "has" if value == "yes" else "has no"
-        return Decided(value, "probe-pod", f"pods: the probing pod {probe.name} {verb} an {family} address (no Volt pod address read)")
+        return Decided(
+            value,
+            "probe-pod",
+            f"pods: the probing pod {probe.name} {verb} an {family} address (no Volt pod address read)",
+        )
     if ev.downward_ips:
         fams = {family_of(ip) for ip in ev.downward_ips}
         if fams - {None}:
             value = "yes" if family in fams else "no"
-            return Decided(value, "POD_IPS", f"pods: POD_IPS ({','.join(ev.downward_ips)}) {'has' if value == 'yes' else 'has no'} an {family} address")
+            return Decided(
+                value,
+                "POD_IPS",
+                f"pods: POD_IPS ({','.join(ev.downward_ips)}) {'has' if value == 'yes' else 'has no'} an {family} address",
+            )
     cidrs = [c for n in (ev.nodes or ()) for c in n.pod_cidrs if cidr_family(c) is family]
     if cidrs:
-        return Decided("yes", "node-podCIDRs", f"pods: no pod address read; node podCIDRs include {cidrs[0]}")
+        return Decided(
+            "yes", "node-podCIDRs", f"pods: no pod address read; node podCIDRs include {cidrs[0]}"
+        )
     return Decided("unknown", "", "pods: no pod addresses could be read")
 
 
@@ -100,21 +118,33 @@ def services_ladder(family: Family, ev: Evidence) -> Decided:
     if ev.service_cidrs:
         usable = [c for c in ev.service_cidrs if c.usable]
         unusable = [
-            c.name for c in ev.service_cidrs if not c.usable and any(cidr_family(r) is family for r in c.cidrs)
+            c.name
+            for c in ev.service_cidrs
+            if not c.usable and any(cidr_family(r) is family for r in c.cidrs)
         ]
-        aside = f" (ServiceCIDR {', '.join(unusable)} is being deleted or not Ready: not counted)" if unusable else ""
+        aside = (
+            f" (ServiceCIDR {', '.join(unusable)} is being deleted or not Ready: not counted)"
+            if unusable
+            else ""
+        )
         matching = [r for c in usable for r in c.cidrs if cidr_family(r) is family]
         if matching:
             return Decided("yes", "servicecidr", f"services: ServiceCIDR {', '.join(matching)}")
         ranges = [r for c in usable for r in c.cidrs]
         unparsed = [r for c in usable for r in c.unparsed]
         if ranges and not unparsed:
-            return Decided("no", "servicecidr", f"services: no Ready {family} ServiceCIDR (ranges: {', '.join(ranges)}){aside}")
+            return Decided(
+                "no",
+                "servicecidr",
+                f"services: no Ready {family} ServiceCIDR (ranges: {', '.join(ranges)}){aside}",
+            )
     candidates = list(ev.services) + ([ev.kubernetes_service] if ev.kubernetes_service else [])
     with_ip = [s for s in candidates for ip in s.cluster_ips if family_of(ip) is family]
     if with_ip:
         svc = with_ip[0]
-        return Decided("yes", "clusterip", f"services: {svc.namespace}/{svc.name} has an {family} ClusterIP")
+        return Decided(
+            "yes", "clusterip", f"services: {svc.namespace}/{svc.name} has an {family} ClusterIP"
+        )
     if ev.service_cidrs is None:
         why = "ServiceCIDRs not readable"
     elif any(c.unparsed for c in ev.service_cidrs):
@@ -130,11 +160,21 @@ def services_ladder(family: Family, ev: Evidence) -> Decided:
 
 def nodes_ladder(family: Family, ev: Evidence) -> Decided:
     if not ev.nodes:
-        return Decided("unknown", "", "nodes: not readable" if ev.nodes is None else "nodes: none listed")
+        return Decided(
+            "unknown", "", "nodes: not readable" if ev.nodes is None else "nodes: none listed"
+        )
     having = [n.name for n in ev.nodes if family in node_families(n)]
     if having:
-        return Decided("yes", "node-addresses", f"nodes: {len(having)} of {len(ev.nodes)} have an {family} address")
-    return Decided("no", "node-addresses", f"nodes: none of {len(ev.nodes)} has an {family} InternalIP/ExternalIP")
+        return Decided(
+            "yes",
+            "node-addresses",
+            f"nodes: {len(having)} of {len(ev.nodes)} have an {family} address",
+        )
+    return Decided(
+        "no",
+        "node-addresses",
+        f"nodes: none of {len(ev.nodes)} has an {family} InternalIP/ExternalIP",
+    )
 
 
 def node_families(node: NodeInfo) -> set[Family]:
@@ -144,7 +184,11 @@ def node_families(node: NodeInfo) -> set[Family]:
 def summarize(ev: Evidence) -> dict[Family, FamilyCapability]:
     result = {}
     for family in FAMILIES:
-        pods, services, nodes = pods_ladder(family, ev), services_ladder(family, ev), nodes_ladder(family, ev)
+        pods, services, nodes = (
+            pods_ladder(family, ev),
+            services_ladder(family, ev),
+            nodes_ladder(family, ev),
+        )
         result[family] = FamilyCapability(
             pods.value,  # type: ignore[arg-type]
             services.value,  # type: ignore[arg-type]
@@ -171,25 +215,49 @@ def primary_ladder(ev: Evidence, families: dict[Family, FamilyCapability]) -> De
     if ev.service_cidrs:
         primary = kubernetes_cidr_primary(list(ev.service_cidrs))
         if primary is not None:
-            return Decided(primary.value, "servicecidr-kubernetes", f"the `kubernetes` ServiceCIDR lists an {primary} range first")
+            return Decided(
+                primary.value,
+                "servicecidr-kubernetes",
+                f"the `kubernetes` ServiceCIDR lists an {primary} range first",
+            )
     able = [f for f, cap in families.items() if cap.services == "yes"]
     unable = [f for f, cap in families.items() if cap.services == "no"]
     if len(able) == 1 and len(unable) == 1:
-        return Decided(able[0].value, "only-family", f"the cluster allocates Services only in {able[0]}")
+        return Decided(
+            able[0].value, "only-family", f"the cluster allocates Services only in {able[0]}"
+        )
     kube = ev.kubernetes_service
     if kube is not None and kube.ip_families:
-        return Decided(kube.ip_families[0].value, "kubernetes-service", f"the default/kubernetes Service is {kube.ip_families[0]} (its ClusterIP comes from the primary range)")
+        return Decided(
+            kube.ip_families[0].value,
+            "kubernetes-service",
+            f"the default/kubernetes Service is {kube.ip_families[0]} (its ClusterIP comes from the primary range)",
+        )
     host_family = family_of(ev.service_host) if ev.service_host else None
     if host_family is not None:
-        return Decided(host_family.value, "KUBERNETES_SERVICE_HOST", f"KUBERNETES_SERVICE_HOST ({ev.service_host}) is {host_family} (the kubernetes Service's ClusterIP)")
+        return Decided(
+            host_family.value,
+            "KUBERNETES_SERVICE_HOST",
+            f"KUBERNETES_SERVICE_HOST ({ev.service_host}) is {host_family} (the kubernetes Service's ClusterIP)",
+        )
     defaulted = [s for s in ev.services if s.families_defaulted and s.ip_families]
     agreed = _agreed([s.ip_families[0] for s in defaulted])
     if agreed is not None:
-        return Decided(agreed.value, "defaulted-services", f"{len(defaulted)} Service(s) whose creator did not set ipFamilies got {agreed} first (e.g. {defaulted[0].name})")
-    dual = [p for p in (*ev.pods, *([ev.probe_pod] if ev.probe_pod else [])) if len(p.families) == 2]
+        return Decided(
+            agreed.value,
+            "defaulted-services",
+            f"{len(defaulted)} Service(s) whose creator did not set ipFamilies got {agreed} first (e.g. {defaulted[0].name})",
+        )
+    dual = [
+        p for p in (*ev.pods, *([ev.probe_pod] if ev.probe_pod else [])) if len(p.families) == 2
+    ]
     agreed = _agreed([f for p in dual if (f := family_of(p.ips[0])) is not None])
     if agreed is not None:
-        return Decided(agreed.value, "podIPs-order", f"the dual-stack pods list {agreed} first in status.podIPs (weakest evidence: pod and Service ranges are ordered separately)")
+        return Decided(
+            agreed.value,
+            "podIPs-order",
+            f"the dual-stack pods list {agreed} first in status.podIPs (weakest evidence: pod and Service ranges are ordered separately)",
+        )
     return None
 
 
@@ -220,18 +288,48 @@ def dr_reach(
                         if value == "suspect"
                         else f"the Service has no {family} family"
                     )
-                    result.append(DrReach(key, family, value, "lb-ingress" if value == "suspect" else "service-families", why))
+                    result.append(
+                        DrReach(
+                            key,
+                            family,
+                            value,
+                            "lb-ingress" if value == "suspect" else "service-families",
+                            why,
+                        )
+                    )
                 elif family in ingress_families:
                     result.append(DrReach(key, family, "yes", "lb-ingress", f"ingress {shown}"))
-                elif not svc.lb_ingress or any(i.hostname and not i.resolved for i in svc.lb_ingress):
-                    result.append(DrReach(key, family, "unknown", "lb-ingress", f"ingress not known ({shown or 'none yet'})"))
+                elif not svc.lb_ingress or any(
+                    i.hostname and not i.resolved for i in svc.lb_ingress
+                ):
+                    result.append(
+                        DrReach(
+                            key,
+                            family,
+                            "unknown",
+                            "lb-ingress",
+                            f"ingress not known ({shown or 'none yet'})",
+                        )
+                    )
                 else:
-                    result.append(DrReach(key, family, "no", "lb-ingress", f"no {family} ingress ({shown})"))
+                    result.append(
+                        DrReach(key, family, "no", "lb-ingress", f"no {family} ingress ({shown})")
+                    )
             elif svc.type == "NodePort":
                 if not has:
-                    result.append(DrReach(key, family, "no", "service-families", f"the Service has no {family} family"))
+                    result.append(
+                        DrReach(
+                            key,
+                            family,
+                            "no",
+                            "service-families",
+                            f"the Service has no {family} family",
+                        )
+                    )
                 elif nodes is None:
-                    result.append(DrReach(key, family, "unknown", "node-addresses", "nodes not readable"))
+                    result.append(
+                        DrReach(key, family, "unknown", "node-addresses", "nodes not readable")
+                    )
                 else:
                     having = [n.name for n in nodes if family in node_families(n)]
                     value = "yes" if having else "no"
@@ -242,9 +340,29 @@ def dr_reach(
                     )
                     result.append(DrReach(key, family, value, "node-addresses", why))
             elif not has:
-                result.append(DrReach(key, family, "no", "service-families", f"the Service has no {family} family"))
+                result.append(
+                    DrReach(
+                        key, family, "no", "service-families", f"the Service has no {family} family"
+                    )
+                )
             elif svc.exported:
-                result.append(DrReach(key, family, "unknown", "service-export", "exported by a ServiceExport (multi-cluster)"))
+                result.append(
+                    DrReach(
+                        key,
+                        family,
+                        "unknown",
+                        "service-export",
+                        "exported by a ServiceExport (multi-cluster)",
+                    )
+                )
             else:
-                result.append(DrReach(key, family, "in-cluster", "clusterip", "a ClusterIP Service is reachable only inside the cluster"))
+                result.append(
+                    DrReach(
+                        key,
+                        family,
+                        "in-cluster",
+                        "clusterip",
+                        "a ClusterIP Service is reachable only inside the cluster",
+                    )
+                )
     return tuple(result)

@@ -151,7 +151,9 @@ def _gather(conn: Connection, options: KubeOptions, dr_port: int, env: Environme
     )
     for info in cidr_infos or ():
         if info.unparsed:
-            notes.append(f"ServiceCIDR {info.name}: ranges that are not CIDRs ignored: {', '.join(info.unparsed)}")
+            notes.append(
+                f"ServiceCIDR {info.name}: ranges that are not CIDRs ignored: {', '.join(info.unparsed)}"
+            )
         if not info.usable:
             state = "being deleted" if info.deleting else "not Ready"
             notes.append(f"ServiceCIDR {info.name} is {state}: it does not count")
@@ -195,10 +197,10 @@ def _gather(conn: Connection, options: KubeOptions, dr_port: int, env: Environme
         notes=tuple(notes),
         primary=primary,
         slices_unread=slices_unread,
-        dr_reach=capability.dr_reach(tuple(dr_services), tuple(nodes) if nodes is not None else None),
-        dry_runs=tuple(
-            Decided(f"{f}:{value}", "dry-run", why) for f, value, why in dry_runs
+        dr_reach=capability.dr_reach(
+            tuple(dr_services), tuple(nodes) if nodes is not None else None
         ),
+        dry_runs=tuple(Decided(f"{f}:{value}", "dry-run", why) for f, value, why in dry_runs),
     )
 
 

@@ -160,7 +160,9 @@ def pod_info(obj: Any) -> tuple[PodInfo, str]:
     spec = _dict(_dict(obj).get("spec"))
     if bad:
         error = "; ".join(
-            e for e in (error, f"status.podIPs entries that are not addresses: {', '.join(bad)}") if e
+            e
+            for e in (error, f"status.podIPs entries that are not addresses: {', '.join(bad)}")
+            if e
         )
     info = PodInfo(
         namespace=_str(meta.get("namespace")) or "",
@@ -187,7 +189,7 @@ def _ingress(entry: Any) -> LoadBalancerIngress:
 
 
 def _strict_family(value: Any) -> Family | None:
-    """"IPv4"/"IPv6" exactly as the API spells them; anything else is None."""
+    """ "IPv4"/"IPv6" exactly as the API spells them; anything else is None."""
     try:
         return Family(value) if isinstance(value, str) else None
     except ValueError:
@@ -271,9 +273,7 @@ def service_info(obj: Any, per_pod: bool) -> ServiceInfo:
 def endpoint_slice_info(obj: Any) -> EndpointSliceInfo:
     meta = _meta(obj)
     endpoints = [_dict(e) for e in _list(_dict(obj).get("endpoints"))]
-    addresses = tuple(
-        a for e in endpoints for a in _list(e.get("addresses")) if isinstance(a, str)
-    )
+    addresses = tuple(a for e in endpoints for a in _list(e.get("addresses")) if isinstance(a, str))
     # "ready" unset means ready (EndpointConditions doc: nil should be read as true).
     ready = sum(1 for e in endpoints if _dict(e.get("conditions")).get("ready") is not False)
     return EndpointSliceInfo(

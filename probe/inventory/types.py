@@ -40,7 +40,11 @@ class FamilyCapability:
             "services": self.services,
             "nodes": self.nodes,
             "evidence": list(self.evidence),
-            "rungs": {"pods": self.pods_rung, "services": self.services_rung, "nodes": self.nodes_rung},
+            "rungs": {
+                "pods": self.pods_rung,
+                "services": self.services_rung,
+                "nodes": self.nodes_rung,
+            },
         }
 
 

@@ -55,6 +55,8 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
     _rt("networking.k8s.io/v1", "networkpolicies", "NetworkPolicy", True),
     _rt("networking.k8s.io/v1beta1", "servicecidrs", "ServiceCIDR", False),
     _rt("networking.k8s.io/v1beta1", "ipaddresses", "IPAddress", False),
+    # a CRD (KEP-1645 Multi-Cluster Services); served only where a test installs it
+    _rt("multicluster.x-k8s.io/v1alpha1", "serviceexports", "ServiceExport", True),
 )
 
 # Group versions a current (1.33+) apiserver serves; v1beta1 networking is off by default.
