@@ -79,6 +79,8 @@ def job_command(p: JobParams, cluster_read: bool = False) -> str:
         argv.append("--per-pod")
     if cluster_read:
         argv.append("--with-cluster-role")
+    if p.dry_run_service:
+        argv.append("--dry-run-service")
     return shlex.join(argv)
 
 
