@@ -415,14 +415,20 @@ def test_vp403_and_vp404_ingress_in_a_family_the_service_lacks() -> None:
 def test_vp405_nodeport_family_without_node_address() -> None:
     from probe.inventory.types import DrReach
 
-    reach = (DrReach("volt/dr-0", V6, "no", "node-addresses", "no node has an IPv6 InternalIP/ExternalIP"),)
+    reach = (
+        DrReach(
+            "volt/dr-0", V6, "no", "node-addresses", "no node has an IPv6 InternalIP/ExternalIP"
+        ),
+    )
     facts = make_facts("peer", inventory=cluster(dr_services=(dr_service(),), dr_reach=reach))
     (finding,) = run("VP405", facts)
     assert "cannot reach it over IPv6" in finding.message
 
 
 def test_vp104_servicecidrs_not_served_is_info() -> None:
-    problem = ApiProblem("servicecidrs", "list", None, 404, "NotFound", "not served", cluster_scoped=True)
+    problem = ApiProblem(
+        "servicecidrs", "list", None, 404, "NotFound", "not served", cluster_scoped=True
+    )
     (finding,) = run("VP104", make_facts("peer", inventory=cluster(problems=(problem,))))
     assert finding.severity is Severity.INFO and "Nothing to do" in finding.remedy
 

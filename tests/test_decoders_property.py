@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from probe.inventory import parse
@@ -19,7 +19,14 @@ from probe.inventory.capability import (
 )
 from probe.model import FAMILIES
 
-SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Derandomized: the same 200 examples in every CI run (a property test must not flake);
+# run with --hypothesis-seed=N locally to explore further.
+SETTINGS = settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 addresses = st.sampled_from(
     ["10.0.0.1", "2001:db8::1", "fd00::1%eth0", "10.0.0.1/24", "not-an-ip", "", "::", "999.1.1.1"]
@@ -123,6 +130,9 @@ cidrs = shaped(
 
 @SETTINGS
 @given(pods)
+@example({"status": {"podIP": "fd00::1%eth0"}})  # a zone index is not a pod address
+@example({"status": {"podIPs": [{"ip": "not-an-ip"}, "10.0.0.1", {"ip": 5}]}})
+@example({"metadata": {"annotations": {parse.NETWORK_STATUS: '[{"ips": 5}]'}}})
 def test_pod_decoder_is_total_and_keeps_only_addresses(obj: Any) -> None:
     pod, error = parse.pod_info(obj)
     assert isinstance(error, str)

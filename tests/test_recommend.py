@@ -147,7 +147,10 @@ def test_both_dr_service_kinds_set_both_keys_and_say_which_layout() -> None:
     rec = recommend(both_names(OPEN, FILTERED, cluster(dr_services=services)))
     assert rec.helm_values == {
         "cluster": {
-            "serviceSpec": {"dr": {"ipFamilies": ["IPv4"]}, "perpod": {"dr": {"ipFamilies": ["IPv4"]}}}
+            "serviceSpec": {
+                "dr": {"ipFamilies": ["IPv4"]},
+                "perpod": {"dr": {"ipFamilies": ["IPv4"]}},
+            }
         }
     }
     assert rec.helm_key == f"{DR_KEY} and {PERPOD_DR_KEY}"

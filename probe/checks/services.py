@@ -187,9 +187,11 @@ def lb_family_missing(facts: Facts, choice: Choice) -> Iterable[Hit]:
     Severity.WARNING,
     requires=("dr-services",),
     remedy=(
-        "Do not give this address to the peer: it is not counted as an ingress in that family. "
-        "If the family is wanted, recreate the Service with it in ipFamilies; some load "
-        "balancers (k3s ServiceLB) advertise node addresses they do not forward."
+        "Do not give this address to the peer until it is proven: k3s ServiceLB advertises "
+        "node addresses it does not forward, while some cloud load balancers (an AWS NLB with "
+        "ip-address-type dualstack) do translate families. Probe the address from the peer "
+        "cluster (voltprobe check --peer ADDRESS there); if the family is wanted, give the "
+        "Service that family in ipFamilies."
     ),
 )
 def lb_ingress_wrong_family(facts: Facts, choice: Choice) -> Iterable[Hit]:

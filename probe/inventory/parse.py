@@ -65,6 +65,14 @@ def family_of(address: Any) -> Family | None:
         return None
 
 
+def _exact_family(address: str) -> Family | None:
+    """The family of a plain address literal (no zone index, no prefix), else None."""
+    try:
+        return Family.of(address)
+    except ValueError:
+        return None
+
+
 def families_of(addresses: Iterable[Any]) -> tuple[Family, ...]:
     """The families among `addresses` (e.g. POD_IPS), in FAMILIES order; garbage is ignored."""
     found = {family_of(a) for a in addresses}
@@ -97,7 +105,7 @@ def pod_ips_checked(obj: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
     raw = [_dict(entry).get("ip") for entry in _list(status.get("podIPs"))]
     if not raw and status.get("podIP"):
         raw = [status.get("podIP")]
-    good = tuple(ip for ip in raw if isinstance(ip, str) and family_of(ip) is not None)
+    good = tuple(ip for ip in raw if isinstance(ip, str) and _exact_family(ip) is not None)
     bad = tuple(repr(ip) if not isinstance(ip, str) else ip for ip in raw if ip and ip not in good)
     return good, bad
 
