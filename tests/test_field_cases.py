@@ -158,6 +158,8 @@ def test_m4_with_a_dry_run_that_the_cluster_refuses(tmp_path: Path) -> None:
     assert report["recommendation"]["ipFamilies"] == []
     ipv4 = report["local"]["families"]["IPv4"]
     assert (ipv4["services"], ipv4["rungs"]["services"]) == ("no", "dry-run")
+    # only the family the other evidence left unknown was dry-run (IPv6 has a ClusterIP)
+    assert [(d["family"], d["value"]) for d in report["local"]["dryRuns"]] == [("IPv4", "no")]
     (vp101,) = [f for f in report["findings"] if f["id"] == "VP101"]
     assert "not configured on this cluster" in vp101["message"]
     assert "pods:" not in vp101["message"]  # VP101 quotes only the Service evidence

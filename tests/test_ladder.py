@@ -14,6 +14,7 @@ from probe.inventory.capability import (
     services_ladder,
     summarize,
 )
+from probe.inventory.types import DryRun
 from probe.model import Family
 
 V4, V6 = Family.IPV4, Family.IPV6
@@ -129,7 +130,7 @@ def test_services_unparseable_servicecidr_never_rules_both_families_out() -> Non
 def test_services_dry_run_beats_servicecidr_and_clusterip_only_says_yes() -> None:
     ev = Evidence(
         service_cidrs=(cidr("kubernetes", "10.96.0.0/16"),),
-        dry_runs=((V6, "yes", "a dry-run create of an IPv6 Service succeeded"),),
+        dry_runs=(DryRun(V6, "yes", "a dry-run create of an IPv6 Service succeeded"),),
     )
     assert services_ladder(V6, ev).rung == "dry-run"
     only_ips = Evidence(services=(service(families=["IPv6"], ips=["fd00::5"]),))

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 from probe.inventory.parse import cidr_family, family_of, kubernetes_cidr_primary
 from probe.inventory.types import (
-    Capability,
     Decided,
     DrReach,
+    DryRun,
     FamilyCapability,
     NodeInfo,
     PodInfo,
@@ -48,7 +48,7 @@ class Evidence:
     nodes: tuple[NodeInfo, ...] | None = None  # None: not readable
     kubernetes_service: ServiceInfo | None = None  # default/kubernetes, when readable
     service_host: str | None = None  # KUBERNETES_SERVICE_HOST, when running in a pod
-    dry_runs: tuple[tuple[Family, Capability, str], ...] = ()  # --dry-run-service answers
+    dry_runs: tuple[DryRun, ...] = ()  # --dry-run-service answers
 
 
 def _names(pods: list[PodInfo]) -> str:
@@ -112,9 +112,9 @@ def services_ladder(family: Family, ev: Evidence) -> Decided:
     """Can this cluster allocate a Service in `family`? A server-side dry-run; then the
     Ready ServiceCIDRs (being deleted or not Ready: they do not count; a range that does
     not parse keeps the list from saying "no"); then an existing ClusterIP in the family."""
-    for dry_family, value, why in ev.dry_runs:
-        if dry_family is family and value != "unknown":
-            return Decided(value, "dry-run", f"services: {why}")
+    for dry in ev.dry_runs:
+        if dry.family is family and dry.value != "unknown":
+            return Decided(dry.value, "dry-run", f"services: {dry.evidence}")
     if ev.service_cidrs:
         usable = [c for c in ev.service_cidrs if c.usable]
         unusable = [

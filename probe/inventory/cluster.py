@@ -15,7 +15,7 @@ from probe.inventory import capability, parse, volt
 from probe.inventory.environment import Environment
 from probe.inventory.host import host_inventory, pod_ips_inventory
 from probe.inventory.types import (
-    Decided,
+    DryRun,
     EndpointSliceInfo,
     Inventory,
     LoadBalancerIngress,
@@ -167,7 +167,7 @@ def _gather(conn: Connection, options: KubeOptions, dr_port: int, env: Environme
         kubernetes_service=kubernetes_service,
         service_host=(env.environ.get("KUBERNETES_SERVICE_HOST") or "").strip() or None,
     )
-    dry_runs: tuple[tuple[Family, capability.Capability, str], ...] = ()
+    dry_runs: tuple[DryRun, ...] = ()
     if options.dry_run_service:
         undecided = [
             f for f in FAMILIES if capability.services_ladder(f, evidence).value == "unknown"
@@ -200,7 +200,7 @@ def _gather(conn: Connection, options: KubeOptions, dr_port: int, env: Environme
         dr_reach=capability.dr_reach(
             tuple(dr_services), tuple(nodes) if nodes is not None else None
         ),
-        dry_runs=tuple(Decided(f"{f}:{value}", "dry-run", why) for f, value, why in dry_runs),
+        dry_runs=dry_runs,
     )
 
 
@@ -252,12 +252,12 @@ def _dry_runs(
     families: list[Family],
     dr_port: int,
     problems: list[ApiProblem],
-) -> tuple[tuple[Family, capability.Capability, str], ...]:
+) -> tuple[DryRun, ...]:
     """--dry-run-service: a server-side dry-run create (dryRun=All: validated and
     allocated by the apiserver, persisted nowhere) of a SingleStack Service in each
     family the other evidence left unknown. 422 `not configured on this cluster` is "no"
     (k/k alloc.go runs under dryRun too). Needs `create services` in the namespace."""
-    answers: list[tuple[Family, capability.Capability, str]] = []
+    answers: list[DryRun] = []
     for family in families:
         body = {
             "apiVersion": "v1",
@@ -278,14 +278,18 @@ def _dry_runs(
             dry_run="All",
         )
         if not isinstance(result, ApiProblem):
-            answers.append((family, "yes", f"a dry-run create of an {family} Service succeeded"))
+            answers.append(
+                DryRun(family, "yes", f"a dry-run create of an {family} Service succeeded")
+            )
         elif result.status == 422 and "not configured on" in result.message:
             answers.append(
-                (family, "no", f"a dry-run create of an {family} Service: {result.message}")
+                DryRun(family, "no", f"a dry-run create of an {family} Service: {result.message}")
             )
         else:
             problems.append(result)
-            answers.append((family, "unknown", f"the dry-run create failed ({result.reason})"))
+            answers.append(
+                DryRun(family, "unknown", f"the dry-run create failed ({result.reason})")
+            )
     return tuple(answers)
 
 

@@ -65,6 +65,18 @@ class Decided:
 
 
 @dataclass(frozen=True)
+class DryRun:
+    """One --dry-run-service answer: could a Service in `family` be created?"""
+
+    family: Family
+    value: str  # "yes", "no", "unknown"
+    evidence: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"family": self.family.value, "value": self.value, "evidence": self.evidence}
+
+
+@dataclass(frozen=True)
 class DrReach:
     """Can a peer reach this DR Service in `family`, and by what.
 
@@ -222,7 +234,7 @@ class Inventory:
     # Why the DR Services' EndpointSlices were not read ("" when they were, or none needed).
     slices_unread: str = ""
     dr_reach: tuple[DrReach, ...] = ()  # per DR Service and family: can a peer reach it?
-    dry_runs: tuple[Decided, ...] = ()  # --dry-run-service answers, value "IPv4:yes" etc.
+    dry_runs: tuple[DryRun, ...] = ()  # --dry-run-service answers
 
     def to_json(self) -> dict[str, Any]:
         """The report's `local` section."""
