@@ -173,3 +173,24 @@ def test_unparseable_servicecidrs_never_rule_out_both_families(objs: list[Any]) 
     answers = {f: services_ladder(f, ev).value for f in FAMILIES}
     assert set(answers.values()) != {"no"}
     primary_ladder(ev, summarize(ev))
+
+
+@SETTINGS
+@given(
+    st.lists(pods, max_size=3), st.lists(services, max_size=3), st.lists(json_values, max_size=2)
+)
+def test_the_ladders_take_whatever_the_decoders_give(
+    pod_objs: list[Any], service_objs: list[Any], node_objs: list[Any]
+) -> None:
+    decoded = tuple(parse.service_info(o, False) for o in service_objs)
+    nodes = tuple(parse.node_info(o) for o in node_objs)
+    ev = Evidence(
+        pods=tuple(parse.pod_info(o)[0] for o in pod_objs),
+        services=decoded,
+        nodes=nodes,
+        kubernetes_service=decoded[0] if decoded else None,
+    )
+    families = summarize(ev)
+    assert {c.pods for c in families.values()} <= {"yes", "no", "unknown"}
+    primary_ladder(ev, families)
+    dr_reach(decoded, nodes)

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakeapi import FakeApiServer
+from tests.fakeapi import FakeApiServer, Fault
 from tests.fakeapi.fieldcase import FieldCase, load_case, parse_case, serve_case
 from tests.fakeapi.files import kubeconfig_for
 from tests.support.processes import closed_port, responder, run_cli
@@ -96,9 +96,13 @@ def peer(v6_only: bool) -> Iterator[list[str]]:
         yield ["--peer", f"127.0.0.1:{v4}", "--peer", f"[::1]:{v6}"]
 
 
-def check_case(case: FieldCase, tmp_path: Path, v6_only: bool, *extra: str) -> dict[str, Any]:
+def check_case(
+    case: FieldCase, tmp_path: Path, v6_only: bool, *extra: str, faults: tuple[Fault, ...] = ()
+) -> dict[str, Any]:
     with FakeApiServer() as api, peer(v6_only) as peers:
         serve_case(api, case)
+        for fault in faults:
+            api.add_fault(fault)
         kubeconfig = kubeconfig_for(api, tmp_path / "kubeconfig")
         done = run_cli(
             "check", "--namespace", "voltdb", "--kubeconfig", str(kubeconfig), *peers,
@@ -176,6 +180,23 @@ def test_m4_with_a_dry_run_that_the_cluster_accepts(tmp_path: Path) -> None:
     assert report["local"]["families"]["IPv4"]["rungs"]["services"] == "dry-run"
     (vp401,) = [f for f in report["findings"] if f["id"] == "VP401"]
     assert vp401["severity"] == "warning" and "Delete" in vp401["remedy"]
+
+
+def test_m4_dry_run_without_create_rights_stays_unknown_and_names_the_rule(
+    tmp_path: Path,
+) -> None:
+    case = load_case(CASES_DIR / "m4_v6only_unknown_v4.yaml")
+    report = check_case(
+        case, tmp_path, False, "--dry-run-service",
+        faults=(Fault(verb="create", resource="services", status=403),),
+    )  # fmt: skip
+    assert report["recommendation"]["ipFamilies"] == []
+    assert report["local"]["families"]["IPv4"]["services"] == "unknown"
+    denied = [
+        f for f in report["findings"] if f["id"] == "VP104" and "create services" in f["message"]
+    ]
+    assert denied and 'verbs: ["create"]' in denied[0]["remedy"]
+    assert not [f for f in report["findings"] if f["id"] == "VP401"]
 
 
 def test_chart_1_3_gets_no_values_and_says_why(tmp_path: Path) -> None:
