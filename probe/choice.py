@@ -63,18 +63,23 @@ def local_problems(facts: Facts, family: Family) -> list[str]:
         problems.append(
             f"the local cluster cannot give Services an {family} address ({services_why})"
         )
-    unreachable = sorted(
-        {
-            r.service
-            for r in inv.dr_reach
-            if r.family is family and r.rung == "node-addresses" and r.value == "no"
-        }
-    )
-    if unreachable:
-        problems.append(
-            f"no node has an {family} InternalIP/ExternalIP, so a peer cannot reach the "
-            f"NodePort DR Service(s) {', '.join(unreachable)} over {family}"
+    # The family is in the Service's ipFamilies, yet what the peer dials has none in it:
+    # NodePort without a node address in it, a load balancer without an ingress in it.
+    for rung, what in (
+        ("node-addresses", "no node has an {f} InternalIP/ExternalIP, so a peer cannot reach "
+         "the NodePort DR Service(s) {names} over {f}"),
+        ("lb-ingress", "the load balancer of the DR Service(s) {names} has no {f} ingress, so a "
+         "peer cannot reach it over {f}"),
+    ):  # fmt: skip
+        names = sorted(
+            {
+                r.service
+                for r in inv.dr_reach
+                if r.family is family and r.rung == rung and r.value == "no"
+            }
         )
+        if names:
+            problems.append(what.format(f=family, names=", ".join(names)))
     if not problems and capability.services == "unknown" and inv.dr_services:
         problems.append(
             f"unknown whether the local cluster can allocate an {family} Service, and the "

@@ -164,3 +164,22 @@ def test_chart_1_3_layout_gets_no_values() -> None:
     assert "servicePerPod" in rec.rationale[-1]
     new = dr_service(chart="voltdb-3.13.0")
     assert recommend(both_names(OPEN, FILTERED, cluster(dr_services=(new,)))).helm_values
+
+
+def test_a_peer_facing_dr_service_that_cannot_serve_a_family_rules_it_out() -> None:
+    from probe.inventory.types import DrReach
+
+    reach = (
+        DrReach("volt/dr-0", V6, "no", "node-addresses", "no node has an IPv6 InternalIP"),
+        DrReach("volt/dr", V6, "no", "lb-ingress", "no IPv6 ingress (192.0.2.5)"),
+    )
+    inv = cluster(dr_services=(dr_service(families=(V4, V6)),), dr_reach=reach)
+    problems = family_problems(both_names(OPEN, OPEN, inv), V6)
+    assert any("NodePort DR Service(s) volt/dr-0" in p for p in problems)
+    assert any(
+        "load balancer of the DR Service(s) volt/dr has no IPv6 ingress" in p for p in problems
+    )
+    # a family the Service does not have is VP401's business (recreate), not a rule-out
+    other = (DrReach("volt/dr", V6, "no", "service-families", "the Service has no IPv6 family"),)
+    inv = cluster(dr_services=(dr_service(families=(V4,)),), dr_reach=other)
+    assert family_problems(both_names(OPEN, OPEN, inv), V6) == []
