@@ -57,17 +57,21 @@ def _merge(into: dict[str, Any], other: dict[str, Any]) -> None:
 
 
 def old_chart(facts: Facts) -> str | None:
-    """The helm.sh/chart label of a DR Service from the chart generation (< 1.4) that has
-    no ipFamilies key for DR Services, or None."""
-    for svc in facts.inventory.dr_services:
-        match = _OLD_LAYOUT.fullmatch(svc.chart or "")
+    """The helm.sh/chart label of a DR Service or Volt pod from the chart generation
+    (< 1.4) that has no ipFamilies key for DR Services, or None."""
+    inv = facts.inventory
+    for chart in [s.chart for s in inv.dr_services] + [p.chart for p in inv.volt_pods]:
+        match = _OLD_LAYOUT.fullmatch(chart or "")
         if match and int(match["major"]) == 1 and int(match["minor"]) <= 3:
-            return svc.chart
+            return chart
     return None
 
 
 def layout_sentence(facts: Facts, keys: tuple[str, ...]) -> str:
-    charts = sorted({s.chart for s in facts.inventory.dr_services if s.chart})
+    inv = facts.inventory
+    charts = sorted(
+        {c for c in [s.chart for s in inv.dr_services] + [p.chart for p in inv.volt_pods] if c}
+    )
     seen = f"chart {', '.join(charts)}" if charts else "no helm.sh/chart label seen"
     return (
         f"The Helm values assume the chart layout with {' and '.join(keys)} ({seen}); "

@@ -213,3 +213,35 @@ def test_chart_1_3_gets_no_values_and_says_why(tmp_path: Path) -> None:
     assert rec["ipFamilies"] == ["IPv6"] and rec["helmValues"] == {}
     assert "voltdb-1.3.5" in rec["rationale"][-1] and "servicePerPod" in rec["rationale"][-1]
     assert report["verdict"].startswith("PASS") and "no Helm values" in report["verdict"]
+
+
+def test_kubernetes_service_names_the_primary_and_the_working_dr_service_is_kept(
+    tmp_path: Path,
+) -> None:
+    """m1 plus a readable default/kubernetes Service (IPv4): IPv4 becomes allocatable
+    (an existing ClusterIP) and primary, yet both families work and the DR Service is
+    IPv6: it is kept, nothing is recreated."""
+    kubernetes = (
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: kubernetes, namespace: default}\n"
+        "spec: {ipFamilyPolicy: SingleStack, ipFamilies: [IPv4], clusterIPs: [10.43.0.1],\n"
+        "       ports: [{name: https, port: 443}]}\n"
+    )
+    text = (CASES_DIR / "m1_primary.yaml").read_text() + kubernetes
+    report = check_case(parse_case("m1_kubernetes", text), tmp_path, False)
+    local = report["local"]
+    assert local["primaryFamilyEvidence"]["rung"] == "kubernetes-service"
+    assert local["primaryFamily"] == "IPv4"
+    assert local["families"]["IPv4"]["rungs"]["services"] == "clusterip"
+    assert report["recommendation"]["ipFamilies"] == ["IPv6"]
+    assert "VP401" not in {f["id"] for f in report["findings"]}
+
+
+def test_chart_1_3_label_on_the_pods_is_enough(tmp_path: Path) -> None:
+    text = (
+        (CASES_DIR / "m11_lb_wrong_family.yaml")
+        .read_text()
+        .replace("labels: {app: db}", "labels: {app: db, helm.sh/chart: voltdb-1.3.2}")
+    )
+    report = check_case(parse_case("m11_chart13", text), tmp_path, False)
+    assert report["recommendation"]["ipFamilies"] == ["IPv4"]
+    assert report["recommendation"]["helmValues"] == {}

@@ -181,6 +181,7 @@ def pod_info(obj: Any) -> tuple[PodInfo, str]:
         networks=networks,
         host_network=spec.get("hostNetwork") is True,
         phase=_str(_dict(_dict(obj).get("status")).get("phase")),
+        chart=_str(_dict(meta.get("labels")).get(CHART_LABEL)),
     )
     return info, error
 

@@ -178,6 +178,7 @@ class PodInfo:
     networks: tuple[MultusNetwork, ...] = ()  # every network-status entry, default included
     host_network: bool = False
     phase: str | None = None
+    chart: str | None = None  # the helm.sh/chart label
 
     @property
     def families(self) -> tuple[Family, ...]:
