@@ -489,6 +489,43 @@ def test_in_cluster_https_with_token_and_ca(fake_api_tls: FakeApiServer, tmp_pat
     assert inv.families[V4].services == "no"
 
 
+def test_kubernetes_service_host_names_the_primary_only_in_cluster(
+    fake_api_tls: FakeApiServer, tmp_path: Path
+) -> None:
+    """EKS-like: no ServiceCIDR API, single-stack pods. In the pod, KUBERNETES_SERVICE_HOST
+    (here the fake's 127.0.0.1, as the kubelet sets the kubernetes Service's ClusterIP)
+    names the primary family; read through a kubeconfig, the same variable says nothing."""
+    flavour = objects.eks_like()
+    fake_api_tls.load(flavour)
+    files = write_incluster_files(
+        tmp_path / "sa",
+        host="127.0.0.1",
+        port=fake_api_tls.port,
+        token=fake_api_tls.token or "",
+        ca_cert=_ca(fake_api_tls, tmp_path),
+        namespace=NS,
+    )
+    base = env_for(flavour).__dict__
+    env = Environment(
+        **{
+            **base,
+            "serviceaccount_dir": files.directory,
+            "environ": {**base["environ"], **files.environ},
+        }
+    )
+    inv = gather(KubeOptions(), 5555, env)
+    assert inv.source == "in-cluster" and inv.primary is not None
+    assert (inv.primary.value, inv.primary.rung) == ("IPv4", "KUBERNETES_SERVICE_HOST")
+
+    kubeconfig = kubeconfig_for(
+        fake_api_tls, tmp_path / "kubeconfig", ca_file=_ca(fake_api_tls, tmp_path)
+    )
+    outside = Environment(**{**base, "environ": {**base["environ"], **files.environ}})
+    inv = gather(KubeOptions(kubeconfig=str(kubeconfig)), 5555, outside)
+    assert inv.source == "kubeconfig"
+    assert inv.primary is None or inv.primary.rung != "KUBERNETES_SERVICE_HOST"
+
+
 def test_in_cluster_with_the_wrong_ca_is_a_tls_problem(
     fake_api_tls: FakeApiServer, tmp_path: Path
 ) -> None:

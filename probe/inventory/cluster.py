@@ -165,7 +165,12 @@ def _gather(conn: Connection, options: KubeOptions, dr_port: int, env: Environme
         service_cidrs=cidr_infos,
         nodes=tuple(nodes) if nodes is not None else None,
         kubernetes_service=kubernetes_service,
-        service_host=(env.environ.get("KUBERNETES_SERVICE_HOST") or "").strip() or None,
+        # only in a pod of the cluster being read (a kubeconfig may name another cluster)
+        service_host=(
+            (env.environ.get("KUBERNETES_SERVICE_HOST") or "").strip() or None
+            if conn.source == "in-cluster"
+            else None
+        ),
     )
     dry_runs: tuple[DryRun, ...] = ()
     if options.dry_run_service:
