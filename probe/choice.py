@@ -3,12 +3,14 @@
 A family qualifies when (1) it has at least one probe row with an address,
 (2) every such row is `open`, (3) every named target has an address in it
 (an IP literal counts only in its own family), (4) the local cluster does
-not rule it out (its Services or the probing pod are `no` in that family;
-`unknown` does not rule out), and (5) for IPv6, VoltDB's JVM can use it (not
--Djava.net.preferIPv4Stack=true, probe.jvm). When no family qualifies, VP300
-states these problems as one error finding. When both qualify, the local cluster's primary
-family wins; without cluster facts, IPv4: VoltDB runs on a JVM, which by
-default prefers IPv4 addresses.
+not rule it out (`local_problems`: its Services or the Volt pods are `no` in that
+family, no node address serves a NodePort DR Service in it, or the DR Services exist
+and nothing shows the family can be allocated), and (5) for IPv6, VoltDB's JVM can use
+it (not -Djava.net.preferIPv4Stack=true, probe.jvm). When no family qualifies, VP300
+states these problems as one error finding. When both qualify, the family the DR
+Services already have wins (nothing to recreate), then the local cluster's primary
+family; without cluster facts, IPv4: VoltDB runs on a JVM, which by default prefers
+IPv4 addresses.
 
 The checks and the recommendation are given the `Choice`; nothing recomputes it.
 """
@@ -31,15 +33,76 @@ class Choice:
     complete: bool = True  # False when the run stopped early: nothing was decided
 
 
+def local_problems(facts: Facts, family: Family) -> list[str]:
+    """Why the local cluster rules `family` out (evidence ladders: README).
+
+    "unknown" rules a family out only where acting on it would be destructive: the DR
+    Services exist, and none of the positive evidence (a Ready ServiceCIDR, an existing
+    ClusterIP, a dry-run) shows the cluster can allocate a Service in the family, so
+    recreating them in it could leave XDCR without a DR Service.
+    """
+    inv = facts.inventory
+    if not inv.available:  # this host's interfaces or POD_IPS
+        capability = inv.families.get(family)
+        found = []
+        if capability is not None and capability.services == "no":
+            found.append(f"the local cluster cannot give Services an {family} address")
+        if capability is not None and capability.pods == "no":
+            found.append(f"the local pods have no {family} address")
+        return found
+    problems: list[str] = []
+    capability = inv.families.get(family)
+    if capability is None:
+        return problems
+    services_why = next((e for e in capability.evidence if e.startswith("services:")), "")
+    services_why = services_why.removeprefix("services: ")
+    if capability.pods == "no":
+        where = (
+            "the Volt pods that back the DR Services have"
+            if capability.pods_rung == "volt-pods"
+            else "the local pods have"
+        )
+        problems.append(f"{where} no {family} address (status.podIPs)")
+    if capability.services == "no":
+        problems.append(
+            f"the local cluster cannot give Services an {family} address ({services_why})"
+        )
+    # The family is in the Service's ipFamilies, yet what the peer dials has none in it:
+    # NodePort without a node address in it, a load balancer without an ingress in it.
+    for rung, what in (
+        ("node-addresses", "no node has an {f} InternalIP/ExternalIP, so a peer cannot reach "
+         "the NodePort DR Service(s) {names} over {f}"),
+        ("lb-ingress", "the load balancer of the DR Service(s) {names} has no {f} ingress, so a "
+         "peer cannot reach it over {f}"),
+    ):  # fmt: skip
+        names = sorted(
+            {
+                r.service
+                for r in inv.dr_reach
+                if r.family is family and r.rung == rung and r.value == "no"
+            }
+        )
+        if names:
+            problems.append(what.format(f=family, names=", ".join(names)))
+    if not problems and capability.services == "unknown" and inv.dr_services:
+        problems.append(
+            f"unknown whether the local cluster can allocate an {family} Service, and the "
+            f"DR Services would have to be recreated in it ({services_why}); to settle it, "
+            "grant `list servicecidrs` (k8s/probe-clusterrole.yaml) or rerun with "
+            "--dry-run-service (needs `create services`; persists nothing)"
+        )
+    return problems
+
+
+def dr_services_family(facts: Facts) -> Family | None:
+    """The primary family every local DR Service already has, if they agree."""
+    firsts = {s.ip_families[0] for s in facts.inventory.dr_services if s.ip_families}
+    return next(iter(firsts)) if len(firsts) == 1 else None
+
+
 def family_problems(facts: Facts, family: Family) -> list[str]:
     """Why `family` does not qualify; an empty list means it does."""
-    problems: list[str] = []
-    capability = facts.inventory.families.get(family)
-    if capability is not None:
-        if capability.services == "no":
-            problems.append(f"the local cluster cannot give Services an {family} address")
-        if capability.pods == "no":
-            problems.append(f"the local pods have no {family} address")
+    problems: list[str] = local_problems(facts, family)
     if family is Family.IPV6:
         view = jvm_view_of(facts)
         if view.prefer is JvmPrefer.IPV4_STACK:
@@ -77,8 +140,19 @@ def choose(facts: Facts) -> Choice:
     if len(qualifying) == 1:
         return Choice(qualifying[0], tuple(rationale))
     primary = facts.inventory.primary_family if facts.inventory.available else None
+    existing = dr_services_family(facts) if facts.inventory.available else None
+    if existing is not None:
+        # Both work: keep what the DR Services have (recreating them would gain nothing).
+        rationale.append(
+            f"Both families work; the local DR Services are already {existing}, so nothing "
+            "has to be recreated."
+        )
+        return Choice(existing, tuple(rationale))
     if primary is not None:
-        rationale.append(f"Both families work; {primary} is the local cluster's primary family.")
+        why = f" ({facts.inventory.primary.evidence})" if facts.inventory.primary else ""
+        rationale.append(
+            f"Both families work; {primary} is the local cluster's primary family{why}."
+        )
         return Choice(primary, tuple(rationale))
     rationale.append(
         "Both families work and no cluster facts name a primary family; IPv4 is chosen "

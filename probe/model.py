@@ -629,6 +629,8 @@ class Report:
         rec = self.recommendation
         if rec.ip_families:
             families = ",".join(f.value for f in rec.ip_families)
+            if not rec.helm_values:  # e.g. a chart generation without an ipFamilies key
+                return f"PASS: XDCR can use {families} (no Helm values: see the rationale)"
             return f"PASS: XDCR can use {families}; set {rec.helm_key}: [{families}]"
         # the rationale ends with the conclusion; the sentences before it say why
         why = " ".join(rec.rationale[:-1]) or "no family works."

@@ -31,6 +31,9 @@ class KubeOptions:
     request_timeout: float = 5.0  # seconds per API call
     as_user: str | None = None  # impersonation (Impersonate-User), as kubectl --as
     as_group: str | None = None  # impersonation (Impersonate-Group), as kubectl --as-group
+    # Settle "can this cluster allocate a Service in F?" with a server-side dry-run create
+    # (dryRun=All, persists nothing; needs `create services`). Opt-in.
+    dry_run_service: bool = False
 
 
 @dataclass(frozen=True)

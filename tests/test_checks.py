@@ -311,7 +311,7 @@ def test_vp402_dual_stack_service_with_empty_family_slice() -> None:
     )
     facts = make_facts("peer", inventory=cluster(dr_services=(svc,), endpoint_slices=slices))
     (finding,) = run("VP402", facts)
-    assert "no IPv6 endpoints" in finding.message
+    assert "no ready IPv6 endpoints" in finding.message
 
 
 def test_vp403_load_balancer_hostname_is_resolved_for_the_family() -> None:
@@ -322,7 +322,7 @@ def test_vp403_load_balancer_hostname_is_resolved_for_the_family() -> None:
     dual = LoadBalancerIngress(
         hostname="k8s-volt.elb.example", resolved=("192.0.2.80", "2001:db8::80")
     )
-    svc_dual = dr_service(type="LoadBalancer", lb_ingress=(dual,))
+    svc_dual = dr_service(type="LoadBalancer", families=(V4, V6), lb_ingress=(dual,))
     assert run("VP403", _v6_works_facts(cluster(dr_services=(svc_dual,)))) == []
 
 
@@ -378,3 +378,69 @@ def test_vp308_says_why_raw_was_not_used() -> None:
     (finding,) = run("VP308", facts)
     assert finding.severity is Severity.INFO and "EPERM" in finding.message
     assert run("VP308", make_facts("192.0.2.1")) == []
+
+
+# --- issue 11: destructive advice, endpoints, ingress and node ports ------------------
+
+
+def test_vp401_without_positive_evidence_is_info_and_never_says_delete() -> None:
+    inv = cluster(services={V4: "yes", V6: "unknown"}, dr_services=(dr_service(families=(V4,)),))
+    (finding,) = run("VP401", _v6_works_facts(inv), recommended=V6)
+    assert finding.severity is Severity.INFO and "Delete" not in finding.remedy
+    assert "--dry-run-service" in finding.remedy
+
+
+def test_vp402_single_stack_service_and_skip_when_slices_unread() -> None:
+    svc = dr_service(families=(V6,))
+    slices = (EndpointSliceInfo("volt", "dr-v6", svc.name, "IPv6", (), 0),)
+    facts = make_facts("peer", inventory=cluster(dr_services=(svc,), endpoint_slices=slices))
+    (finding,) = run("VP402", facts)
+    assert "single-stack [IPv6]" in finding.message
+    unread = cluster(dr_services=(svc,), slices_unread="listing EndpointSlices failed (HTTP 403)")
+    assert "were not read" in skip_reason("VP402", make_facts("peer", inventory=unread))
+    no_slices = make_facts("peer", inventory=cluster(dr_services=(svc,)))
+    assert run("VP402", no_slices) == []  # no slice at all: the controller wrote none yet
+
+
+def test_vp403_and_vp404_ingress_in_a_family_the_service_lacks() -> None:
+    odd = LoadBalancerIngress(ip="2001:db8::5", family=V6)
+    svc = dr_service(type="LoadBalancer", families=(V4,), lb_ingress=(odd,))
+    facts = make_facts("peer", inventory=cluster(dr_services=(svc,)))
+    (vp404,) = run("VP404", facts)
+    assert "suspect" in vp404.message and "2001:db8::5" in vp404.message
+    assert len(run("VP403", facts, recommended=V6)) == 1  # not counted
+    probed = make_facts(
+        "2001:db8::5",
+        rows=[row("2001:db8::5", "2001:db8::5", ProbeState.OPEN)],
+        inventory=cluster(dr_services=(svc,)),
+    )
+    assert run("VP403", probed, recommended=V6) == []  # a probe showed it works
+
+
+def test_vp405_nodeport_family_without_node_address() -> None:
+    from probe.inventory.types import DrReach
+
+    reach = (
+        DrReach(
+            "volt/dr-0", V6, "no", "node-addresses", "no node has an IPv6 InternalIP/ExternalIP"
+        ),
+    )
+    facts = make_facts("peer", inventory=cluster(dr_services=(dr_service(),), dr_reach=reach))
+    (finding,) = run("VP405", facts)
+    assert "cannot reach it over IPv6" in finding.message
+
+
+def test_vp104_servicecidrs_not_served_is_info() -> None:
+    problem = ApiProblem(
+        "servicecidrs", "list", None, 404, "NotFound", "not served", cluster_scoped=True
+    )
+    (finding,) = run("VP104", make_facts("peer", inventory=cluster(problems=(problem,))))
+    assert finding.severity is Severity.INFO and "Nothing to do" in finding.remedy
+
+
+def test_vp106_multus_secondary_addresses_are_reported_apart() -> None:
+    from probe.inventory.types import PodInfo
+
+    p = PodInfo("volt", "db-0", ("10.0.0.5",), multus=("2001:db8:100::10",))
+    (finding,) = run("VP106", make_facts("peer", inventory=cluster(volt_pods=(p,))))
+    assert "IPv6 only there" in finding.message

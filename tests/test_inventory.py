@@ -147,12 +147,19 @@ def test_dual_stack(fake_api: FakeApiServer, tmp_path: Path) -> None:
         "families",
     }
     assert {
-        f: {k: v for k, v in c.items() if k != "evidence"} for f, c in local["families"].items()
+        f: {k: v for k, v in c.items() if k not in ("evidence", "rungs")}
+        for f, c in local["families"].items()
     } == {
         "IPv4": {"pods": "yes", "services": "yes", "nodes": "yes"},
         "IPv6": {"pods": "yes", "services": "yes", "nodes": "yes"},
     }
     assert local["multus"][0]["addresses"] == ["192.0.2.10", "2001:db8:100::10"]
+    assert local["families"]["IPv6"]["rungs"] == {
+        "pods": "volt-pods",
+        "services": "servicecidr",
+        "nodes": "node-addresses",
+    }
+    assert local["primaryFamilyEvidence"]["rung"] == "servicecidr-kubernetes"
     assert local["services"][-1]["loadBalancerIngress"][0]["family"] == "IPv6"
 
 
@@ -171,6 +178,7 @@ def test_dual_stack_reads_are_get_or_list_one_call_per_kind(
     assert gets == [
         ("version", "/version/"),
         ("pods", f"/api/v1/namespaces/{NS}/pods/{objects.PROBE_POD}"),
+        ("services", "/api/v1/namespaces/default/services/kubernetes"),  # optional, primary family
     ]
     # Volt pods come from the DR Services' selector (the labels they share), not chart labels.
     pod_list = next(r for r in requests if r.verb == "list" and r.resource == "pods")
@@ -189,7 +197,7 @@ def test_ipv4_only(fake_api: FakeApiServer, tmp_path: Path) -> None:
 
     assert caps(inv, V4) == ("yes", "yes", "yes")
     assert caps(inv, V6) == ("no", "no", "no")  # every "no" comes from what the API said
-    assert "services: no IPv6 ServiceCIDR (ranges: 10.96.0.0/16)" in inv.families[V6].evidence
+    assert "services: no Ready IPv6 ServiceCIDR (ranges: 10.96.0.0/16)" in inv.families[V6].evidence
     assert inv.primary_family is V4 and inv.pod_families == (V4,)
     assert {s.ip_family_policy for s in inv.dr_services} == {"SingleStack"}
     assert {s.address_type for s in inv.endpoint_slices} == {"IPv4"}
@@ -354,7 +362,9 @@ def test_403_on_servicecidrs_names_the_group(fake_api: FakeApiServer, tmp_path: 
     assert 'apiGroups: ["networking.k8s.io"]' in p.rule and p.cluster_scoped
     # Existing dual-stack Services still show both families can be allocated.
     assert inv.families[V6].services == "yes" and "ClusterIP" in inv.families[V6].evidence[1]
-    assert inv.primary_family is None
+    # No ServiceCIDR, no kubernetes Service: only the weakest rung (the podIPs order) names one.
+    assert inv.primary_family is V4 and inv.primary is not None
+    assert inv.primary.rung == "podIPs-order"
 
 
 def test_404_probe_pod_falls_back_to_pod_ips(fake_api: FakeApiServer, tmp_path: Path) -> None:
@@ -477,6 +487,43 @@ def test_in_cluster_https_with_token_and_ca(fake_api_tls: FakeApiServer, tmp_pat
     assert all(r.authorization == f"bearer {fake_api_tls.token}" for r in fake_api_tls.requests)
     assert inv.pod_families == (V6,) and inv.pod_families_source == "api"
     assert inv.families[V4].services == "no"
+
+
+def test_kubernetes_service_host_names_the_primary_only_in_cluster(
+    fake_api_tls: FakeApiServer, tmp_path: Path
+) -> None:
+    """EKS-like: no ServiceCIDR API, single-stack pods. In the pod, KUBERNETES_SERVICE_HOST
+    (here the fake's 127.0.0.1, as the kubelet sets the kubernetes Service's ClusterIP)
+    names the primary family; read through a kubeconfig, the same variable says nothing."""
+    flavour = objects.eks_like()
+    fake_api_tls.load(flavour)
+    files = write_incluster_files(
+        tmp_path / "sa",
+        host="127.0.0.1",
+        port=fake_api_tls.port,
+        token=fake_api_tls.token or "",
+        ca_cert=_ca(fake_api_tls, tmp_path),
+        namespace=NS,
+    )
+    base = env_for(flavour).__dict__
+    env = Environment(
+        **{
+            **base,
+            "serviceaccount_dir": files.directory,
+            "environ": {**base["environ"], **files.environ},
+        }
+    )
+    inv = gather(KubeOptions(), 5555, env)
+    assert inv.source == "in-cluster" and inv.primary is not None
+    assert (inv.primary.value, inv.primary.rung) == ("IPv4", "KUBERNETES_SERVICE_HOST")
+
+    kubeconfig = kubeconfig_for(
+        fake_api_tls, tmp_path / "kubeconfig", ca_file=_ca(fake_api_tls, tmp_path)
+    )
+    outside = Environment(**{**base, "environ": {**base["environ"], **files.environ}})
+    inv = gather(KubeOptions(kubeconfig=str(kubeconfig)), 5555, outside)
+    assert inv.source == "kubeconfig"
+    assert inv.primary is None or inv.primary.rung != "KUBERNETES_SERVICE_HOST"
 
 
 def test_in_cluster_with_the_wrong_ca_is_a_tls_problem(

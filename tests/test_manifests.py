@@ -709,3 +709,16 @@ def test_k8s_readme_describes_every_file_and_the_real_markers() -> None:
         assert f"`{Path(rel).name}`" in readme, rel
     assert REPORT_BEGIN in readme and REPORT_END in readme
     assert f"UID\n{IMAGE_UID}" in readme or f"UID {IMAGE_UID}" in readme
+
+
+def test_manifest_dry_run_service_variant_adds_only_create_services(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = manifest_cli(capsys, "--peer", "a.example.com", "--dry-run-service")
+    assert code == 0
+    objects = docs(out)
+    added = grants(one(objects, "Role")) - grants(one(static("probe-job.yaml"), "Role"))
+    assert added == {("", "services", "create")}
+    container = one(objects, "Job")["spec"]["template"]["spec"]["containers"][0]
+    assert "--dry-run-service" in container["args"]
+    assert "--dry-run-service" in out.splitlines()[1]  # the "Rendered by" line says how

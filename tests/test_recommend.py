@@ -121,3 +121,65 @@ def test_connection_source_keeps_names_for_ipv4_and_escapes_commas_for_set() -> 
     rec = recommend(facts)
     assert rec.connection_source == {"value": "a:5555,b:6000", "helmSet": "a:5555\\,b:6000"}
     assert rec.ip_families == (Family.IPV4,)
+
+
+# -- issue 11: the local cluster read right -------------------------------------------
+
+
+def test_unknown_allocation_rules_a_family_out_only_when_dr_services_would_be_recreated() -> None:
+    v6_dr = dr_service(families=(V6,))
+    inv = cluster(services={V6: "yes"}, dr_services=(v6_dr,), primary=None)
+    problems = family_problems(both_names(OPEN, OPEN, inv), V4)
+    assert len(problems) == 1 and "--dry-run-service" in problems[0]
+    assert recommend(both_names(OPEN, OPEN, inv)).ip_families == (V6,)
+    fresh = cluster(services={V6: "yes"}, primary=None)  # nothing deployed yet: nothing to delete
+    assert family_problems(both_names(OPEN, OPEN, fresh), V4) == []
+
+
+def test_both_work_keeps_the_family_the_dr_services_have() -> None:
+    inv = cluster(primary=V4, dr_services=(dr_service(families=(V6,)),))
+    rec = recommend(both_names(OPEN, OPEN, inv))
+    assert rec.ip_families == (V6,) and "already IPv6" in " ".join(rec.rationale)
+
+
+def test_both_dr_service_kinds_set_both_keys_and_say_which_layout() -> None:
+    services = (dr_service(), dr_service(name="volt-voltdb-cluster-0-dr", per_pod=True))
+    rec = recommend(both_names(OPEN, FILTERED, cluster(dr_services=services)))
+    assert rec.helm_values == {
+        "cluster": {
+            "serviceSpec": {
+                "dr": {"ipFamilies": ["IPv4"]},
+                "perpod": {"dr": {"ipFamilies": ["IPv4"]}},
+            }
+        }
+    }
+    assert rec.helm_key == f"{DR_KEY} and {PERPOD_DR_KEY}"
+    assert "assume the chart layout" in rec.rationale[-1]
+
+
+def test_chart_1_3_layout_gets_no_values() -> None:
+    old = dr_service(chart="voltdb-1.3.5")
+    rec = recommend(both_names(OPEN, FILTERED, cluster(dr_services=(old,))))
+    assert rec.ip_families == (V4,) and rec.helm_values == {} and rec.helm_key == ""
+    assert "servicePerPod" in rec.rationale[-1]
+    new = dr_service(chart="voltdb-3.13.0")
+    assert recommend(both_names(OPEN, FILTERED, cluster(dr_services=(new,)))).helm_values
+
+
+def test_a_peer_facing_dr_service_that_cannot_serve_a_family_rules_it_out() -> None:
+    from probe.inventory.types import DrReach
+
+    reach = (
+        DrReach("volt/dr-0", V6, "no", "node-addresses", "no node has an IPv6 InternalIP"),
+        DrReach("volt/dr", V6, "no", "lb-ingress", "no IPv6 ingress (192.0.2.5)"),
+    )
+    inv = cluster(dr_services=(dr_service(families=(V4, V6)),), dr_reach=reach)
+    problems = family_problems(both_names(OPEN, OPEN, inv), V6)
+    assert any("NodePort DR Service(s) volt/dr-0" in p for p in problems)
+    assert any(
+        "load balancer of the DR Service(s) volt/dr has no IPv6 ingress" in p for p in problems
+    )
+    # a family the Service does not have is VP401's business (recreate), not a rule-out
+    other = (DrReach("volt/dr", V6, "no", "service-families", "the Service has no IPv6 family"),)
+    inv = cluster(dr_services=(dr_service(families=(V4,)),), dr_reach=other)
+    assert family_problems(both_names(OPEN, OPEN, inv), V6) == []

@@ -30,7 +30,8 @@ def services_family_missing(facts: Facts, choice: Choice) -> Iterable[Hit]:
     for family in FAMILIES:
         capability = facts.inventory.families.get(family)
         if capability is not None and capability.services == "no":
-            evidence = "; ".join(capability.evidence)
+            # only the Service evidence: pod and node evidence have their own findings
+            evidence = "; ".join(e for e in capability.evidence if e.startswith("services:"))
             yield Hit(
                 f"the local cluster cannot give Services an {family} address"
                 + (f" ({evidence})" if evidence else ""),
@@ -72,7 +73,8 @@ def probe_pod_family_missing(facts: Facts, choice: Choice) -> Iterable[Hit]:
     requires=("cluster",),
     remedy=(
         "Grant the optional read access in k8s/probe-clusterrole.yaml (nodes, servicecidrs) "
-        "so voltprobe can tell; until then the recommendation does not rule the family out."
+        "so voltprobe can tell, or rerun with --dry-run-service (a server-side dry-run create "
+        "of a Service in each unknown family; needs `create services`, persists nothing)."
     ),
 )
 def capability_unknown(facts: Facts, choice: Choice) -> Iterable[Hit]:
@@ -112,10 +114,18 @@ def api_problems(facts: Facts, choice: Choice) -> Iterable[Hit]:
             if problem.rule
             else "Check the API server address, credentials and network path."
         )
+        severity = Severity.WARNING if problem.cluster_scoped else Severity.ERROR
+        if problem.resource == "servicecidrs" and problem.status == 404:
+            # Not served before Kubernetes 1.33: normal, and nothing a network change fixes.
+            severity = Severity.INFO
+            remedy = (
+                "Nothing to do: clusters before 1.33 do not serve ServiceCIDRs. voltprobe uses "
+                "the other evidence (existing ClusterIPs, --dry-run-service)."
+            )
         yield Hit(
             message,
             (f"{problem.verb} {problem.resource}",),
-            severity=Severity.WARNING if problem.cluster_scoped else Severity.ERROR,
+            severity=severity,
             remedy=remedy,
         )
 
@@ -141,4 +151,38 @@ def no_cluster(facts: Facts, choice: Choice) -> Iterable[Hit]:
             ("kubernetes",),
             # a --kubeconfig or --context that leads nowhere is likely a typo: say it louder
             severity=Severity.WARNING if asked else None,
+        )
+
+
+@check(
+    "VP106",
+    "Volt pods have addresses on Multus secondary networks",
+    Severity.INFO,
+    requires=("cluster",),
+    remedy=(
+        "A Service's endpoints come from status.podIPs only, never from secondary networks: "
+        "a DR Service cannot use these addresses. To replicate over a secondary network, "
+        "advertise it to the peer directly (--drpublic) and probe those addresses."
+    ),
+)
+def multus_secondary(facts: Facts, choice: Choice) -> Iterable[Hit]:
+    """Multus network-status lists every network a pod is attached to. Addresses that are
+    not in status.podIPs are on secondary networks (whatever network Multus marks
+    `default`: OVN-Kubernetes user-defined networks mark another interface default);
+    they never make a family usable for a DR Service."""
+    from probe.inventory.parse import families_of
+
+    for pod in facts.inventory.volt_pods:
+        if not pod.multus:
+            continue
+        only_there = [f for f in families_of(pod.multus) if f not in pod.families]
+        extra = (
+            f"; {', '.join(f.value for f in only_there)} only there, not in podIPs"
+            if only_there
+            else ""
+        )
+        yield Hit(
+            f"pod {pod.namespace}/{pod.name} has {', '.join(pod.multus)} on Multus secondary "
+            f"networks, not counted for a DR Service{extra}",
+            (f"pod/{pod.namespace}/{pod.name}",),
         )

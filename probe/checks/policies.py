@@ -1,4 +1,4 @@
-"""VP106-VP110: NetworkPolicies as the Volt pods meet them, one family at a time.
+"""VP111-VP115: NetworkPolicies as the Volt pods meet them, one family at a time.
 
 Pure functions of one `PolicyFacts` value (plain data: the policy wire dicts, the Volt
 pods' labels, the peer's DR endpoints), each returning Hits. They are not registered
@@ -214,7 +214,7 @@ def one_family_ipblock(facts: PolicyFacts) -> Iterable[Hit]:
                 yield Hit(
                     f"{policy.ref} spec.{direction.rules_field}[{index}] allows the DR port for "
                     f"{family} addresses only; {other} {direction} "
-                    + ("is dropped (see VP106)" if hurts else "passes through another rule"),
+                    + ("is dropped (see VP111)" if hurts else "passes through another rule"),
                     (f"networkpolicy/{policy.ref}",),
                     severity=Severity.WARNING if hurts else Severity.INFO,
                 )
@@ -328,13 +328,13 @@ class PolicyCheck:
 
 SPECS: tuple[PolicyCheck, ...] = (
     PolicyCheck(
-        "VP106",
+        "VP111",
         "NetworkPolicy drops a family's DR traffic for the Volt pods",
         Severity.ERROR,
         blocked_family,
     ),
     PolicyCheck(
-        "VP107",
+        "VP112",
         "A NetworkPolicy rule allows the DR port for one family only",
         Severity.WARNING,
         one_family_ipblock,
@@ -344,7 +344,7 @@ SPECS: tuple[PolicyCheck, ...] = (
         ),
     ),
     PolicyCheck(
-        "VP108",
+        "VP113",
         "The probing Job is not subject to the Volt pods' NetworkPolicies",
         Severity.WARNING,
         probe_not_like_volt,
@@ -354,7 +354,7 @@ SPECS: tuple[PolicyCheck, ...] = (
         ),
     ),
     PolicyCheck(
-        "VP109",
+        "VP114",
         "NetworkPolicy cannot decide a family's DR traffic",
         Severity.INFO,
         undecided,
@@ -365,7 +365,7 @@ SPECS: tuple[PolicyCheck, ...] = (
         ),
     ),
     PolicyCheck(
-        "VP110",
+        "VP115",
         "Policy kinds voltprobe does not evaluate are served",
         Severity.INFO,
         unevaluated_kinds,

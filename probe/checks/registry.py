@@ -51,6 +51,15 @@ def _needs_dr_services(facts: Facts, choice: Choice) -> tuple[bool, str]:
     return True, ""
 
 
+def _needs_endpoint_slices(facts: Facts, choice: Choice) -> tuple[bool, str]:
+    ok, reason = _needs_dr_services(facts, choice)
+    if not ok:
+        return ok, reason
+    if facts.inventory.slices_unread:
+        return False, f"the EndpointSlices were not read: {facts.inventory.slices_unread}"
+    return True, ""
+
+
 def _needs_named_targets(facts: Facts, choice: Choice) -> tuple[bool, str]:
     if any(not t.is_literal for t in facts.targets):
         return True, ""
@@ -72,6 +81,7 @@ def _needs_recommendation(facts: Facts, choice: Choice) -> tuple[bool, str]:
 REQUIREMENTS: dict[str, Requirement] = {
     "cluster": _needs_cluster,
     "dr-services": _needs_dr_services,
+    "endpoint-slices": _needs_endpoint_slices,
     "named-targets": _needs_named_targets,
     "probes": _needs_probes,
     "recommendation": _needs_recommendation,

@@ -155,4 +155,5 @@ def kube_options(args: Any, enabled: bool = True) -> KubeOptions:
         request_timeout=args.request_timeout,
         as_user=args.as_user,
         as_group=args.as_group,
+        dry_run_service=getattr(args, "dry_run_service", False),
     )

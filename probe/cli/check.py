@@ -98,6 +98,12 @@ def add_parser(commands: Any) -> None:
     kube.add_argument("--no-kube", action="store_true", help="do not read the Kubernetes API")
     add_cluster_options(kube, "namespace of the Volt cluster (default: this pod's)")
     kube.add_argument("--release", help="Helm release name of the Volt cluster")
+    kube.add_argument(
+        "--dry-run-service",
+        action="store_true",
+        help="settle whether a family can be allocated with a server-side dry-run create of "
+        "a Service (dryRun=All, persists nothing; needs `create services`)",
+    )
     check.set_defaults(func=run)
 
 

@@ -1,6 +1,7 @@
 """`voltprobe manifest`: render the in-cluster manifests with the parameters filled in.
 
     voltprobe manifest --peer HOST[:PORT] [--namespace NS] [--image IMG] [--raw] [--per-pod]
+                       [--dry-run-service]     the Role variant with `create services`
     voltprobe manifest clusterrole [--namespace NS]
     voltprobe manifest responder [--service-type T] [--ip-family-policy P] [--ip-families F,F]
     voltprobe manifest runner-role [--namespace NS] [--with-ephemeral]
@@ -61,6 +62,13 @@ def add_parser(commands: Any) -> None:
         action="store_true",
         help="also patch pods/ephemeralcontainers, for `job run --from-volt-pod` (a write "
         "to the Volt pods; an ephemeral container stays until its pod restarts)",
+    )
+    job.add_argument(
+        "--dry-run-service",
+        action="store_true",
+        help="the Role variant that also allows `create services`, and the check run with "
+        "--dry-run-service (a server-side dry-run create: settles whether a family can be "
+        "allocated; persists nothing)",
     )
     responder = parser.add_argument_group("responder")
     responder.add_argument(
@@ -166,6 +174,7 @@ def job_params(args: argparse.Namespace, name: str, namespace: str) -> Any:
         timeout=args.timeout,
         raw=args.raw,
         per_pod=args.per_pod,
+        dry_run_service=getattr(args, "dry_run_service", False),
         active_deadline_seconds=args.deadline,
         ttl_seconds_after_finished=args.ttl,
         cluster=args.cluster,

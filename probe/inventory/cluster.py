@@ -15,6 +15,7 @@ from probe.inventory import capability, parse, volt
 from probe.inventory.environment import Environment
 from probe.inventory.host import host_inventory, pod_ips_inventory
 from probe.inventory.types import (
+    DryRun,
     EndpointSliceInfo,
     Inventory,
     LoadBalancerIngress,
@@ -25,7 +26,7 @@ from probe.inventory.types import (
 from probe.kube.config import Connection, Unavailable, connect
 from probe.kube.errors import ApiProblem, Read
 from probe.kube.reader import ApiReader
-from probe.model import Family
+from probe.model import FAMILIES, Family
 from probe.options import KubeOptions
 
 Obj = dict[str, Any]
@@ -134,23 +135,52 @@ def _gather(conn: Connection, options: KubeOptions, dr_port: int, env: Environme
         )
 
     volt_pods = _volt_pods(reader, core, namespace, candidates, options.release, problems, notes)
-    slices = _endpoint_slices(reader, conn.api_client, namespace, dr_services, problems)
+    slices, slices_unread = _endpoint_slices(
+        reader, conn.api_client, namespace, dr_services, problems
+    )
     nodes = _nodes(reader, core, problems)
     cidr_result = _service_cidrs(reader, conn.api_client, problems)
+    namespace_services = tuple(parse.service_info(s, False) for s in services)
+    kubernetes_service = _kubernetes_service(reader, core, namespace_services, notes)
+    exported = _service_exports(reader, conn.api_client, namespace, dr_services, notes)
+    dr_services = [replace(s, exported=s.name in exported) for s in dr_services]
 
-    pods_for_families = ([probe_pod] if probe_pod else []) + volt_pods
     downward = () if probe_pod else _downward_ips(env)
-    cidrs, cidr_primary = (
-        parse.service_cidrs(cidr_result) if cidr_result is not None else ((), None)
+    cidr_infos = (
+        tuple(parse.service_cidr_info(o) for o in cidr_result) if cidr_result is not None else None
     )
+    for info in cidr_infos or ():
+        if info.unparsed:
+            notes.append(
+                f"ServiceCIDR {info.name}: ranges that are not CIDRs ignored: {', '.join(info.unparsed)}"
+            )
+        if not info.usable:
+            state = "being deleted" if info.deleting else "not Ready"
+            notes.append(f"ServiceCIDR {info.name} is {state}: it does not count")
     evidence = capability.Evidence(
-        pods=tuple(pods_for_families),
+        pods=tuple(volt_pods),
+        probe_pod=probe_pod,
         downward_ips=downward,
-        services=tuple(parse.service_info(s, False) for s in services),
-        service_cidrs=cidrs if cidr_result is not None else None,
+        services=namespace_services,
+        service_cidrs=cidr_infos,
         nodes=tuple(nodes) if nodes is not None else None,
+        kubernetes_service=kubernetes_service,
+        # only in a pod of the cluster being read (a kubeconfig may name another cluster)
+        service_host=(
+            (env.environ.get("KUBERNETES_SERVICE_HOST") or "").strip() or None
+            if conn.source == "in-cluster"
+            else None
+        ),
     )
+    dry_runs: tuple[DryRun, ...] = ()
+    if options.dry_run_service:
+        undecided = [
+            f for f in FAMILIES if capability.services_ladder(f, evidence).value == "unknown"
+        ]
+        dry_runs = _dry_runs(reader, core, namespace, undecided, dr_port, problems)
+        evidence = replace(evidence, dry_runs=dry_runs)
     families = capability.summarize(evidence)
+    primary = capability.primary_ladder(evidence, families)
     pod_families, pod_source = _probe_families(probe_pod, downward, env)
     return Inventory(
         available=True,
@@ -164,13 +194,108 @@ def _gather(conn: Connection, options: KubeOptions, dr_port: int, env: Environme
         dr_services=tuple(dr_services),
         endpoint_slices=tuple(slices),
         nodes=tuple(nodes or ()),
-        service_cidrs=cidrs,
+        service_cidrs=tuple(c for i in cidr_infos or () if i.usable for c in i.cidrs),
         families=families,
-        primary_family=capability.primary_family(cidr_primary, families),
+        primary_family=Family(primary.value) if primary else None,
         problems=tuple(problems),
         server_version=version.get("gitVersion") if isinstance(version, dict) else None,
         notes=tuple(notes),
+        primary=primary,
+        slices_unread=slices_unread,
+        dr_reach=capability.dr_reach(
+            tuple(dr_services), tuple(nodes) if nodes is not None else None
+        ),
+        dry_runs=dry_runs,
     )
+
+
+def _kubernetes_service(
+    reader: ApiReader, core: Any, read: tuple[ServiceInfo, ...], notes: list[str]
+) -> ServiceInfo | None:
+    """default/kubernetes: its ClusterIP comes from the primary service range. Optional:
+    a failure is a note (the Job's Role is namespaced; the optional ClusterRole grants it)."""
+    for svc in read:
+        if svc.namespace == "default" and svc.name == "kubernetes":
+            return svc
+    obj = reader.call(
+        Read("get", "services", namespace="default", name="kubernetes"),
+        core.read_namespaced_service,
+        "kubernetes",
+        "default",
+    )
+    if isinstance(obj, ApiProblem):
+        status = f"HTTP {obj.status} " if obj.status else ""
+        notes.append(f"default/kubernetes Service not read ({status}{obj.reason})")
+        return None
+    return parse.service_info(obj, False)
+
+
+def _service_exports(
+    reader: ApiReader, api_client: Any, namespace: str, dr: list[ServiceInfo], notes: list[str]
+) -> set[str]:
+    """Names of ServiceExports (multicluster.x-k8s.io, KEP-1645) in the namespace: an
+    exported ClusterIP DR Service may be reachable from the peer. Only asked for when a
+    DR Service is a ClusterIP; 404 (the API is not installed) means none."""
+    if not any(s.type == "ClusterIP" for s in dr):
+        return set()
+    read = Read("list", "serviceexports", group="multicluster.x-k8s.io", namespace=namespace)
+    found = reader.list_raw(
+        read, f"/apis/multicluster.x-k8s.io/v1alpha1/namespaces/{namespace}/serviceexports"
+    )
+    if isinstance(found, ApiProblem):
+        if found.status != 404:
+            status = f"HTTP {found.status} " if found.status else ""
+            notes.append(f"ServiceExports not read ({status}{found.reason})")
+        return set()
+    return {parse._name(o) for o in found}
+
+
+def _dry_runs(
+    reader: ApiReader,
+    core: Any,
+    namespace: str,
+    families: list[Family],
+    dr_port: int,
+    problems: list[ApiProblem],
+) -> tuple[DryRun, ...]:
+    """--dry-run-service: a server-side dry-run create (dryRun=All: validated and
+    allocated by the apiserver, persisted nowhere) of a SingleStack Service in each
+    family the other evidence left unknown. 422 `not configured on this cluster` is "no"
+    (k/k alloc.go runs under dryRun too). Needs `create services` in the namespace."""
+    answers: list[DryRun] = []
+    for family in families:
+        body = {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"generateName": "voltprobe-dry-run-", "labels": {"app": "voltprobe"}},
+            "spec": {
+                "type": "ClusterIP",
+                "ipFamilyPolicy": "SingleStack",
+                "ipFamilies": [family.value],
+                "ports": [{"name": "replication", "port": dr_port}],
+            },
+        }
+        result = reader.call(
+            Read("create", "services", namespace=namespace),
+            core.create_namespaced_service,
+            namespace,
+            body,
+            dry_run="All",
+        )
+        if not isinstance(result, ApiProblem):
+            answers.append(
+                DryRun(family, "yes", f"a dry-run create of an {family} Service succeeded")
+            )
+        elif result.status == 422 and "not configured on" in result.message:
+            answers.append(
+                DryRun(family, "no", f"a dry-run create of an {family} Service: {result.message}")
+            )
+        else:
+            problems.append(result)
+            answers.append(
+                DryRun(family, "unknown", f"the dry-run create failed ({result.reason})")
+            )
+    return tuple(answers)
 
 
 def _namespace_of(obj: Obj) -> str:
@@ -294,9 +419,10 @@ def _endpoint_slices(
     namespace: str,
     dr_services: list[ServiceInfo],
     problems: list[ApiProblem],
-) -> list[EndpointSliceInfo]:
+) -> tuple[list[EndpointSliceInfo], str]:
+    """The DR Services' slices, and why they could not be read ("" when they were)."""
     if not dr_services:
-        return []
+        return [], ""
     from kubernetes import client
 
     names = {s.name for s in dr_services}
@@ -311,11 +437,13 @@ def _endpoint_slices(
     )
     if isinstance(slices, ApiProblem):
         problems.append(slices)
-        return []
+        status = f"HTTP {slices.status} " if slices.status else ""
+        grant = f"; grant {slices.rule}" if slices.rule else ""
+        return [], f"listing EndpointSlices failed ({status}{slices.reason}{grant})"
     infos = [parse.endpoint_slice_info(obj) for obj in slices]
     return sorted(
         (s for s in infos if s.service in names), key=lambda s: (s.service, s.address_type, s.name)
-    )
+    ), ""
 
 
 def _nodes(reader: ApiReader, core: Any, problems: list[ApiProblem]) -> list[NodeInfo] | None:

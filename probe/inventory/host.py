@@ -98,7 +98,11 @@ def _local_inventory(
 ) -> Inventory:
     """No cluster facts: only the pod families, from `source`."""
     capabilities = {
-        f: FamilyCapability(pods="yes" if f in found else missing, evidence=(evidence(f),))
+        f: FamilyCapability(
+            pods="yes" if f in found else missing,
+            evidence=(evidence(f),),
+            pods_rung=source,  # the ladder's rung for this answer: POD_IPS or interfaces
+        )
         for f in FAMILIES
     }
     return Inventory(

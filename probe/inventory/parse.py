@@ -1,4 +1,9 @@
-"""Wire dicts (camelCase, as the API sends them) to inventory values. Pure functions."""
+"""Wire dicts (camelCase, as the API sends them) to inventory values. Pure functions.
+
+Every decoder here is total: any JSON value in any field (a number where a list
+belongs, a non-address string in `status.podIPs`, a deeply nested annotation) gives
+a value, and what could not be used is dropped with a note, never an exception.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from probe.inventory.types import (
     MultusNetwork,
     NodeInfo,
     PodInfo,
+    ServiceCidrInfo,
     ServiceInfo,
     ServicePort,
 )
@@ -23,23 +29,61 @@ Obj = dict[str, Any]
 
 NETWORK_STATUS = "k8s.v1.cni.cncf.io/network-status"
 NETWORKS_STATUS_OLD = "k8s.v1.cni.cncf.io/networks-status"  # the obsolete name, still written
+CHART_LABEL = "helm.sh/chart"
+# Fields whose presence in a managedFields entry means someone chose the Service's families.
+_FAMILY_FIELDS = ("f:ipFamilies", "f:ipFamily", "f:clusterIP", "f:clusterIPs")
 
 
-def family_of(address: str) -> Family | None:
+def _dict(value: Any) -> Obj:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return None
+
+
+def family_of(address: Any) -> Family | None:
+    """The family of an address literal (a zone index is ignored); None for anything else."""
+    if not isinstance(address, str):
+        return None
     try:
         return Family.of(address.split("%")[0])
     except ValueError:
         return None
 
 
-def families_of(addresses: Iterable[str]) -> tuple[Family, ...]:
+def _exact_family(address: str) -> Family | None:
+    """The family of a plain address literal (no zone index, no prefix), else None."""
+    try:
+        return Family.of(address)
+    except ValueError:
+        return None
+
+
+def families_of(addresses: Iterable[Any]) -> tuple[Family, ...]:
     """The families among `addresses` (e.g. POD_IPS), in FAMILIES order; garbage is ignored."""
     found = {family_of(a) for a in addresses}
     return tuple(f for f in FAMILIES if f in found)
 
 
-def bare_address(text: str) -> str | None:
+def bare_address(text: Any) -> str | None:
     """'10.1.2.3/24' -> '10.1.2.3'; None when it is not an address at all."""
+    if not isinstance(text, str):
+        return None
     candidate = text.strip().split("/")[0]
     try:
         return str(ipaddress.ip_address(candidate))
@@ -47,156 +91,259 @@ def bare_address(text: str) -> str | None:
         return None
 
 
-def _meta(obj: Obj) -> Obj:
-    return obj.get("metadata") or {}
+def _meta(obj: Any) -> Obj:
+    return _dict(_dict(obj).get("metadata"))
 
 
-def pod_ips(obj: Obj) -> tuple[str, ...]:
-    """status.podIPs (falling back to podIP), in the API's order."""
-    status = obj.get("status") or {}
-    ips = [entry.get("ip") for entry in status.get("podIPs") or [] if entry.get("ip")]
-    if not ips and status.get("podIP"):
-        ips = [status["podIP"]]
-    return tuple(ips)
+def _name(obj: Any) -> str:
+    return _str(_meta(obj).get("name")) or ""
 
 
-def multus_networks(annotations: dict[str, str]) -> tuple[tuple[MultusNetwork, ...], str]:
+def pod_ips_checked(obj: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """status.podIPs (falling back to podIP) in the API's order, and the entries that are
+    not IP addresses (dropped)."""
+    status = _dict(_dict(obj).get("status"))
+    raw = [_dict(entry).get("ip") for entry in _list(status.get("podIPs"))]
+    if not raw and status.get("podIP"):
+        raw = [status.get("podIP")]
+    good = tuple(ip for ip in raw if isinstance(ip, str) and _exact_family(ip) is not None)
+    bad = tuple(repr(ip) if not isinstance(ip, str) else ip for ip in raw if ip and ip not in good)
+    return good, bad
+
+
+def pod_ips(obj: Any) -> tuple[str, ...]:
+    """status.podIPs (falling back to podIP), in the API's order; non-addresses dropped."""
+    return pod_ips_checked(obj)[0]
+
+
+def multus_networks(annotations: Any) -> tuple[tuple[MultusNetwork, ...], str]:
     """Entries of the network-status annotation, and an error text if it does not parse."""
+    annotations = _dict(annotations)
     text = annotations.get(NETWORK_STATUS) or annotations.get(NETWORKS_STATUS_OLD)
     if not text:
         return (), ""
+    if not isinstance(text, str):
+        return (), f"{NETWORK_STATUS} is not a string"
     try:
         entries = json.loads(text)
-    except ValueError as exc:
-        return (), f"{NETWORK_STATUS} is not JSON: {exc}"
+    except (ValueError, RecursionError) as exc:
+        return (), f"{NETWORK_STATUS} is not JSON: {str(exc)[:120]}"
     if isinstance(entries, dict):
         entries = [entries]
     if not isinstance(entries, list):
         return (), f"{NETWORK_STATUS} is not a list"
     networks = []
+    skipped = 0
     for entry in entries:
         if not isinstance(entry, dict):
+            skipped += 1
             continue
-        ips = tuple(ip for ip in (bare_address(str(raw)) for raw in entry.get("ips") or []) if ip)
+        raw_ips = entry.get("ips")
+        if raw_ips is not None and not isinstance(raw_ips, list):
+            skipped += 1
+        ips = tuple(ip for ip in (bare_address(raw) for raw in _list(raw_ips)) if ip)
         networks.append(
             MultusNetwork(
-                name=str(entry.get("name") or ""),
-                interface=entry.get("interface"),
+                name=_str(entry.get("name")) or "",
+                interface=_str(entry.get("interface")),
                 ips=ips,
-                default=bool(entry.get("default")),
+                default=entry.get("default") is True,
             )
         )
-    return tuple(networks), ""
+    error = f"{NETWORK_STATUS}: {skipped} malformed entries ignored" if skipped else ""
+    return tuple(networks), error
 
 
-def pod_info(obj: Obj) -> tuple[PodInfo, str]:
-    """The pod, and an error text when its Multus annotation is unreadable."""
+def pod_info(obj: Any) -> tuple[PodInfo, str]:
+    """The pod, and an error text when its Multus annotation or podIPs are unreadable.
+
+    `multus` holds the network-status addresses that are not in `status.podIPs`: a
+    Service's endpoints come from podIPs only, whichever network Multus marks
+    `default` (OVN-Kubernetes user-defined networks mark another interface default).
+    """
     meta = _meta(obj)
-    networks, error = multus_networks(meta.get("annotations") or {})
-    secondary = tuple(ip for n in networks if not n.default for ip in n.ips)
-    spec = obj.get("spec") or {}
+    networks, error = multus_networks(meta.get("annotations"))
+    ips, bad = pod_ips_checked(obj)
+    own = {bare_address(ip) for ip in ips}
+    secondary = tuple(dict.fromkeys(ip for n in networks for ip in n.ips if ip not in own))
+    spec = _dict(_dict(obj).get("spec"))
+    if bad:
+        error = "; ".join(
+            e
+            for e in (error, f"status.podIPs entries that are not addresses: {', '.join(bad)}")
+            if e
+        )
     info = PodInfo(
-        namespace=meta.get("namespace") or "",
-        name=meta.get("name") or "",
-        ips=pod_ips(obj),
-        node=spec.get("nodeName"),
+        namespace=_str(meta.get("namespace")) or "",
+        name=_str(meta.get("name")) or "",
+        ips=ips,
+        node=_str(spec.get("nodeName")),
         multus=secondary,
         networks=networks,
-        host_network=bool(spec.get("hostNetwork")),
-        phase=(obj.get("status") or {}).get("phase"),
+        host_network=spec.get("hostNetwork") is True,
+        phase=_str(_dict(_dict(obj).get("status")).get("phase")),
+        chart=_str(_dict(meta.get("labels")).get(CHART_LABEL)),
         jvm_sources=pod_jvm_sources(obj),
     )
     return info, error
 
 
-def _ingress(entry: Obj) -> LoadBalancerIngress:
-    ip = entry.get("ip")
+def _ingress(entry: Any) -> LoadBalancerIngress:
+    entry = _dict(entry)
+    ip = _str(entry.get("ip"))
     return LoadBalancerIngress(
         ip=ip,
-        hostname=entry.get("hostname"),
+        hostname=_str(entry.get("hostname")),
         family=family_of(ip) if ip else None,  # by parsing, never by list position
-        ip_mode=entry.get("ipMode"),
+        ip_mode=_str(entry.get("ipMode")),
     )
 
 
-def service_info(obj: Obj, per_pod: bool) -> ServiceInfo:
-    meta, spec = _meta(obj), obj.get("spec") or {}
-    families = []
-    for name in spec.get("ipFamilies") or []:
-        try:
-            families.append(Family.make(name))
-        except ValueError:
+def _strict_family(value: Any) -> Family | None:
+    """ "IPv4"/"IPv6" exactly as the API spells them; anything else is None."""
+    try:
+        return Family(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _service_families(spec: Obj, cluster_ips: tuple[str, ...]) -> tuple[tuple[Family, ...], str]:
+    """spec.ipFamilies; else the legacy spec.ipFamily (before 1.20); else the ClusterIPs' own
+    families (the apiserver infers ipFamilies from clusterIPs: k/k alloc.go)."""
+    families = [f for f in (_strict_family(x) for x in _list(spec.get("ipFamilies"))) if f]
+    if families:
+        return tuple(dict.fromkeys(families)), "ipFamilies"
+    legacy = _strict_family(spec.get("ipFamily"))
+    if legacy is not None:
+        return (legacy,), "ipFamily"
+    from_ips = [f for f in (family_of(ip) for ip in cluster_ips) if f]
+    if from_ips:
+        return tuple(dict.fromkeys(from_ips)), "clusterIPs"
+    return (), ""
+
+
+def families_defaulted(meta: Obj) -> bool | None:
+    """Did the Service get its families from the cluster's default (nobody set them)?
+
+    True when managedFields exist and no manager owns spec.ipFamilies, ipFamily,
+    clusterIP or clusterIPs (the allocator sets those after the field manager has
+    recorded the creator's fields); False when one does; None without managedFields.
+    """
+    entries = _list(meta.get("managedFields"))
+    if not entries:
+        return None
+    for entry in entries:
+        spec = _dict(_dict(_dict(entry).get("fieldsV1")).get("f:spec"))
+        if any(key in spec for key in _FAMILY_FIELDS):
+            return False
+    return True
+
+
+def service_info(obj: Any, per_pod: bool) -> ServiceInfo:
+    meta, spec = _meta(obj), _dict(_dict(obj).get("spec"))
+    ports = []
+    for raw in _list(spec.get("ports")):
+        p = _dict(raw)
+        port = _int(p.get("port"))
+        if port is None:
             continue
-    ports = tuple(
-        ServicePort(
-            name=p.get("name") or None,
-            port=int(p.get("port") or 0),
-            target_port=None if p.get("targetPort") is None else str(p["targetPort"]),
-            node_port=p.get("nodePort"),
-            protocol=p.get("protocol") or "TCP",
+        target = p.get("targetPort")
+        ports.append(
+            ServicePort(
+                name=_str(p.get("name")) or None,
+                port=port,
+                target_port=None if target is None else str(target),
+                node_port=_int(p.get("nodePort")),
+                protocol=_str(p.get("protocol")) or "TCP",
+            )
         )
-        for p in spec.get("ports") or []
-    )
-    cluster_ips = tuple(
-        spec.get("clusterIPs") or ([spec["clusterIP"]] if spec.get("clusterIP") else [])
-    )
-    ingress = ((obj.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+    listed = [ip for ip in _list(spec.get("clusterIPs")) if isinstance(ip, str)]
+    single = _str(spec.get("clusterIP"))
+    cluster_ips = tuple(listed or ([single] if single else []))
+    families, source = _service_families(spec, cluster_ips)
+    ingress = _list(_dict(_dict(_dict(obj).get("status")).get("loadBalancer")).get("ingress"))
+    selector = {str(k): str(v) for k, v in _dict(spec.get("selector")).items()}
     return ServiceInfo(
-        namespace=meta.get("namespace") or "",
-        name=meta.get("name") or "",
-        type=spec.get("type") or "ClusterIP",
-        ip_families=tuple(families),
-        ip_family_policy=spec.get("ipFamilyPolicy"),
+        namespace=_str(meta.get("namespace")) or "",
+        name=_str(meta.get("name")) or "",
+        type=_str(spec.get("type")) or "ClusterIP",
+        ip_families=families,
+        ip_family_policy=_str(spec.get("ipFamilyPolicy")),
         cluster_ips=cluster_ips,
-        ports=ports,
-        selector=dict(spec.get("selector") or {}),
+        ports=tuple(ports),
+        selector=selector,
         lb_ingress=tuple(_ingress(e) for e in ingress),
-        external_traffic_policy=spec.get("externalTrafficPolicy"),
+        external_traffic_policy=_str(spec.get("externalTrafficPolicy")),
         per_pod=per_pod,
+        ip_families_source=source,
+        families_defaulted=families_defaulted(meta),
+        chart=_str(_dict(meta.get("labels")).get(CHART_LABEL)),
     )
 
 
-def endpoint_slice_info(obj: Obj) -> EndpointSliceInfo:
+def endpoint_slice_info(obj: Any) -> EndpointSliceInfo:
     meta = _meta(obj)
-    endpoints = obj.get("endpoints") or []
-    addresses = tuple(a for e in endpoints for a in e.get("addresses") or [])
+    endpoints = [_dict(e) for e in _list(_dict(obj).get("endpoints"))]
+    addresses = tuple(a for e in endpoints for a in _list(e.get("addresses")) if isinstance(a, str))
     # "ready" unset means ready (EndpointConditions doc: nil should be read as true).
-    ready = sum(1 for e in endpoints if (e.get("conditions") or {}).get("ready") is not False)
+    ready = sum(1 for e in endpoints if _dict(e.get("conditions")).get("ready") is not False)
     return EndpointSliceInfo(
-        namespace=meta.get("namespace") or "",
-        name=meta.get("name") or "",
-        service=(meta.get("labels") or {}).get("kubernetes.io/service-name", ""),
-        address_type=obj.get("addressType") or "",
+        namespace=_str(meta.get("namespace")) or "",
+        name=_str(meta.get("name")) or "",
+        service=_str(_dict(meta.get("labels")).get("kubernetes.io/service-name")) or "",
+        address_type=_str(_dict(obj).get("addressType")) or "",
         addresses=addresses,
         ready=ready,
     )
 
 
-def node_info(obj: Obj) -> NodeInfo:
-    spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    cidrs = spec.get("podCIDRs") or ([spec["podCIDR"]] if spec.get("podCIDR") else [])
-    return NodeInfo(
-        name=_meta(obj).get("name") or "",
-        addresses=tuple(
-            (a.get("type") or "", a.get("address") or "") for a in status.get("addresses") or []
-        ),
-        pod_cidrs=tuple(cidrs),
+def node_info(obj: Any) -> NodeInfo:
+    spec, status = _dict(_dict(obj).get("spec")), _dict(_dict(obj).get("status"))
+    cidrs = [c for c in _list(spec.get("podCIDRs")) if isinstance(c, str)]
+    if not cidrs and _str(spec.get("podCIDR")):
+        cidrs = [spec["podCIDR"]]
+    addresses = []
+    for raw in _list(status.get("addresses")):
+        entry = _dict(raw)
+        addresses.append((_str(entry.get("type")) or "", _str(entry.get("address")) or ""))
+    return NodeInfo(name=_name(obj), addresses=tuple(addresses), pod_cidrs=tuple(cidrs))
+
+
+def service_cidr_info(obj: Any) -> ServiceCidrInfo:
+    """One ServiceCIDR: ranges that parse, the others, readiness and deletion."""
+    raw = _list(_dict(_dict(obj).get("spec")).get("cidrs"))
+    good = tuple(c for c in raw if isinstance(c, str) and cidr_family(c) is not None)
+    bad = tuple(str(c) for c in raw if c not in good)
+    conditions = [_dict(c) for c in _list(_dict(_dict(obj).get("status")).get("conditions"))]
+    ready_conditions = [c for c in conditions if c.get("type") == "Ready"]
+    ready = all(c.get("status") == "True" for c in ready_conditions)
+    return ServiceCidrInfo(
+        name=_name(obj),
+        cidrs=good,
+        ready=ready,
+        deleting=bool(_meta(obj).get("deletionTimestamp")),
+        unparsed=bad,
     )
 
 
-def service_cidrs(objs: list[Obj]) -> tuple[tuple[str, ...], Family | None]:
-    """All CIDRs, and the primary Service family (the first range of the `kubernetes` object)."""
-    cidrs: list[str] = []
-    primary: Family | None = None
-    for obj in sorted(objs, key=lambda o: _meta(o).get("name") != "kubernetes"):
-        ranges = (obj.get("spec") or {}).get("cidrs") or []
-        cidrs.extend(ranges)
-        if primary is None and ranges and _meta(obj).get("name") == "kubernetes":
-            primary = cidr_family(ranges[0])
-    return tuple(cidrs), primary
+def service_cidrs(objs: Any) -> tuple[tuple[str, ...], Family | None]:
+    """Usable CIDRs, and the primary Service family (the first range of the `kubernetes`
+    object, the one the apiserver builds from --service-cluster-ip-range)."""
+    infos = [service_cidr_info(o) for o in _list(objs)]
+    cidrs = tuple(c for i in infos if i.usable for c in i.cidrs)
+    return cidrs, kubernetes_cidr_primary(infos)
 
 
-def cidr_family(cidr: str) -> Family | None:
+def kubernetes_cidr_primary(infos: list[ServiceCidrInfo]) -> Family | None:
+    for info in infos:
+        if info.name == "kubernetes" and not info.deleting and info.cidrs and not info.unparsed:
+            return cidr_family(info.cidrs[0])
+    return None
+
+
+def cidr_family(cidr: Any) -> Family | None:
+    if not isinstance(cidr, str):
+        return None
     try:
         return Family.IPV4 if ipaddress.ip_network(cidr, strict=False).version == 4 else Family.IPV6
     except ValueError:

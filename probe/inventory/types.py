@@ -23,6 +23,16 @@ class FamilyCapability:
     services: Capability = "unknown"
     nodes: Capability = "unknown"
     evidence: tuple[str, ...] = ()  # each entry starts with "pods:", "services:" or "nodes:"
+    # Which rung of the evidence ladder decided each answer (README "Evidence ladder").
+    pods_rung: str = ""
+    services_rung: str = ""
+    nodes_rung: str = ""
+
+    @property
+    def services_positive(self) -> bool:
+        """True when a Service in this family is known to be allocatable from direct
+        evidence: a Ready ServiceCIDR, an existing ClusterIP, or a server-side dry-run."""
+        return self.services == "yes" and self.services_rung in POSITIVE_SERVICE_RUNGS
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -30,6 +40,62 @@ class FamilyCapability:
             "services": self.services,
             "nodes": self.nodes,
             "evidence": list(self.evidence),
+            "rungs": {
+                "pods": self.pods_rung,
+                "services": self.services_rung,
+                "nodes": self.nodes_rung,
+            },
+        }
+
+
+# Rungs of the "can this cluster allocate a Service in F?" ladder that are direct evidence.
+POSITIVE_SERVICE_RUNGS = ("servicecidr", "dry-run", "clusterip")
+
+
+@dataclass(frozen=True)
+class Decided:
+    """One answer of the evidence ladder: the value, the rung that decided it, and why."""
+
+    value: str
+    rung: str
+    evidence: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"value": self.value, "rung": self.rung, "evidence": self.evidence}
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """One --dry-run-service answer: could a Service in `family` be created?"""
+
+    family: Family
+    value: str  # "yes", "no", "unknown"
+    evidence: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"family": self.family.value, "value": self.value, "evidence": self.evidence}
+
+
+@dataclass(frozen=True)
+class DrReach:
+    """Can a peer reach this DR Service in `family`, and by what.
+
+    value: "yes", "no", "unknown", "suspect" (only an ingress in a family the Service
+    does not have), or "in-cluster" (a ClusterIP without a multi-cluster export)."""
+
+    service: str  # namespace/name
+    family: Family
+    value: str
+    rung: str  # "lb-ingress", "node-addresses", "clusterip", "service-export", "service-families"
+    evidence: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "family": self.family.value,
+            "value": self.value,
+            "rung": self.rung,
+            "evidence": self.evidence,
         }
 
 
@@ -73,6 +139,13 @@ class ServiceInfo:
     lb_ingress: tuple[LoadBalancerIngress, ...] = ()
     external_traffic_policy: str | None = None
     per_pod: bool = False  # a <fullname>-cluster-N-dr Service
+    # where ip_families came from: "ipFamilies", "ipFamily" (legacy field), "clusterIPs", ""
+    ip_families_source: str = "ipFamilies"
+    # True: the creator did not set ipFamilies/clusterIPs (managedFields), so the families
+    # are the cluster's default order; False: the creator chose; None: no managedFields.
+    families_defaulted: bool | None = None
+    chart: str | None = None  # the helm.sh/chart label, e.g. "voltdb-3.13.0"
+    exported: bool = False  # a ServiceExport (multicluster.x-k8s.io) of the same name exists
 
 
 @dataclass(frozen=True)
@@ -101,13 +174,14 @@ class PodInfo:
     name: str
     ips: tuple[str, ...]
     node: str | None = None
-    multus: tuple[str, ...] = ()  # addresses on secondary networks (network-status)
+    multus: tuple[str, ...] = ()  # network-status addresses that are not in podIPs
     networks: tuple[MultusNetwork, ...] = ()  # every network-status entry, default included
     host_network: bool = False
     phase: str | None = None
     # where the containers may set JVM options: (source, text); text None = unreadable
     # (valueFrom, envFrom). Read by probe.jvm for the JVM's family order.
     jvm_sources: tuple[tuple[str, str | None], ...] = ()
+    chart: str | None = None  # the helm.sh/chart label
 
     @property
     def families(self) -> tuple[Family, ...]:
@@ -120,6 +194,21 @@ class NodeInfo:
     name: str
     addresses: tuple[tuple[str, str], ...]  # (type, address)
     pod_cidrs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServiceCidrInfo:
+    """One ServiceCIDR object: its ranges, and whether it can allocate now."""
+
+    name: str
+    cidrs: tuple[str, ...]  # the ranges that parse
+    ready: bool  # no Ready=False condition (a reduced dump without status counts as ready)
+    deleting: bool  # metadata.deletionTimestamp set
+    unparsed: tuple[str, ...] = ()  # ranges that are not CIDRs
+
+    @property
+    def usable(self) -> bool:
+        return self.ready and not self.deleting
 
 
 @dataclass(frozen=True)
@@ -145,6 +234,11 @@ class Inventory:
     problems: tuple[ApiProblem, ...] = ()
     server_version: str | None = None  # the apiserver's gitVersion
     notes: tuple[str, ...] = ()  # observations that are not API failures (naming, discovery)
+    primary: Decided | None = None  # the primary-family ladder's answer (rung and evidence)
+    # Why the DR Services' EndpointSlices were not read ("" when they were, or none needed).
+    slices_unread: str = ""
+    dr_reach: tuple[DrReach, ...] = ()  # per DR Service and family: can a peer reach it?
+    dry_runs: tuple[DryRun, ...] = ()  # --dry-run-service answers
 
     def to_json(self) -> dict[str, Any]:
         """The report's `local` section."""
@@ -204,6 +298,10 @@ class Inventory:
                 if p.networks
             ],
             "primaryFamily": self.primary_family.value if self.primary_family else None,
+            "primaryFamilyEvidence": self.primary.to_json() if self.primary else None,
+            "endpointSlicesUnread": self.slices_unread,
+            "drReach": [r.to_json() for r in self.dr_reach],
+            "dryRuns": [d.to_json() for d in self.dry_runs],
             "families": {f.value: cap.to_json() for f, cap in self.families.items()},
         }
 
@@ -231,6 +329,10 @@ def _service_json(svc: ServiceInfo) -> dict[str, Any]:
         "clusterIPs": list(svc.cluster_ips),
         "externalTrafficPolicy": svc.external_traffic_policy,
         "perPod": svc.per_pod,
+        "ipFamiliesSource": svc.ip_families_source,
+        "familiesDefaulted": svc.families_defaulted,
+        "chart": svc.chart,
+        "exported": svc.exported,
         "selector": svc.selector,
         "ports": [
             {

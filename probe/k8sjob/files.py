@@ -81,6 +81,8 @@ def job_command(p: JobParams, cluster_read: bool = False) -> str:
         argv.append("--per-pod")
     if cluster_read:
         argv.append("--with-cluster-role")
+    if p.dry_run_service:
+        argv.append("--dry-run-service")
     return shlex.join(argv)
 
 
@@ -135,9 +137,10 @@ def cluster_role_file(name: str = DEFAULT_NAME, namespace: str = DEFAULT_NAMESPA
         "voltprobe OPTIONAL cluster-wide read access: get/list nodes and servicecidrs.",
         f"Rendered by: {shlex.join(argv)}",
         "",
-        "Lets the probe tell which IP families the cluster supports for pods (node podCIDRs)",
-        "and Services (ServiceCIDRs). Without it the check still runs; it reports the family",
-        "capability as unknown (finding VP103) and never rules a family out for that reason.",
+        "Lets the probe tell which IP families the cluster supports for Services (ServiceCIDRs)",
+        "and which node addresses can serve a NodePort DR Service. Without it the check still",
+        "runs and reports the capability as unknown (VP103); it then recommends no family the",
+        "DR Services would have to be recreated in, until something shows it can be allocated.",
         f"Binds ClusterRole {CLUSTER_ROLE} to ServiceAccount {namespace}/{name}",
         "(created by probe-job.yaml); change the subject if you run the probe elsewhere.",
         "Applying it needs cluster-admin-like rights; the probe itself stays read-only.",

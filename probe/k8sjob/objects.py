@@ -87,6 +87,9 @@ class JobParams:
     timeout: float = CHECK_DEFAULTS.timeout
     raw: bool = False
     per_pod: bool = False
+    # The Role variant that lets the check run `--dry-run-service` (create services, used
+    # only with dryRun=All: the apiserver validates and allocates, persists nothing).
+    dry_run_service: bool = False
     active_deadline_seconds: int = DEFAULT_ACTIVE_DEADLINE
     ttl_seconds_after_finished: int = DEFAULT_TTL
     # recorded in the report (check --cluster/--peer-cluster): a pod has no kube context,
@@ -240,24 +243,28 @@ def service_account(p: JobParams) -> Obj:
 
 
 def role(p: JobParams) -> Obj:
-    """Read-only and namespaced: what `voltprobe check` reads about the local Volt cluster."""
+    """Read-only and namespaced: what `voltprobe check` reads about the local Volt cluster.
+    With `dry_run_service`, also `create services` for the server-side dry-run."""
+    rules: list[Obj] = [
+        {"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["get", "list"]},
+        {
+            "apiGroups": ["discovery.k8s.io"],
+            "resources": ["endpointslices"],
+            "verbs": ["get", "list"],
+        },
+        {
+            "apiGroups": ["networking.k8s.io"],
+            "resources": ["networkpolicies"],
+            "verbs": ["list"],
+        },
+    ]
+    if p.dry_run_service:
+        rules.append({"apiGroups": [""], "resources": ["services"], "verbs": ["create"]})
     return {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "Role",
         "metadata": _meta(p.name, p.namespace, labels(p.name, "probe")),
-        "rules": [
-            {"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["get", "list"]},
-            {
-                "apiGroups": ["discovery.k8s.io"],
-                "resources": ["endpointslices"],
-                "verbs": ["get", "list"],
-            },
-            {
-                "apiGroups": ["networking.k8s.io"],
-                "resources": ["networkpolicies"],
-                "verbs": ["list"],
-            },
-        ],
+        "rules": rules,
     }
 
 
@@ -334,6 +341,8 @@ def probe_args(p: JobParams) -> list[str]:
         args += ["--cluster", p.cluster]
     if p.peer_cluster:
         args += ["--peer-cluster", p.peer_cluster]
+    if p.dry_run_service:
+        args.append("--dry-run-service")
     return args
 
 

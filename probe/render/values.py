@@ -10,7 +10,7 @@ from probe.model import Report
 def render_values(report: Report) -> str:
     """The snippet; a YAML comment saying why when nothing works."""
     rec = report.recommendation
-    if not rec.ip_families:
+    if not rec.ip_families or not rec.helm_values:
         reasons = rec.rationale or ("no IP family works",)
         lines = ["# voltprobe: no ipFamilies value can be recommended", f"# {report.verdict}"]
         lines += [f"# - {reason}" for reason in reasons]

@@ -64,6 +64,8 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
     ),
     _rt("k8s.cni.cncf.io/v1beta1", "multi-networkpolicies", "MultiNetworkPolicy", True),
     _rt("policy.networking.k8s.io/v1alpha1", "adminnetworkpolicies", "AdminNetworkPolicy", False),
+    # a CRD (KEP-1645 Multi-Cluster Services); served only where a test installs it
+    _rt("multicluster.x-k8s.io/v1alpha1", "serviceexports", "ServiceExport", True),
 )
 
 # Group versions a current (1.33+) apiserver serves; v1beta1 networking is off by default.

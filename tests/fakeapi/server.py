@@ -182,6 +182,9 @@ class FakeApiServer:
         self.user = user
         self.version: dict[str, str] = dict(VERSION_INFO)
         self.served: frozenset[str] = resources.DEFAULT_SERVED
+        # Families a Service create may allocate (None: any). A create asking for another
+        # answers 422 as the apiserver's allocator does, under dryRun=All too.
+        self.service_families: tuple[str, ...] | None = None
         self._tls = tls
         self._host = host
         self._faults: list[Fault] = []
@@ -527,6 +530,8 @@ class FakeApiServer:
     ) -> tuple[int, bytes, str]:
         try:
             obj = json.loads(body or b"{}")
+            if rt.plural == "services":
+                self._check_service_families(obj)
             created = self.store.create(rt, namespace, obj, dry_run=query.get("dryRun") == "All")
         except Conflict as exc:
             raise _Reply(status.already_exists(rt, str(exc))) from None
@@ -536,6 +541,31 @@ class FakeApiServer:
             for hook in self._hooks.get(rt.plural, []):
                 hook(self, created)
         return _json(201, created)
+
+    def _check_service_families(self, obj: dict[str, Any]) -> None:
+        """The allocator's family checks (k/k pkg/registry/core/service/storage/alloc.go)."""
+        if self.service_families is None:
+            return
+        spec = obj.get("spec") or {}
+        name = (obj.get("metadata") or {}).get("name") or (obj.get("metadata") or {}).get(
+            "generateName", ""
+        )
+        causes = [
+            (f"spec.ipFamilies[{i}]", family, "not configured on this cluster")
+            for i, family in enumerate(spec.get("ipFamilies") or [])
+            if family not in self.service_families
+        ]
+        policy = spec.get("ipFamilyPolicy")
+        if policy == "RequireDualStack" and len(self.service_families) < 2:
+            causes.append(
+                (
+                    "spec.ipFamilyPolicy",
+                    policy,
+                    "this cluster is not configured for dual-stack services",
+                )
+            )
+        if causes:
+            raise _Reply(status.invalid_value("Service", name, causes))
 
     def _group_list(self) -> dict[str, Any]:
         groups: dict[str, list[str]] = {}

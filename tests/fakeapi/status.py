@@ -148,3 +148,23 @@ def invalid(kind: str, name: str, errors: list[tuple[str, str, str]]) -> dict[st
         f'{kind} "{name}" is invalid: {joined}',
         {"name": name, "kind": kind, "causes": causes},
     )
+
+
+def invalid_value(kind: str, name: str, causes: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """422 Invalid (field.Invalid errors) as apimachinery's errors.NewInvalid writes it; causes are
+    (field, value, detail), e.g. ("spec.ipFamilies[0]", "IPv4", "not configured on this cluster")."""
+    details = [f'{field}: Invalid value: "{value}": {detail}' for field, value, detail in causes]
+    body = status(422, "Invalid", f'{kind} "{name}" is invalid: ' + ", ".join(details))
+    body["details"] = {
+        "name": name,
+        "kind": kind,
+        "causes": [
+            {
+                "reason": "FieldValueInvalid",
+                "message": f'Invalid value: "{value}": {detail}',
+                "field": field,
+            }
+            for field, value, detail in causes
+        ],
+    }
+    return body

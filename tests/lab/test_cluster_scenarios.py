@@ -113,9 +113,17 @@ def test_dual_stack_cluster_ipv6_filtered_on_one_per_pod_endpoint(
     assert code == 0
     rec = report["recommendation"]
     assert rec["ipFamilies"] == ["IPv4"]
-    assert rec["helmKey"] == "cluster.serviceSpec.perpod.dr.ipFamilies"
+    # both DR Service kinds exist (the discovery LB and per-pod Services): both keys
+    assert rec["helmKey"] == (
+        "cluster.serviceSpec.dr.ipFamilies and cluster.serviceSpec.perpod.dr.ipFamilies"
+    )
     assert rec["helmValues"] == {
-        "cluster": {"serviceSpec": {"perpod": {"dr": {"ipFamilies": ["IPv4"]}}}}
+        "cluster": {
+            "serviceSpec": {
+                "dr": {"ipFamilies": ["IPv4"]},
+                "perpod": {"dr": {"ipFamilies": ["IPv4"]}},
+            }
+        }
     }
     (vp303,) = findings(report)["VP303"]
     assert vp303["severity"] == "warning"  # IPv4 works, so this does not block XDCR

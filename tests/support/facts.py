@@ -76,6 +76,9 @@ def cluster(
             pods=pods.get(f, "unknown"),
             services=services.get(f, "unknown"),  # type: ignore[arg-type]
             nodes="unknown",
+            # as if read from Ready ServiceCIDRs and the Volt pods' podIPs
+            pods_rung="volt-pods" if pods.get(f, "unknown") != "unknown" else "",
+            services_rung="servicecidr" if services.get(f, "unknown") != "unknown" else "",
         )
         for f in (V4, V6)
     }
