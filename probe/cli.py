@@ -151,6 +151,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="raw mode: stop early once answers stop coming (RTT-adaptive)",
     )
     check.add_argument("--pcap", metavar="FILE", help="raw mode: write probes and answers here")
+    data_path = check.add_argument_group("data path (after the handshake)")
+    data_path.add_argument(
+        "--data-path",
+        choices=["on", "off"],
+        default="on",
+        help="connect() again to open endpoints and read what follows the handshake "
+        "(300 ms wait; in raw mode this completes handshakes); never writes to a peer "
+        "that is not a voltprobe responder (default on)",
+    )
+    data_path.add_argument(
+        "--responder",
+        action="store_true",
+        help="the peer runs `voltprobe serve`: an endpoint that does not greet fails its family",
+    )
+    data_path.add_argument(
+        "--path-quality",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="RTT samples and the path-MTU ladder; auto: for endpoints that greet (default)",
+    )
+    data_path.add_argument(
+        "--samples",
+        type=int_range("--samples", 1, 100),
+        default=5,
+        help="handshakes timed per endpoint for the RTT figures (default 5)",
+    )
     check.add_argument(
         "--per-pod",
         action="store_true",
@@ -240,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from probe.datapath.types import DataPathOptions, PathQuality
     from probe.options import CheckOptions, KubeOptions, Mode
     from probe.targets import parse_peers
 
@@ -249,6 +276,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError(f"--kubeconfig {args.kubeconfig}: no such file")
     if args.pcap and args.mode == "connect":
         raise UsageError("--pcap records raw SYN probes: use it with --mode raw or auto")
+    if args.data_path == "off" and (args.responder or args.path_quality == "on"):
+        raise UsageError(
+            "--responder and --path-quality on read the data path: drop --data-path off"
+        )
     options = CheckOptions(
         targets=parse_peers(args.peer, args.port),
         port=args.port,
@@ -267,6 +298,12 @@ def cmd_check(args: argparse.Namespace) -> int:
             context=args.context,
             namespace=args.namespace,
             release=args.release,
+        ),
+        data_path=DataPathOptions(
+            enabled=args.data_path == "on",
+            responder=args.responder,
+            path_quality=PathQuality(args.path_quality),
+            samples=args.samples,
         ),
     )
     return run_and_report(options, args)

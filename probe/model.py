@@ -10,7 +10,10 @@ from __future__ import annotations
 import enum
 import socket
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from probe.datapath.types import DataPath
 
 SCHEMA = "voltprobe/v1"
 DEFAULT_DR_PORT = 5555
@@ -267,6 +270,21 @@ class Report:
     version: str = ""
     error: str | None = None  # set when the run stopped early: the report is partial
     error_exit_code: int = 3  # the stopping error's exit code (130 for Ctrl-C)
+    data_path: tuple[DataPath, ...] = ()  # what open endpoints did after the handshake
+
+    def after_handshake(self, row: ProbeResult) -> str | None:
+        """The data-path outcome of an open row ('greeting', 'silent', ...), or None."""
+        for found in self.data_path:
+            if (found.address, found.port) == (row.address, row.port):
+                return found.after.value
+        return None
+
+    def _probe_json(self, row: ProbeResult) -> dict[str, Any]:
+        data = row.to_json()
+        after = self.after_handshake(row) if self.data_path else None
+        if after is not None:
+            data["afterHandshake"] = after
+        return data
 
     @property
     def exit_code(self) -> int:
@@ -314,7 +332,8 @@ class Report:
                 }
                 for a in self.dns
             ],
-            "probes": [p.to_json() for p in self.probes],
+            "probes": [self._probe_json(p) for p in self.probes],
+            "dataPath": [d.to_json() for d in self.data_path],
             "local": self.local,
             "findings": [f.to_json() for f in self.findings],
             "skippedChecks": list(self.skipped_checks),

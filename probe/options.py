@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from probe.datapath.types import DataPathOptions
 from probe.model import DEFAULT_DR_PORT, Target
 
 
@@ -41,6 +42,7 @@ class CheckOptions:
     pcap: str | None = None
     resolv_conf: str = "/etc/resolv.conf"
     kube: KubeOptions = KubeOptions()
+    data_path: DataPathOptions = field(default_factory=DataPathOptions)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -53,4 +55,8 @@ class CheckOptions:
             "quick": self.quick,
             "perPod": self.per_pod,
             "kube": self.kube.enabled,
+            "dataPath": self.data_path.enabled,
+            "responder": self.data_path.responder,
+            "pathQuality": self.data_path.path_quality.value,
+            "samples": self.data_path.samples,
         }

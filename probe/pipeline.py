@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -30,6 +30,7 @@ from probe.model import (
 from probe.options import CheckOptions
 
 if TYPE_CHECKING:
+    from probe.datapath.types import DataPath
     from probe.inventory.types import Inventory
     from probe.probers.select import Plan, ProbePrep
 
@@ -40,7 +41,7 @@ Progress = Callable[[str], None]
 MAX_ENDPOINTS = 4096
 # the report's `timings`, in this order (the CLI appends "render"); the inventory runs
 # beside DNS, so those two overlap
-PHASES = ("startup", "inventory", "resolve", "probe")
+PHASES = ("startup", "inventory", "resolve", "probe", "dataPath")
 
 
 @dataclass
@@ -53,6 +54,7 @@ class PartialRun:
     inventory: Inventory | None = None
     probes: tuple[ProbeResult, ...] = ()
     raw_note: str = ""
+    data_path: tuple[DataPath, ...] = ()
 
 
 def gather_inventory(options: CheckOptions) -> Inventory:
@@ -170,6 +172,30 @@ def execute(run: PartialRun, progress: Progress) -> None:
     probed = probe_endpoints(run, endpoints, prep)
     run.timings["probe"] = _ms(started)
     run.probes = tuple(_in_target_order(options, probed + no_address_rows))
+    if options.data_path.enabled:
+        progress("reading what open endpoints send after the handshake (data path)")
+        started = time.perf_counter()
+        run.data_path = measure_data_path(options, run.probes)
+        run.timings["dataPath"] = _ms(started)
+
+
+def measure_data_path(options: CheckOptions, rows: tuple[ProbeResult, ...]) -> tuple[DataPath, ...]:
+    """The data-path stage: connect() again to every open endpoint (also in raw mode,
+    whose probes never complete a handshake) and see what follows the handshake."""
+    from probe.datapath.measure import measure
+
+    endpoints = [
+        Endpoint(r.target, r.address, r.family, r.port)
+        for r in rows
+        if r.state is ProbeState.OPEN and r.address is not None
+    ]
+    settings = replace(
+        options.data_path, timeout=options.timeout, concurrency=min(options.concurrency, 256)
+    )
+    # every connection a measurement makes is bounded by the timeout; this caps the
+    # stage even if the kernel stalls one: greeting, samples, then the MTU ladder
+    budget = settings.wait + options.timeout * (settings.samples + 3)
+    return measure(endpoints, settings, time.monotonic() + budget)
 
 
 def _timed_inventory(options: CheckOptions) -> tuple[Inventory, float]:
@@ -187,7 +213,15 @@ def build_report(run: PartialRun, error: VoltprobeError | None = None) -> Report
     from probe.recommend import recommend
 
     inventory = run.inventory or host_inventory("the run stopped before the inventory")
-    facts = Facts(run.options.targets, run.dns, run.probes, inventory, run.options, run.raw_note)
+    facts = Facts(
+        run.options.targets,
+        run.dns,
+        run.probes,
+        inventory,
+        run.options,
+        run.raw_note,
+        run.data_path,
+    )
     findings, skipped = DEFAULT_REGISTRY.run(facts)
     recommendation = recommend(facts)
     if error is not None:
@@ -208,6 +242,7 @@ def build_report(run: PartialRun, error: VoltprobeError | None = None) -> Report
         timings={phase: run.timings[phase] for phase in PHASES if phase in run.timings},
         skipped_checks=tuple(s.to_json() for s in skipped),
         version=__version__,
+        data_path=run.data_path,
         error=str(error) if error else None,
         error_exit_code=error.exit_code if error else 3,
     )

@@ -4,7 +4,9 @@ A family qualifies when (1) it has at least one probe row with an address,
 (2) every such row is `open`, (3) every named target has an address in it
 (an IP literal counts only in its own family), and (4) the local cluster does
 not rule it out (its Services or the probing pod are `no` in that family;
-`unknown` does not rule out). When both qualify, the local cluster's primary
+`unknown` does not rule out), and (5) the data path does not rule it out
+(probe/datapath/rules.py: closed right after accept, no greeting where one is
+expected, a path-MTU black hole). When both qualify, the local cluster's primary
 family wins; without cluster facts, IPv4: VoltDB runs on a JVM, which by
 default prefers IPv4 addresses.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from probe.datapath.rules import data_path_problems
 from probe.facts import Facts
 from probe.model import FAMILIES, Family, ProbeState, Recommendation, Target, format_endpoint
 from probe.targets import format_endpoints
@@ -44,6 +47,7 @@ def family_problems(facts: Facts, family: Family) -> list[str]:
         )
         more = f" and {len(failed) - 4} more" if len(failed) > 4 else ""
         problems.append(f"{len(failed)} of {len(rows)} {family} endpoints not open: {shown}{more}")
+    problems.extend(data_path_problems(facts, family))
     return problems
 
 
