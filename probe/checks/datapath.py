@@ -132,6 +132,11 @@ def black_hole(facts: Facts) -> Iterable[Hit]:
     "The peer sees another source address (NAT)",
     Severity.INFO,
     requires=("data-path",),
+    remedy=(
+        "Nothing to fix for XDCR itself. Allow the translated address (shown) in the peer's "
+        "firewalls, NetworkPolicies and security groups, and remember that the peer cluster "
+        "dials this cluster's advertised DR addresses, not the address it sees here."
+    ),
 )
 def nat(facts: Facts) -> Iterable[Hit]:
     """The voltprobe responder reports the client address it saw. When that differs from
@@ -166,6 +171,10 @@ def _median_rtt(facts: Facts, family: Family) -> float | None:
     "One family's round trip is much slower than the other's",
     Severity.INFO,
     requires=("data-path",),
+    remedy=(
+        "Prefer the faster family when both qualify, or find why the slow family takes "
+        "another path (a NAT64 gateway, a tunnel, a load balancer in another zone)."
+    ),
 )
 def rtt_disparity(facts: Facts) -> Iterable[Hit]:
     """Handshake round trips are timed over --samples connections per endpoint (min,
