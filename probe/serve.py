@@ -32,6 +32,7 @@ PROTOCOL = 1
 ECHO_REQUEST = b"ECHO"
 ECHO_LIMIT = 64 * 1024  # bytes echoed per connection, at most
 REQUEST_LIMIT = 64  # bytes of the request line, at most
+DISCARD_LIMIT = 1024 * 1024  # bytes read and dropped past the echo limit before closing
 BACKLOG = 4096  # the kernel caps it at net.core.somaxconn
 # one check opens per endpoint 1 + --samples + 5 (MTU ladder) connections; a NAT makes a
 # whole cluster one source, so the per-source cap sits well above one check's burst
@@ -167,15 +168,22 @@ class Responder:
         self.active = 0
         self.per_source: Counter[str] = Counter()
         self.served = 0  # connections answered, for tests and figures
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def serve(self, sockets: list[socket.socket], stop: asyncio.Event) -> None:
-        # limit: the StreamReader buffers at most this much before reading pauses
+        # limit: the StreamReader buffers at most this much before reading pauses;
+        # backlog: asyncio calls listen() again, with 100 unless told
         servers = [
-            await asyncio.start_server(self.answer, sock=sock, limit=16 * 1024) for sock in sockets
+            await asyncio.start_server(self.answer, sock=sock, limit=16 * 1024, backlog=BACKLOG)
+            for sock in sockets
         ]
         await stop.wait()
         for server in servers:
             server.close()
+        for task in list(self._tasks):  # connections in progress end with the server
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for server in servers:
             await server.wait_closed()
 
     async def answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -188,6 +196,9 @@ class Responder:
         self._log(peer, local, "busy" if busy else "greeted")
         self.active += 1
         self.per_source[source] += 1
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
         try:
             line = json.dumps(greeting(peer[:2], local[:2], self.name, busy)) + "\n"
             writer.write(line.encode())
@@ -203,6 +214,8 @@ class Responder:
             if not self.per_source[source]:
                 del self.per_source[source]
             self.served += 1
+            if task is not None:
+                self._tasks.discard(task)
             writer.close()
             with contextlib.suppress(OSError, asyncio.TimeoutError):
                 await asyncio.wait_for(writer.wait_closed(), 1.0)
@@ -221,6 +234,15 @@ class Responder:
             left -= len(chunk)
             writer.write(chunk)  # never more than was received
             await asyncio.wait_for(writer.drain(), idle)
+        # at the limit: FIN after the echo, then read and discard until the client closes.
+        # Closing with unread bytes would send a RST that can destroy the echo in flight.
+        writer.write_eof()
+        discarded = 0
+        while discarded < DISCARD_LIMIT:
+            chunk = await asyncio.wait_for(reader.read(16 * 1024), idle)
+            if not chunk:
+                return
+            discarded += len(chunk)
 
     def _log(self, peer: tuple[Any, ...], local: tuple[Any, ...], what: str) -> None:
         if self.log is None:
