@@ -17,10 +17,14 @@ import pytest
 
 from probe.serve import ECHO_LIMIT, PROTOCOL, Limits, Responder, open_listeners
 
+DEFAULT_LIMITS = Limits()
+
 
 @contextmanager
 def running(
-    limits: Limits = Limits(), binds: Sequence[str] = ("127.0.0.1",), name: str | None = None
+    limits: Limits = DEFAULT_LIMITS,
+    binds: Sequence[str] = ("127.0.0.1",),
+    name: str | None = None,
 ) -> Iterator[tuple[int, Responder, io.StringIO]]:
     """An in-process responder on its own event loop thread; yields (port, responder, log)."""
     sockets = open_listeners(list(binds), 0)
