@@ -165,6 +165,10 @@ async def observe(
     with sock:
         try:
             rtt = await _connect(sock, endpoint, _left(deadline, options.timeout))
+        except ConnectionResetError:
+            # the peer accepted and reset before our connect() returned: the handshake
+            # completed (the probe saw it open), then the RST came
+            return result(AfterHandshake.RESET, "RST right after the handshake"), None
         except (OSError, asyncio.TimeoutError) as exc:
             return result(AfterHandshake.FAILED, _failure(exc)), None
         source = _unmapped(sock.getsockname()[0])

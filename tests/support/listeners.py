@@ -54,7 +54,10 @@ class Listener:
                 conn.close()
             else:
                 if self.behaviour == "other":
-                    conn.sendall(b"\x00\x01binary banner")
+                    try:
+                        conn.sendall(b"\x00\x01binary banner")
+                    except OSError:
+                        pass  # the client is gone
                 conn.setblocking(False)
                 self._held.append(conn)
             self._drain()
