@@ -3,10 +3,12 @@ peer that is not a voltprobe responder; the values' JSON; the family rules via t
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
 
+from probe.checks import DEFAULT_REGISTRY
 from probe.datapath.measure import measure
 from probe.datapath.types import (
     AfterHandshake,
@@ -19,7 +21,9 @@ from probe.datapath.types import (
     RttStats,
     StepOutcome,
 )
-from probe.model import Endpoint, Family
+from probe.facts import Facts
+from probe.model import Endpoint, Family, ProbeState
+from tests.support.facts import V4, V6, dns, make_facts, row
 from tests.support.listeners import listener
 from tests.support.processes import responder, run_json
 
@@ -167,3 +171,26 @@ def test_data_path_off_reads_nothing() -> None:
     assert code == 0 and report["dataPath"] == []
     assert "afterHandshake" not in report["probes"][0]
     assert "dataPath" not in report["timings"]
+
+
+def _rtt_facts(v4_ms: float, v6_ms: float) -> Facts:
+    facts = make_facts(
+        "peer",
+        [dns("peer", V4, "192.0.2.2"), dns("peer", V6, "2001:db8::2")],
+        [row("peer", "192.0.2.2", ProbeState.OPEN), row("peer", "2001:db8::2", ProbeState.OPEN)],
+    )
+    paths = tuple(
+        DataPath(a, 5555, f, AfterHandshake.SILENT, rtt=RttStats((ms, ms, ms)))
+        for a, f, ms in (("192.0.2.2", V4, v4_ms), ("2001:db8::2", V6, v6_ms))
+    )
+    return dataclasses.replace(facts, data_path=paths)
+
+
+def test_rtt_disparity_is_information_above_twice_and_5_ms() -> None:
+    def hits(v4_ms: float, v6_ms: float) -> list[str]:
+        findings, _skipped = DEFAULT_REGISTRY.run(_rtt_facts(v4_ms, v6_ms))
+        return [f.message for f in findings if f.id == "VP324"]
+
+    assert hits(1.0, 30.0) == ["median handshake RTT IPv6 30.0 ms vs IPv4 1.0 ms"]
+    assert hits(1.0, 4.0) == []  # 4 times, but only 3 ms: noise on a LAN
+    assert hits(40.0, 60.0) == []  # 20 ms slower, but not twice
