@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pytest
 
 from probe.serve import ECHO_LIMIT, GLOBAL_LIMIT, PER_SOURCE_LIMIT
-from tests.support.processes import VOLTPROBE
+from tests.support.processes import VOLTPROBE, wait_until
 
 
 @dataclass
@@ -124,7 +124,7 @@ def load(served: Served, slow: int, oversized: int, same_source: int) -> None:
             if greeting_of(sock).get("busy"):
                 busy += 1
         # one source over its cap gets greeted busy; the rest are held
-        assert busy >= same_source - PER_SOURCE_LIMIT
+        assert busy >= same_source - PER_SOURCE_LIMIT > 0, busy
         assert answered_promptly(served.port, "127.0.9.1") < 1.0
         fds, rss = served.fds(), served.rss_kib()
         assert fds <= baseline_fds + GLOBAL_LIMIT + 16, fds
@@ -151,8 +151,11 @@ def load(served: Served, slow: int, oversized: int, same_source: int) -> None:
 
 def test_thousands_of_slow_and_oversized_clients_stay_bounded() -> None:
     with serve_process() as served:
-        load(served, slow=1500, oversized=100, same_source=300)
-        assert len(served.log) >= 1900  # a log line per connection
+        load(served, slow=1300, oversized=100, same_source=PER_SOURCE_LIMIT + 100)
+        # a log line per connection (read by a thread: give it a moment)
+        assert wait_until(lambda: len(served.log) >= 2000), len(
+            served.log
+        )  # a log line per connection
 
 
 @pytest.mark.flood
