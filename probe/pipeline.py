@@ -42,9 +42,10 @@ MAX_ENDPOINTS = 4096
 # the report's `timings`, in this order (the CLI appends "render"); the inventory runs
 # beside DNS, so those two overlap
 PHASES = ("startup", "inventory", "resolve", "probe", "dataPath")
-# data-path connections in flight at once: well under a responder's per-source cap
-# (512, probe/serve.py), which a NAT may share among several checks
-DATA_PATH_CONCURRENCY = 64
+# data-path connections in flight at once (first reads; RTT and MTU ladder): well under a
+# responder's per-source cap (512, probe/serve.py), which a NAT may share among checks
+DATA_PATH_CONCURRENCY = 256
+PATH_QUALITY_CONCURRENCY = 64
 
 
 @dataclass
@@ -193,7 +194,10 @@ def measure_data_path(options: CheckOptions, rows: tuple[ProbeResult, ...]) -> t
         if r.state is ProbeState.OPEN and r.address is not None
     ]
     settings = replace(
-        options.data_path, timeout=options.timeout, concurrency=min(options.concurrency, DATA_PATH_CONCURRENCY)
+        options.data_path,
+        timeout=options.timeout,
+        concurrency=min(options.concurrency, DATA_PATH_CONCURRENCY),
+        quality_concurrency=min(options.concurrency, PATH_QUALITY_CONCURRENCY),
     )
     # every connection a measurement makes is bounded by the timeout; this caps the
     # stage even if the kernel stalls one: greeting, samples, then the MTU ladder

@@ -34,9 +34,8 @@ ECHO_LIMIT = 64 * 1024  # bytes echoed per connection, at most
 REQUEST_LIMIT = 64  # bytes of the request line, at most
 DISCARD_LIMIT = 1024 * 1024  # bytes read and dropped past the echo limit before closing
 BACKLOG = 4096  # the kernel caps it at net.core.somaxconn
-# a check holds at most 64 data-path connections at once (DATA_PATH_CONCURRENCY in
-# probe/pipeline.py); a NAT can make several checks one source, so the per-source cap
-# sits well above that
+# a check holds at most 256 data-path connections at once (DATA_PATH_CONCURRENCY in
+# probe/pipeline.py), and they close at once; a NAT can make several checks one source
 PER_SOURCE_LIMIT = 512
 GLOBAL_LIMIT = 2048
 IDLE_TIMEOUT = 10.0  # seconds without a byte from the client

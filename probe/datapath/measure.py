@@ -61,16 +61,25 @@ def measure(
 async def _measure_all(
     endpoints: list[Endpoint], options: DataPathOptions, deadline: float
 ) -> list[DataPath]:
-    slots = asyncio.Semaphore(max(1, options.concurrency))
+    # the first connections only wait and read: all of them at once (a wait each, not
+    # one per wave); the quality connections talk to responders: fewer, under their caps
+    first_slots = asyncio.Semaphore(max(1, options.concurrency))
+    slots = asyncio.Semaphore(max(1, options.quality_concurrency))
     return list(
-        await asyncio.gather(*(_measure_one(e, options, deadline, slots) for e in endpoints))
+        await asyncio.gather(
+            *(_measure_one(e, options, deadline, first_slots, slots) for e in endpoints)
+        )
     )
 
 
 async def _measure_one(
-    endpoint: Endpoint, options: DataPathOptions, deadline: float, slots: asyncio.Semaphore
+    endpoint: Endpoint,
+    options: DataPathOptions,
+    deadline: float,
+    first_slots: asyncio.Semaphore,
+    slots: asyncio.Semaphore,
 ) -> DataPath:
-    async with slots:
+    async with first_slots:
         first, rtt0 = await observe(endpoint, options, deadline)
     quality = options.path_quality
     greeted = first.greeting is not None

@@ -66,7 +66,8 @@ class DataPathOptions:
     samples: int = DEFAULT_SAMPLES
     wait: float = GREETING_WAIT  # seconds for the greeting
     timeout: float = 2.0  # seconds for a connect, and for one MTU step's echo
-    concurrency: int = 256  # connections in flight at once
+    concurrency: int = 256  # first (read-only) connections in flight at once
+    quality_concurrency: int = 64  # RTT and MTU-ladder connections in flight at once
 
 
 @dataclass(frozen=True)
