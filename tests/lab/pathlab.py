@@ -20,6 +20,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .dnsserver import DnsConfig, Record, start_dns
 from .netns import Namespace, add_address, add_veth
 from .resources import LabRun, Resources
 from .responder import start_serve
@@ -29,6 +30,11 @@ PEER4 = "198.51.100.101"
 PEER6 = "2001:db8:0:5::1"
 PROBER4, PROBER6 = "192.0.2.33", "2001:db8:1:4::1"
 ROUTER_OUT4, ROUTER_OUT6 = "192.0.2.41", "2001:db8:1:5::1"  # the router's address toward q
+DNS4 = "198.51.100.53"
+# a name whose IPv4 address greets (voltprobe serve) and whose IPv6 address is silent,
+# on MIXED_PORT: a path that accepts IPv6 and forwards nothing
+MIXED_NAME = "volt-mixed.lab.example"
+MIXED_PORT = 5603
 TUNNEL_MTU = 1280
 DR_PORT = 5555
 TABLE = "vpath"
@@ -66,10 +72,12 @@ class PathLab:
         self.prober.ip("-4", "route", "flush", "cache")
         self.prober.ip("-6", "route", "flush", "cache")
 
-    def start_listener(self, behaviour: str, port: int) -> subprocess.Popen[bytes]:
+    def start_listener(
+        self, behaviour: str, port: int, address: str = "::"
+    ) -> subprocess.Popen[bytes]:
         proc = self.resources.start(
             self.peer,
-            [sys.executable, str(HERE / "tcplisten.py"), behaviour, "::", str(port)],
+            [sys.executable, str(HERE / "tcplisten.py"), behaviour, address, str(port)],
             f"listen-{behaviour}-{port}.log",
         )
         check = subprocess.run(
@@ -118,7 +126,14 @@ def _build(resources: Resources) -> PathLab:
     # the peer advertises an Ethernet MSS although its link is a 1280-byte tunnel
     peer.ip("-4", "route", "add", "192.0.2.32/29", "via", ROUTER_OUT4, "advmss", "1460")
     peer.ip("-6", "route", "add", "2001:db8:1:4::/64", "via", ROUTER_OUT6, "advmss", "1440")
+    add_address(peer, f"{DNS4}/32", "lo")
+    prober.write_etc("resolv.conf", f"nameserver {DNS4}\noptions timeout:1 attempts:1\n")
     lab = PathLab(resources, prober, router, peer)
     lab.reset()
+    start_dns(
+        resources, peer, DnsConfig(listen=(DNS4,), records=(Record(MIXED_NAME, (PEER4, PEER6)),))
+    )
     start_serve(resources, peer, DR_PORT, ready_address=PEER4)
+    start_serve(resources, peer, MIXED_PORT, ready_address=PEER4, binds=(PEER4,))
+    lab.start_listener("silent", MIXED_PORT, PEER6)
     return lab

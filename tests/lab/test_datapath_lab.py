@@ -9,7 +9,19 @@ from typing import Any
 
 import pytest
 
-from .pathlab import DR_PORT, PEER4, PEER6, ROUTER_OUT4, ROUTER_OUT6, PathLab, build_path_lab
+from probe.model import Method
+
+from .pathlab import (
+    DR_PORT,
+    MIXED_NAME,
+    MIXED_PORT,
+    PEER4,
+    PEER6,
+    ROUTER_OUT4,
+    ROUTER_OUT6,
+    PathLab,
+    build_path_lab,
+)
 from .resources import LabRun
 from .voltcheck import CheckRun, run_check
 
@@ -64,11 +76,12 @@ def test_no_rules_both_families_pass_the_ladder(clean_path: PathLab) -> None:
         assert found["nat"] == "none", found
 
 
+@pytest.mark.parametrize("method", [Method.CONNECT, Method.RAW], ids=str)
 def test_packet_too_big_dropped_is_an_ipv6_black_hole_while_ipv4_passes(
-    clean_path: PathLab,
+    clean_path: PathLab, method: Method
 ) -> None:
     clean_path.drop_packet_too_big()
-    run = run_check(clean_path.prober, peers())
+    run = run_check(clean_path.prober, peers(), method)
     v6, v4 = data_path(run, "IPv6"), data_path(run, "IPv4")
     assert (v6["largestPassed"], v6["blackHole"]) == (1280, 1400), v6["mtu"]
     assert v4["blackHole"] is None and v4["largestPassed"] is not None, v4["mtu"]
@@ -116,3 +129,14 @@ def test_a_listener_that_closes_after_accept_is_reported_and_fails(clean_path: P
     assert "VP320" in finding_ids(run)
     assert run.report is not None
     assert {p["state"] for p in run.report["probes"]} == {"open"}
+
+
+def test_a_name_that_greets_over_ipv4_and_is_silent_over_ipv6_fails_ipv6(
+    clean_path: PathLab,
+) -> None:
+    run = run_check(clean_path.prober, ["--peer", f"{MIXED_NAME}:{MIXED_PORT}"])
+    assert data_path(run, "IPv4")["after"] == "greeting", run.describe()
+    assert data_path(run, "IPv6")["after"] == "silent", run.describe()
+    assert "VP321" in finding_ids(run)
+    assert run.report is not None
+    assert run.report["recommendation"]["ipFamilies"] == ["IPv4"], run.describe()
