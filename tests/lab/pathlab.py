@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +40,15 @@ TUNNEL_MTU = 1280
 DR_PORT = 5555
 TABLE = "vpath"
 HERE = Path(__file__).resolve().parent
-FORWARDING = {"net.ipv4.ip_forward": "1", "net.ipv6.conf.all.forwarding": "1"}
+FORWARDING = {
+    "net.ipv4.ip_forward": "1",
+    "net.ipv6.conf.all.forwarding": "1",
+    # packets the delay line writes back arrive on its TUN device, not on vy0
+    "net.ipv4.conf.all.rp_filter": "0",
+    "net.ipv4.conf.default.rp_filter": "0",
+}
+DELAY_DEV = "vdelay0"
+DELAY_TABLE = "100"
 
 
 @dataclass
@@ -87,6 +96,35 @@ class PathLab:
         if check.returncode != 0:
             raise RuntimeError(f"listener {behaviour} on {port} not ready: {check.stderr}")
         return proc
+
+    def start_delay_line(self, delay_ms: float, destination: str) -> subprocess.Popen[bytes]:
+        """Delay packets from the prober to `destination` (one address) by `delay_ms` on the
+        router: a TUN device whose reader writes them back later (delayline.py)."""
+        log_name = f"delay-{DELAY_DEV}.log"
+        proc = self.resources.start(
+            self.router,
+            [sys.executable, str(HERE / "delayline.py"), DELAY_DEV, str(delay_ms), "120"],
+            log_name,
+        )
+        deadline = time.monotonic() + 10
+        while "ready" not in self.resources.log_text(log_name):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"delay line did not start: {self.resources.log_text(log_name)}")
+            time.sleep(0.05)
+        self.router.ip("link", "set", DELAY_DEV, "up")
+        family = "-6" if ":" in destination else "-4"
+        # from the prober's side only: what the delay line writes back comes in on the TUN
+        # device and follows the main table to the peer
+        self.router.ip(family, "rule", "add", "iif", "vy0", "to", destination,
+                       "table", DELAY_TABLE, "priority", "100")  # fmt: skip
+        self.router.ip(family, "route", "add", "default", "dev", DELAY_DEV, "table", DELAY_TABLE)
+        return proc
+
+    def stop_delay_line(self, proc: subprocess.Popen[bytes], destination: str) -> None:
+        family = "-6" if ":" in destination else "-4"
+        self.router.ip(family, "rule", "del", "priority", "100")
+        proc.terminate()
+        proc.wait(10)
 
     def close(self) -> list[str]:
         return self.resources.close()

@@ -140,3 +140,18 @@ def test_a_name_that_greets_over_ipv4_and_is_silent_over_ipv6_fails_ipv6(
     assert "VP321" in finding_ids(run)
     assert run.report is not None
     assert run.report["recommendation"]["ipFamilies"] == ["IPv4"], run.describe()
+
+
+DELAY_MS = 40.0
+
+
+def test_a_delay_line_on_ipv6_shows_in_its_rtt_within_10_percent(clean_path: PathLab) -> None:
+    line = clean_path.start_delay_line(DELAY_MS, PEER6)
+    try:
+        run = run_check(clean_path.prober, [*peers(), "--samples", "5"])
+    finally:
+        clean_path.stop_delay_line(line, PEER6)
+    v4, v6 = data_path(run, "IPv4")["rtt"], data_path(run, "IPv6")["rtt"]
+    assert v4["medianMs"] < 5, v4
+    assert abs(v6["medianMs"] - v4["medianMs"] - DELAY_MS) <= DELAY_MS / 10, (v4, v6)
+    assert "VP324" in finding_ids(run)
