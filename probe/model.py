@@ -272,19 +272,20 @@ class Report:
     error_exit_code: int = 3  # the stopping error's exit code (130 for Ctrl-C)
     data_path: tuple[DataPath, ...] = ()  # what open endpoints did after the handshake
 
-    def after_handshake(self, row: ProbeResult) -> str | None:
-        """The data-path outcome of an open row ('greeting', 'silent', ...), or None."""
-        for found in self.data_path:
-            if (found.address, found.port) == (row.address, row.port):
-                return found.after.value
-        return None
+    def after_handshake(self) -> dict[tuple[str, int], str]:
+        """(address, port) -> what followed its handshake ('greeting', 'silent', ...)."""
+        return {(d.address, d.port): d.after.value for d in self.data_path}
 
-    def _probe_json(self, row: ProbeResult) -> dict[str, Any]:
-        data = row.to_json()
-        after = self.after_handshake(row) if self.data_path else None
-        if after is not None:
-            data["afterHandshake"] = after
-        return data
+    def _probes_json(self) -> list[dict[str, Any]]:
+        after = self.after_handshake()
+        rows = []
+        for row in self.probes:
+            data = row.to_json()
+            found = after.get((row.address or "", row.port))
+            if found is not None:
+                data["afterHandshake"] = found
+            rows.append(data)
+        return rows
 
     @property
     def exit_code(self) -> int:
@@ -332,7 +333,7 @@ class Report:
                 }
                 for a in self.dns
             ],
-            "probes": [self._probe_json(p) for p in self.probes],
+            "probes": self._probes_json(),
             "dataPath": [d.to_json() for d in self.data_path],
             "local": self.local,
             "findings": [f.to_json() for f in self.findings],

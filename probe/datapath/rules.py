@@ -31,11 +31,14 @@ def greets(facts: Facts, row: ProbeResult) -> bool:
     return found is not None and found.after is AfterHandshake.GREETING
 
 
+def greeting_targets(facts: Facts) -> set[str]:
+    """The targets that greet on at least one endpoint (any family)."""
+    return {row.target for row in facts.probes if greets(facts, row)}
+
+
 def greeting_expected(facts: Facts, target: str) -> bool:
     """--responder, or the target greets on some endpoint (any family)."""
-    if facts.options.data_path.responder:
-        return True
-    return any(greets(facts, row) for row in facts.rows(target=target))
+    return facts.options.data_path.responder or target in greeting_targets(facts)
 
 
 def observed_rows(facts: Facts, family: Family) -> list[tuple[ProbeResult, DataPath]]:
@@ -54,10 +57,12 @@ def dropped_rows(facts: Facts, family: Family) -> list[tuple[ProbeResult, DataPa
 
 def ungreeted_rows(facts: Facts, family: Family) -> list[tuple[ProbeResult, DataPath]]:
     """Rows that stayed silent (or spoke otherwise, or failed) where a greeting was expected."""
+    expected = greeting_targets(facts)
+    declared = facts.options.data_path.responder
     return [
         (r, d)
         for r, d in observed_rows(facts, family)
-        if d.after in NOT_GREETED and greeting_expected(facts, r.target)
+        if d.after in NOT_GREETED and (declared or r.target in expected)
     ]
 
 

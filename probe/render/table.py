@@ -51,8 +51,9 @@ def _probe_table(report: Report) -> str:
     headers = ["TARGET", "FAMILY", "ADDRESS", "PORT", "STATE", "REASON", "RTT ms", "METHOD"]
     if report.data_path:  # what followed the handshake, for open rows
         headers.append("AFTER")
+        after = report.after_handshake()
         for row, probe in zip(rows, report.probes, strict=True):
-            row.append(report.after_handshake(probe) or "-")
+            row.append(after.get((probe.address or "", probe.port), "-"))
     return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
 
 

@@ -42,25 +42,30 @@ class Listener:
                 self._drain()
                 continue
             self.accepted += 1
-            if self.behaviour == "close":
-                conn.close()
-            elif self.behaviour == "reset":
-                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                conn.close()
-            elif self.behaviour == "greet0":  # voltprobe serve before protocol v1
-                old = {k: v for k, v in greeting(peer[:2], conn.getsockname()[:2], None).items()
-                       if k in ("server", "version", "listener", "client")}  # fmt: skip
-                conn.sendall((json.dumps(old) + "\n").encode())
-                conn.close()
-            else:
-                if self.behaviour == "other":
-                    try:
-                        conn.sendall(b"\x00\x01binary banner")
-                    except OSError:
-                        pass  # the client is gone
-                conn.setblocking(False)
-                self._held.append(conn)
+            try:
+                self._behave(conn, peer)
+            except OSError:
+                conn.close()  # the client went away first (the check closes with RST)
             self._drain()
+
+    def _behave(self, conn: socket.socket, peer: tuple[str, int]) -> None:
+        if self.behaviour == "close":
+            conn.close()
+        elif self.behaviour == "reset":
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+        elif self.behaviour == "greet0":  # voltprobe serve before protocol v1
+            fields = greeting(peer[:2], conn.getsockname()[:2], None)
+            old = {
+                k: v for k, v in fields.items() if k in ("server", "version", "listener", "client")
+            }
+            conn.sendall((json.dumps(old) + "\n").encode())
+            conn.close()
+        else:
+            if self.behaviour == "other":
+                conn.sendall(b"\x00\x01binary banner")
+            conn.setblocking(False)
+            self._held.append(conn)
 
     def _drain(self) -> None:
         for conn in self._held:
