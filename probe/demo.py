@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import socket
@@ -11,9 +10,7 @@ from collections.abc import Iterator
 from errno import EADDRINUSE
 
 from probe.errors import CannotRunError
-from probe.options import CheckOptions, KubeOptions, Mode
 from probe.serve import open_listeners, serve_forever
-from probe.targets import parse_peers
 
 
 def _loopback_listeners() -> tuple[list[socket.socket], str]:
@@ -55,12 +52,3 @@ def running_responder() -> Iterator[tuple[int, str]]:
         thread.join(5)
         if not thread.is_alive():  # a loop still running cannot be closed
             loop.close()
-
-
-def demo_options(port: int, args: argparse.Namespace) -> CheckOptions:
-    return CheckOptions(
-        targets=parse_peers([f"127.0.0.1:{port},[::1]:{port}"]),
-        timeout=args.timeout,
-        mode=Mode(args.mode),
-        kube=KubeOptions(enabled=False),
-    )

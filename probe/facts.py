@@ -1,4 +1,5 @@
-"""`Facts`: everything gathered in one run, frozen, for the pure checks and the recommendation."""
+"""`Facts`: the evidence one run gathered, frozen, for the family choice, the checks and
+the recommendation (all pure functions of it)."""
 
 from __future__ import annotations
 
@@ -31,18 +32,6 @@ class Facts:
     @cached_property
     def _answers(self) -> dict[tuple[str, Family], DnsAnswer]:
         return {(a.target, a.family): a for a in self.dns}
-
-    @cached_property
-    def choice(self) -> tuple[Family | None, tuple[str, ...]]:
-        """The recommended family (None when no family works) and why, computed once."""
-        from probe.recommend import choose_family
-
-        family, rationale = choose_family(self)
-        return family, tuple(rationale)
-
-    @property
-    def recommended(self) -> Family | None:
-        return self.choice[0]
 
     def answer(self, target: Target, family: Family) -> DnsAnswer | None:
         return self._answers.get((target.text, family))

@@ -8,18 +8,73 @@ recommend -> render) takes and returns these plain, frozen values.
 from __future__ import annotations
 
 import enum
+import math
 import socket
+import statistics
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from probe.datapath.types import DataPath
+NUMBER = (int, float)
 
 SCHEMA = "voltprobe/v1"
 DEFAULT_DR_PORT = 5555
 # `check --log-json` prints the JSON report between these lines (read back by `voltprobe job`)
 REPORT_BEGIN = "----- BEGIN VOLTPROBE REPORT -----"
 REPORT_END = "----- END VOLTPROBE REPORT -----"
+
+
+class ReportFormatError(ValueError):
+    """A report document that is not a readable voltprobe/v1 report; the message names the
+    field (a JSON path such as `probes[3].state`) and what is wrong with it."""
+
+
+def _field(document: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    """document[key], checked to be of `kind` (raises ReportFormatError naming the path)."""
+    if not isinstance(document, dict):
+        raise ReportFormatError(f"{where or 'the report'} is not an object")
+    value = document.get(key)
+    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _kinds(kind)):
+        raise ReportFormatError(
+            f"{where}.{key}".lstrip(".") + f" is missing or not {_kind_name(kind)}"
+        )
+    return value
+
+
+def _optional(document: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    return None if document.get(key) is None else _field(document, key, kind, where)
+
+
+def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    names = {
+        str: "a string",
+        int: "a number",
+        float: "a number",
+        bool: "true/false",
+        list: "a list",
+        dict: "an object",
+    }
+    return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in _kinds(kind)))
+
+
+def _enum(cls: Any, document: dict[str, Any], key: str, where: str) -> Any:
+    text = _field(document, key, str, where)
+    try:
+        return cls(text)
+    except ValueError:
+        raise ReportFormatError(
+            f"{where}.{key}".lstrip(".") + f": unknown value {text[:40]!r}"
+        ) from None
+
+
+def _items(document: Any, key: str, where: str) -> list[tuple[str, Any]]:
+    """(path, item) for each item of the list document[key]."""
+    return [
+        (f"{where}{key}[{i}]", item) for i, item in enumerate(_field(document, key, list, where))
+    ]
 
 
 def format_endpoint(address: str, port: int) -> str:
@@ -143,6 +198,27 @@ class Target:
         """host:port, with brackets around IPv6 literals."""
         return format_endpoint(self.host, self.port)
 
+    def to_json(self) -> dict[str, Any]:
+        family = self.literal_family.value if self.literal_family else None
+        return {
+            "target": self.text,
+            "host": self.host,
+            "port": self.port,
+            "literal": self.is_literal,
+            "literalFamily": family,
+        }
+
+    @classmethod
+    def from_json(cls, doc: Any, where: str = "") -> Target:
+        host = _field(doc, "host", str, where)
+        family = (
+            Family(doc["literalFamily"]) if doc.get("literalFamily") in ("IPv4", "IPv6") else None
+        )
+        if family is None and _field(doc, "literal", bool, where):
+            parsed = parse_ip(host)  # a report of 0.1 has no literalFamily
+            family = parsed[0] if parsed else None
+        return cls(_field(doc, "target", str, where), host, _field(doc, "port", int, where), family)
+
 
 @dataclass(frozen=True)
 class DnsAnswer:
@@ -154,6 +230,28 @@ class DnsAnswer:
     addresses: tuple[str, ...] = ()
     detail: str = ""  # e.g. the name that answered, or the error text
     elapsed_ms: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "family": self.family.value,
+            "outcome": self.outcome.value,
+            "addresses": list(self.addresses),
+            "detail": self.detail,
+        }
+
+    @classmethod
+    def from_json(cls, doc: Any, where: str = "") -> DnsAnswer:
+        addresses = _field(doc, "addresses", list, where)
+        if not all(isinstance(a, str) for a in addresses):
+            raise ReportFormatError(f"{where}.addresses holds a non-string")
+        return cls(
+            _field(doc, "target", str, where),
+            _enum(Family, doc, "family", where),
+            _enum(DnsOutcome, doc, "outcome", where),
+            tuple(addresses),
+            str(doc.get("detail") or ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -176,6 +274,14 @@ class IcmpError:
 
     def to_json(self) -> dict[str, Any]:
         return {"type": self.type, "code": self.code, "sender": self.sender}
+
+    @classmethod
+    def from_json(cls, doc: Any, where: str = "") -> IcmpError:
+        return cls(
+            _field(doc, "type", int, where),
+            _field(doc, "code", int, where),
+            _field(doc, "sender", str, where),
+        )
 
     def is_admin_prohibited(self, family: Family) -> bool:
         """A rule rejected the packet on purpose: ICMP 3/9, 3/10, 3/13 or ICMPv6 1/1."""
@@ -213,6 +319,22 @@ class ProbeResult:
             row["icmp"] = self.icmp.to_json()
         return row
 
+    @classmethod
+    def from_json(cls, doc: Any, where: str = "") -> ProbeResult:
+        rtt = _optional(doc, "rttMs", NUMBER, where)
+        icmp = doc.get("icmp")
+        return cls(
+            _field(doc, "target", str, where),
+            _enum(Family, doc, "family", where),
+            _field(doc, "port", int, where),
+            _enum(ProbeState, doc, "state", where),
+            _field(doc, "reason", str, where),
+            _enum(Method, doc, "method", where),
+            _optional(doc, "address", str, where),
+            None if rtt is None else float(rtt),
+            None if icmp is None else IcmpError.from_json(icmp, f"{where}.icmp"),
+        )
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -235,6 +357,53 @@ class Finding:
             "subjects": list(self.subjects),
         }
 
+    @classmethod
+    def from_json(cls, doc: Any, where: str = "") -> Finding:
+        subjects = _field(doc, "subjects", list, where)
+        return cls(
+            _field(doc, "id", str, where),
+            _enum(Severity, doc, "severity", where),
+            _field(doc, "message", str, where),
+            str(doc.get("remedy") or ""),
+            str(doc.get("title") or ""),
+            tuple(str(x) for x in subjects),
+        )
+
+
+@dataclass(frozen=True)
+class PassedCheck:
+    """A check that ran and found nothing."""
+
+    id: str
+    title: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"id": self.id, "title": self.title}
+
+    @classmethod
+    def from_json(cls, doc: Any, where: str = "") -> PassedCheck:
+        return cls(_field(doc, "id", str, where), str(doc.get("title") or ""))
+
+
+@dataclass(frozen=True)
+class SkippedCheck:
+    """A check that did not run, and the unmet requirement that says why."""
+
+    id: str
+    title: str
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"id": self.id, "title": self.title, "reason": self.reason}
+
+    @classmethod
+    def from_json(cls, doc: Any, where: str = "") -> SkippedCheck:
+        return cls(
+            _field(doc, "id", str, where),
+            str(doc.get("title") or ""),
+            _field(doc, "reason", str, where),
+        )
+
 
 @dataclass(frozen=True)
 class Recommendation:
@@ -244,14 +413,306 @@ class Recommendation:
     rationale: tuple[str, ...] = ()
     connection_source: dict[str, str] | None = None
 
+    def helm_set(self) -> str:
+        """The values as `helm --set` arguments: --set 'cluster.serviceSpec.dr.ipFamilies={IPv6}'
+        (Helm's list syntax; quoted for a POSIX shell). Empty when nothing is recommended."""
+        sets: list[str] = []
+
+        def walk(prefix: str, value: Any) -> None:
+            if isinstance(value, dict):
+                for key, inner in value.items():
+                    walk(f"{prefix}.{key}" if prefix else str(key), inner)
+            elif isinstance(value, list):
+                sets.append(f"--set '{prefix}={{{','.join(str(v) for v in value)}}}'")
+
+        walk("", self.helm_values)
+        return " ".join(sets)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "ipFamilies": [f.value for f in self.ip_families],
             "helmKey": self.helm_key,
             "helmValues": self.helm_values,
+            "helmSet": self.helm_set(),
             "rationale": list(self.rationale),
             "connectionSource": self.connection_source,
         }
+
+    @classmethod
+    def from_json(cls, doc: Any, where: str = "") -> Recommendation:
+        families = []
+        for path, item in _items(doc, "ipFamilies", where + "."):
+            try:
+                families.append(Family(item))
+            except ValueError:
+                raise ReportFormatError(f"{path}: not IPv4 or IPv6") from None
+        source = _optional(doc, "connectionSource", dict, where)
+        return cls(
+            tuple(families),
+            _field(doc, "helmKey", str, where),
+            _field(doc, "helmValues", dict, where),
+            tuple(str(x) for x in _field(doc, "rationale", list, where)),
+            None if source is None else {str(k): str(v) for k, v in source.items()},
+        )
+
+
+# --- the data path: what followed the handshake of an open endpoint (probe/datapath) ---
+# `from_json` of these raises ValueError, KeyError or TypeError on a malformed document;
+# Report.from_json turns that into ReportFormatError.
+
+
+class AfterHandshake(str, enum.Enum):
+    """What an `open` endpoint did after a fresh handshake, within the wait."""
+
+    GREETING = "greeting"  # a voltprobe responder greeted (a later close is normal)
+    SILENT = "silent"  # nothing arrived: normal for a real DR listener
+    CLOSED = "closed"  # FIN right after accept, before any byte
+    RESET = "reset"  # RST right after accept
+    OTHER = "other"  # bytes that are not a voltprobe greeting
+    FAILED = "failed"  # the follow-up connect() did not complete
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Nat(str, enum.Enum):
+    """The client address the responder saw, compared with our source address."""
+
+    NONE = "none"  # the responder saw our own source address
+    SNAT = "snat"  # same family, another address (pod egress SNAT, masquerade)
+    NAT64 = "nat64"  # we sent IPv6, the responder saw IPv4
+    NAT46 = "nat46"  # we sent IPv4, the responder saw IPv6
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Greeting:
+    """The fields of a voltprobe responder's greeting line that the check uses."""
+
+    protocol: int  # 0: a responder from before the protocol was versioned
+    version: str
+    client_address: str | None  # the source address the responder saw (unmapped)
+    listener: str | None
+    pod: str | None = None
+    name: str | None = None
+    busy: bool = False  # over the responder's connection caps: greeted and closed
+
+    @property
+    def echoes(self) -> bool:
+        return self.protocol >= 1 and not self.busy
+
+    @classmethod
+    def parse(cls, line: dict[str, Any]) -> Greeting | None:
+        """A greeting from a decoded JSON line, or None when it is not one."""
+        if line.get("server") != "voltprobe":
+            return None
+        client = line.get("clientAddress")
+        if client is None and isinstance(line.get("client"), str):  # protocol 0
+            client = _host_of(line["client"])
+        return cls(
+            protocol=int(line.get("protocol", 0)),
+            version=str(line.get("version", "")),
+            client_address=str(client) if client else None,
+            listener=str(line["listener"]) if line.get("listener") else None,
+            pod=str(line["pod"]) if line.get("pod") else None,
+            name=str(line["name"]) if line.get("name") else None,
+            busy=bool(line.get("busy", False)),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "protocol": self.protocol,
+            "version": self.version,
+            "clientAddress": self.client_address,
+            "listener": self.listener,
+            "pod": self.pod,
+            "name": self.name,
+            "busy": self.busy,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Greeting:
+        return cls(
+            protocol=int(data["protocol"]),
+            version=str(data["version"]),
+            client_address=data.get("clientAddress"),
+            listener=data.get("listener"),
+            pod=data.get("pod"),
+            name=data.get("name"),
+            busy=bool(data.get("busy", False)),
+        )
+
+
+def _host_of(endpoint: str) -> str:
+    """The address of 'a.b.c.d:port' or '[v6]:port', IPv4-mapped addresses unmapped."""
+    host = endpoint.rsplit(":", 1)[0].strip("[]")
+    return host[7:] if host.lower().startswith("::ffff:") and "." in host else host
+
+
+@dataclass(frozen=True)
+class RttStats:
+    """Handshake round trips in milliseconds, one per connection."""
+
+    samples: tuple[float, ...]
+
+    @property
+    def min(self) -> float:
+        return min(self.samples)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def p95(self) -> float:
+        """Nearest-rank 95th percentile."""
+        ordered = sorted(self.samples)
+        return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "samples": [round(s, 3) for s in self.samples],
+            "minMs": round(self.min, 3),
+            "medianMs": round(self.median, 3),
+            "p95Ms": round(self.p95, 3),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RttStats:
+        samples = tuple(float(s) for s in data["samples"])
+        if not samples:
+            raise ValueError("rtt without samples")
+        return cls(samples)
+
+
+class StepOutcome(str, enum.Enum):
+    PASSED = "passed"  # every byte came back within the timeout
+    STALLED = "stalled"  # connected and greeted, but the echo did not complete in time
+    CAPPED = "capped"  # the route or the peer's MSS keeps segments below this size
+    FAILED = "failed"  # no connection, no greeting, or a reset: says nothing about size
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class MtuStep:
+    """One rung of the ladder: a connection whose full segments are `size`-byte IP packets."""
+
+    size: int  # IP packet size in bytes (headers included)
+    outcome: StepOutcome
+    elapsed_ms: float | None = None  # the echo's duration, when it passed
+    detail: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome is StepOutcome.PASSED
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "size": self.size,
+            "outcome": self.outcome.value,
+            "elapsedMs": None if self.elapsed_ms is None else round(self.elapsed_ms, 3),
+            "detail": self.detail,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MtuStep:
+        elapsed = data.get("elapsedMs")
+        return cls(
+            int(data["size"]),
+            StepOutcome(data["outcome"]),
+            None if elapsed is None else float(elapsed),
+            str(data.get("detail", "")),
+        )
+
+
+@dataclass(frozen=True)
+class DataPath:
+    """What one open (address, port) did after the handshake, and what was measured."""
+
+    address: str
+    port: int
+    family: Family
+    after: AfterHandshake
+    detail: str = ""  # e.g. the errno of a failed follow-up, the first bytes of `other`
+    wait_ms: float = 0.0  # how long we waited for the first byte (or the close)
+    greeting: Greeting | None = None
+    source: str | None = None  # our own source address on that connection
+    rtt: RttStats | None = None
+    mtu: tuple[MtuStep, ...] = ()
+    local_mtu: int | None = None  # the route's MTU towards the peer (bounds the ladder)
+
+    @property
+    def nat(self) -> Nat | None:
+        """None without a greeting that names the client address, or without a source."""
+        seen = self.greeting.client_address if self.greeting else None
+        if not seen or not self.source:
+            return None
+        seen_family = Family.IPV6 if ":" in seen else Family.IPV4
+        if seen_family is not self.family:
+            return Nat.NAT64 if self.family is Family.IPV6 else Nat.NAT46
+        return Nat.NONE if seen == self.source else Nat.SNAT
+
+    @property
+    def largest_passed(self) -> int | None:
+        passed = [s.size for s in self.mtu if s.passed]
+        return max(passed) if passed else None
+
+    @property
+    def black_hole(self) -> int | None:
+        """The smallest size that stalled above a size that passed, or None.
+
+        A rung that stalls while a smaller one echoes is the signature of a path-MTU
+        black hole: the too-big packets are dropped and the ICMP error that would
+        lower the path MTU (ICMPv6 Packet Too Big, ICMP fragmentation needed) never
+        arrives (RFC 4890 section 4.3.1, RFC 8201).
+        """
+        largest = self.largest_passed
+        if largest is None:
+            return None
+        stalled = [
+            s.size for s in self.mtu if s.outcome is StepOutcome.STALLED and s.size > largest
+        ]
+        return min(stalled) if stalled else None
+
+    def to_json(self) -> dict[str, Any]:
+        nat = self.nat
+        return {
+            "address": self.address,
+            "port": self.port,
+            "family": self.family.value,
+            "after": self.after.value,
+            "detail": self.detail,
+            "waitMs": round(self.wait_ms, 3),
+            "greeting": self.greeting.to_json() if self.greeting else None,
+            "source": self.source,
+            "nat": nat.value if nat else None,
+            "rtt": self.rtt.to_json() if self.rtt else None,
+            "mtu": [s.to_json() for s in self.mtu],
+            "localMtu": self.local_mtu,
+            "largestPassed": self.largest_passed,
+            "blackHole": self.black_hole,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DataPath:
+        """The inverse of to_json (derived fields are recomputed, not read)."""
+        return cls(
+            address=str(data["address"]),
+            port=int(data["port"]),
+            family=Family.make(str(data["family"])),
+            after=AfterHandshake(data["after"]),
+            detail=str(data.get("detail", "")),
+            wait_ms=float(data.get("waitMs", 0.0)),
+            greeting=Greeting.from_json(data["greeting"]) if data.get("greeting") else None,
+            source=data.get("source"),
+            rtt=RttStats.from_json(data["rtt"]) if data.get("rtt") else None,
+            mtu=tuple(MtuStep.from_json(s) for s in data.get("mtu", ())),
+            local_mtu=None if data.get("localMtu") is None else int(data["localMtu"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -266,7 +727,8 @@ class Report:
     local: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
-    skipped_checks: tuple[dict[str, str], ...] = ()
+    skipped_checks: tuple[SkippedCheck, ...] = ()
+    passed_checks: tuple[PassedCheck, ...] = ()
     version: str = ""
     error: str | None = None  # set when the run stopped early: the report is partial
     error_exit_code: int = 3  # the stopping error's exit code (130 for Ctrl-C)
@@ -289,7 +751,9 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """0 when a family qualifies, 1 when none does; the error's code if the run stopped."""
+        """The one rule for a report's exit code: 0 when a family qualifies, 1 when none
+        does; the stopping error's code (2 bad input, 3 could not run, 130 Ctrl-C) if the
+        run stopped."""
         if self.error is not None:
             return self.error_exit_code
         return 0 if self.recommendation.ip_families else 1
@@ -314,30 +778,67 @@ class Report:
             "exitCode": self.exit_code,
             "error": self.error,
             "options": self.options,
-            "targets": [
-                {
-                    "target": t.text,
-                    "host": t.host,
-                    "port": t.port,
-                    "literal": t.is_literal,
-                }
-                for t in self.targets
-            ],
-            "dns": [
-                {
-                    "target": a.target,
-                    "family": a.family.value,
-                    "outcome": a.outcome.value,
-                    "addresses": list(a.addresses),
-                    "detail": a.detail,
-                }
-                for a in self.dns
-            ],
+            "targets": [t.to_json() for t in self.targets],
+            "dns": [a.to_json() for a in self.dns],
             "probes": self._probes_json(),
             "dataPath": [d.to_json() for d in self.data_path],
             "local": self.local,
             "findings": [f.to_json() for f in self.findings],
-            "skippedChecks": list(self.skipped_checks),
+            "skippedChecks": [s.to_json() for s in self.skipped_checks],
+            "passedChecks": [p.to_json() for p in self.passed_checks],
             "recommendation": self.recommendation.to_json(),
             "timings": {k: round(v, 1) for k, v in self.timings.items()},
         }
+
+    @classmethod
+    def from_json(cls, doc: Any) -> Report:
+        """A report read back from its JSON form (a file, a Job's log).
+
+        Raises ReportFormatError naming the first field that is missing or malformed, or
+        the schema when it is not voltprobe/v1. Timings are kept as written (rounded).
+        """
+        if not isinstance(doc, dict):
+            raise ReportFormatError("not a JSON object")
+        if doc.get("schema") != SCHEMA:
+            raise ReportFormatError(f"schema is {str(doc.get('schema'))[:40]!r}, not {SCHEMA!r}")
+        error = _optional(doc, "error", str, "")
+        exit_code = _field(doc, "exitCode", int, "")
+        timings = _field(doc, "timings", dict, "")
+        if not all(isinstance(v, NUMBER) for v in timings.values()):
+            raise ReportFormatError("timings holds a non-number")
+        return cls(
+            targets=tuple(Target.from_json(d, p) for p, d in _items(doc, "targets", "")),
+            dns=tuple(DnsAnswer.from_json(d, p) for p, d in _items(doc, "dns", "")),
+            probes=tuple(ProbeResult.from_json(d, p) for p, d in _items(doc, "probes", "")),
+            findings=tuple(Finding.from_json(d, p) for p, d in _items(doc, "findings", "")),
+            recommendation=Recommendation.from_json(
+                _field(doc, "recommendation", dict, ""), "recommendation"
+            ),
+            local=_field(doc, "local", dict, ""),
+            options=_field(doc, "options", dict, ""),
+            timings={str(k): float(v) for k, v in timings.items()},
+            skipped_checks=tuple(
+                SkippedCheck.from_json(d, p) for p, d in _items(doc, "skippedChecks", "")
+            ),
+            passed_checks=tuple(  # optional: reports of 0.1 have no passedChecks
+                PassedCheck.from_json(d, p)
+                for p, d in (_items(doc, "passedChecks", "") if "passedChecks" in doc else [])
+            ),
+            version=str(doc.get("version") or ""),
+            error=error,
+            error_exit_code=exit_code if error is not None else 3,
+            data_path=_data_path_from_json(doc),
+        )
+
+
+def _data_path_from_json(doc: dict[str, Any]) -> tuple[DataPath, ...]:
+    """The optional `dataPath` section (reports before the data path have none)."""
+    if "dataPath" not in doc:
+        return ()
+    found = []
+    for where, item in _items(doc, "dataPath", ""):
+        try:
+            found.append(DataPath.from_json(item))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ReportFormatError(f"{where}: {exc}") from None
+    return tuple(found)

@@ -1,4 +1,8 @@
-"""The options of one run, as one frozen object built by `cli.py`."""
+"""The options of one run, as frozen objects built by `probe/cli/` at the edge.
+
+Each default is written here once; the argument parsers show and use these values.
+Nothing after the CLI reads argparse.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import enum
 from dataclasses import dataclass, field
 
 from probe.datapath.types import DataPathOptions
-from probe.model import DEFAULT_DR_PORT, Target
+from probe.model import DEFAULT_DR_PORT, Severity, Target
 
 
 class Mode(str, enum.Enum):
@@ -30,7 +34,7 @@ class KubeOptions:
 
 @dataclass(frozen=True)
 class CheckOptions:
-    targets: tuple[Target, ...]
+    targets: tuple[Target, ...] = ()
     port: int = DEFAULT_DR_PORT
     timeout: float = 2.0  # seconds per probe
     dns_timeout: float = 3.0  # seconds for all A/AAAA lookups of one name
@@ -54,9 +58,28 @@ class CheckOptions:
             "rate": self.rate,
             "quick": self.quick,
             "perPod": self.per_pod,
+            "pcap": self.pcap is not None,
             "kube": self.kube.enabled,
             "dataPath": self.data_path.enabled,
             "responder": self.data_path.responder,
             "pathQuality": self.data_path.path_quality.value,
             "samples": self.data_path.samples,
         }
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """What to print and which files to write once a report exists."""
+
+    format: str = "table"  # one of probe.render.FORMATS
+    verbose: bool = False
+    report_file: str | None = None
+    values_out: str | None = None
+    termination_log: str | None = None
+    log_json: bool = False  # the JSON report between marker lines after the report
+    color: bool = False  # ANSI colour in the table (a terminal, NO_COLOR unset, no --no-color)
+    unicode: bool = True  # check marks; ASCII when stdout's encoding cannot show them
+    fail_on: Severity | None = None  # --fail-on: exit 4 on a passing run with such a finding
+
+
+CHECK_DEFAULTS = CheckOptions()

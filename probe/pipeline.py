@@ -1,21 +1,27 @@
-"""One run of `voltprobe check`: targets -> resolve + inventory -> probe -> checks -> report.
+"""One run of `voltprobe check`, in one direction:
 
-Only this module sequences the stages; each stage is a plain function of plain data.
-A failure after DNS still yields a (partial) report: nothing learned is lost.
+    targets -> resolve || inventory -> probe -> data path -> Facts -> choice -> checks -> Report
+
+Only this module sequences the stages; each stage is a plain function of plain data
+and returns a value (no stage changes what an earlier one produced). A failure after
+DNS still yields a report holding its error: nothing learned is lost.
+
+The probing and the check registry are parameters (`Probing`, `Registry`), so a test
+can run the whole pipeline with a fake prober or a registry of its own.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
 from probe import __version__
 from probe.background import Background
-from probe.errors import UsageError, VoltprobeError
+from probe.errors import Interrupted, UsageError, VoltprobeError
 from probe.model import (
     DnsAnswer,
     DnsOutcome,
@@ -24,166 +30,49 @@ from probe.model import (
     Method,
     ProbeResult,
     ProbeState,
-    Recommendation,
     Report,
 )
 from probe.options import CheckOptions
 
 if TYPE_CHECKING:
+    from probe.checks.registry import Registry
     from probe.datapath.types import DataPath
     from probe.inventory.types import Inventory
-    from probe.probers.select import Plan, ProbePrep
+    from probe.probers.plan import Probed, ProbePrep
 
 Progress = Callable[[str], None]
 
 # voltprobe probes what the user or the cluster named, never ranges: a peer cluster has
 # a handful of DR endpoints, so thousands of addresses mean a mistake, not a cluster.
 MAX_ENDPOINTS = 4096
-# the report's `timings`, in this order (the CLI appends "render"); the inventory runs
-# beside DNS, so those two overlap
-PHASES = ("startup", "inventory", "resolve", "probe", "dataPath")
+# the report's `timings`, in this order; the inventory runs beside DNS, so those two
+# overlap. "checks" covers the family choice, the checks and the recommendation.
+PHASES = ("startup", "inventory", "resolve", "probe", "dataPath", "checks")
 # data-path connections in flight at once (first reads; RTT and MTU ladder): well under a
 # responder's per-source cap (512, probe/serve.py), which a NAT may share among checks
 DATA_PATH_CONCURRENCY = 256
 PATH_QUALITY_CONCURRENCY = 64
 
 
-@dataclass
-class PartialRun:
-    """What a run has learned so far; turned into a report even when a stage fails."""
-
-    options: CheckOptions
-    timings: dict[str, float] = field(default_factory=dict)
-    dns: tuple[DnsAnswer, ...] = ()
-    inventory: Inventory | None = None
-    probes: tuple[ProbeResult, ...] = ()
-    raw_note: str = ""
-    data_path: tuple[DataPath, ...] = ()
+def _quiet(message: str) -> None:
+    return None
 
 
-def gather_inventory(options: CheckOptions) -> Inventory:
-    from probe.inventory.host import host_inventory
+def prepare_production(options: CheckOptions) -> ProbePrep:
+    from probe.probers.plan import prepare_probing
 
-    if not options.kube.enabled:
-        return host_inventory("--no-kube given")
-    from probe.inventory import gather
-
-    return gather(options.kube, options.port)
+    return prepare_probing(options)
 
 
-def plan_endpoints(
-    run: PartialRun, method: Method = Method.CONNECT
-) -> tuple[list[Endpoint], list[ProbeResult]]:
-    """Endpoints to probe, and the rows for (target, family) pairs with nothing to probe
-    (labelled with `method`, the method that would have probed them)."""
-    answers = {(a.target, a.family): a for a in run.dns}
-    endpoints: list[Endpoint] = []
-    rows: list[ProbeResult] = []
-    for target in run.options.targets:
-        for family in target.families():
-            answer = answers.get((target.text, family))
-            if answer is None:
-                continue
-            if answer.outcome in (DnsOutcome.OK, DnsOutcome.LITERAL):
-                endpoints.extend(
-                    Endpoint(target.text, address, family, target.port)
-                    for address in answer.addresses
-                )
-                continue
-            state = (
-                ProbeState.NO_ADDRESS
-                if answer.outcome is DnsOutcome.NO_ADDRESS
-                else ProbeState.DNS_ERROR
-            )
-            reason = f"{answer.outcome}: {answer.detail}" if answer.detail else str(answer.outcome)
-            rows.append(ProbeResult(target.text, family, target.port, state, reason, method))
-    return endpoints, rows
+def probe_production(
+    options: CheckOptions, inventory: Inventory, endpoints: Sequence[Endpoint], prep: ProbePrep
+) -> Probed:
+    from probe.probers.plan import plan_probes, probe_plan
+
+    return probe_plan(plan_probes(options, inventory, endpoints, prep))
 
 
-def probe_endpoints(
-    run: PartialRun, endpoints: list[Endpoint], prep: ProbePrep | None = None
-) -> list[ProbeResult]:
-    """Probe each distinct (address, port) once and give every target its rows."""
-    from probe.probers.select import plan_probes
-
-    assert run.inventory is not None
-    unique = list({(e.address, e.port): e for e in endpoints}.values())
-    plan = plan_probes(run.options, run.inventory, unique, prep)
-    by_key: dict[tuple[str, int], ProbeResult] = {}
-    try:
-        for result in _run_batches(plan):
-            by_key[(result.address or "", result.port)] = result
-    finally:
-        run.raw_note = plan.raw_note  # read after probing: it includes any fallback
-    rows = []
-    for endpoint in endpoints:
-        found = by_key[(endpoint.address, endpoint.port)]
-        rows.append(
-            ProbeResult(
-                endpoint.target,
-                found.family,
-                found.port,
-                found.state,
-                found.reason,
-                found.method,
-                found.address,
-                found.rtt_ms,
-                found.icmp,
-            )
-        )
-    return rows
-
-
-def _run_batches(plan: Plan) -> list[ProbeResult]:
-    """Every batch's results. One batch runs here (Ctrl-C stops it at once); a raw and a
-    connect batch run side by side, so each waits out only its own timeout."""
-    if len(plan.batches) <= 1:
-        return [result for prober, batch in plan.batches for result in prober.probe(batch)]
-    running = [
-        Background(partial(prober.probe, batch), f"probe-{prober.method}")
-        for prober, batch in plan.batches
-    ]
-    return [result for done in running for result in done.result()]
-
-
-def execute(run: PartialRun, progress: Progress) -> None:
-    """Fill `run` stage by stage; raises VoltprobeError (the run keeps what it learned)."""
-    from probe.probers.select import prepare_probing
-    from probe.resolve import resolve_targets
-
-    options = run.options
-    startup = process_age_ms()
-    if startup is not None:
-        run.timings["startup"] = startup
-    # before any DNS or API work: --mode raw without raw sockets stops here, and on a
-    # cold template cache scapy's import starts in the background, beside DNS and inventory
-    prep = prepare_probing(options)
-    inventory = Background(partial(_timed_inventory, options), "inventory")
-    started = time.perf_counter()
-    progress(f"resolving {len(options.targets)} peer endpoint(s)")
-    run.dns = resolve_targets(options.targets, options.resolv_conf, options.dns_timeout)
-    run.timings["resolve"] = _ms(started)
-    run.inventory, run.timings["inventory"] = inventory.result()
-    endpoints, no_address_rows = plan_endpoints(run, prep.default_method())
-    run.probes = tuple(_in_target_order(options, no_address_rows))  # kept if probing fails
-    if len(endpoints) > MAX_ENDPOINTS:
-        raise UsageError(
-            f"{len(endpoints)} addresses to probe is over the cap of {MAX_ENDPOINTS}: "
-            "voltprobe checks a peer's DR endpoints, it is not a scanner"
-        )
-    progress(f"probing {len(endpoints)} address(es) on the DR port")
-    started = time.perf_counter()
-    probed = probe_endpoints(run, endpoints, prep)
-    run.timings["probe"] = _ms(started)
-    run.probes = tuple(_in_target_order(options, probed + no_address_rows))
-    if options.data_path.enabled:
-        progress("reading what open endpoints send after the handshake (data path)")
-        started = time.perf_counter()
-        run.data_path = measure_data_path(options, run.probes)
-        run.timings["dataPath"] = _ms(started)
-
-
-def measure_data_path(options: CheckOptions, rows: tuple[ProbeResult, ...]) -> tuple[DataPath, ...]:
+def measure_production(options: CheckOptions, rows: Sequence[ProbeResult]) -> tuple[DataPath, ...]:
     """The data-path stage: connect() again to every open endpoint (also in raw mode,
     whose probes never complete a handshake) and see what follows the handshake."""
     from probe.datapath.measure import measure
@@ -205,6 +94,153 @@ def measure_data_path(options: CheckOptions, rows: tuple[ProbeResult, ...]) -> t
     return measure(endpoints, settings, time.monotonic() + budget)
 
 
+@dataclass(frozen=True)
+class Probing:
+    """The probe stage in three steps: `prepare` runs first thing (raises CannotRunError for
+    --mode raw without raw sockets, before any DNS work); `probe` probes each endpoint once;
+    `measure` reads the data path of the open ones (when --data-path is on)."""
+
+    prepare: Callable[[CheckOptions], ProbePrep] = prepare_production
+    probe: Callable[[CheckOptions, Inventory, Sequence[Endpoint], ProbePrep], Probed] = (
+        probe_production
+    )
+    measure: Callable[[CheckOptions, Sequence[ProbeResult]], tuple[DataPath, ...]] = (
+        measure_production
+    )
+
+
+def gather_inventory(options: CheckOptions) -> Inventory:
+    from probe.inventory.host import host_inventory
+
+    if not options.kube.enabled:
+        return host_inventory("--no-kube given")
+    from probe.inventory import gather
+
+    return gather(options.kube, options.port)
+
+
+@dataclass
+class Learned:
+    """What the stages returned so far (owned by `run_check`, which alone adds to it)."""
+
+    timings: dict[str, float] = field(default_factory=dict)
+    dns: tuple[DnsAnswer, ...] = ()
+    inventory: Inventory | None = None
+    probes: tuple[ProbeResult, ...] = ()
+    raw_note: str = ""
+    data_path: tuple[DataPath, ...] = ()
+
+
+def run_check(
+    options: CheckOptions,
+    progress: Progress = _quiet,
+    probing: Probing | None = None,
+    registry: Registry | None = None,
+) -> Report:
+    """The report of one run. Never raises VoltprobeError or KeyboardInterrupt: a run
+    that stops early gives a report holding its error (`Report.error`) and all it learned."""
+    learned = Learned()
+    error: VoltprobeError | None = None
+    try:
+        _gather(options, progress, probing or Probing(), learned)
+    except VoltprobeError as exc:
+        error = exc
+    except KeyboardInterrupt:
+        error = Interrupted()
+    return build_report(options, learned, error, registry)
+
+
+def _gather(options: CheckOptions, progress: Progress, probing: Probing, learned: Learned) -> None:
+    """Run the stages in order, keeping each one's result in `learned` as soon as it exists."""
+    from probe.resolve import resolve_targets
+
+    startup = process_age_ms()
+    if startup is not None:
+        learned.timings["startup"] = startup
+    # before any DNS or API work: --mode raw without raw sockets stops here, and on a
+    # cold template cache scapy's import starts in the background, beside DNS and inventory
+    prep = probing.prepare(options)
+    inventory = Background(partial(_timed_inventory, options), "inventory")
+    started = time.perf_counter()
+    progress(f"resolving {len(options.targets)} peer endpoint(s)")
+    learned.dns = resolve_targets(options.targets, options.resolv_conf, options.dns_timeout)
+    learned.timings["resolve"] = _ms(started)
+    learned.inventory, learned.timings["inventory"] = inventory.result()
+    endpoints, unprobed = plan_endpoints(options, learned.dns, prep.default_method())
+    learned.probes = tuple(_in_target_order(options, unprobed))  # kept if probing fails
+    if len(endpoints) > MAX_ENDPOINTS:
+        raise UsageError(
+            f"{len(endpoints)} addresses to probe is over the cap of {MAX_ENDPOINTS}: "
+            "voltprobe checks a peer's DR endpoints, it is not a scanner"
+        )
+    progress(f"probing {len(endpoints)} address(es) on the DR port")
+    started = time.perf_counter()
+    unique = list({(e.address, e.port): e for e in endpoints}.values())
+    probed = probing.probe(options, learned.inventory, unique, prep)
+    learned.timings["probe"] = _ms(started)
+    learned.raw_note = probed.raw_note
+    rows = rows_per_target(endpoints, probed.rows)
+    learned.probes = tuple(_in_target_order(options, rows + unprobed))
+    if options.data_path.enabled:
+        progress("reading what open endpoints send after the handshake (data path)")
+        started = time.perf_counter()
+        learned.data_path = probing.measure(options, learned.probes)
+        learned.timings["dataPath"] = _ms(started)
+
+
+def plan_endpoints(
+    options: CheckOptions, dns: Sequence[DnsAnswer], method: Method = Method.CONNECT
+) -> tuple[list[Endpoint], list[ProbeResult]]:
+    """Endpoints to probe, and the rows for (target, family) pairs with nothing to probe
+    (labelled with `method`, the method that would have probed them)."""
+    answers = {(a.target, a.family): a for a in dns}
+    endpoints: list[Endpoint] = []
+    rows: list[ProbeResult] = []
+    for target in options.targets:
+        for family in target.families():
+            answer = answers.get((target.text, family))
+            if answer is None:
+                continue
+            if answer.outcome in (DnsOutcome.OK, DnsOutcome.LITERAL):
+                endpoints.extend(
+                    Endpoint(target.text, address, family, target.port)
+                    for address in answer.addresses
+                )
+                continue
+            state = (
+                ProbeState.NO_ADDRESS
+                if answer.outcome is DnsOutcome.NO_ADDRESS
+                else ProbeState.DNS_ERROR
+            )
+            reason = f"{answer.outcome}: {answer.detail}" if answer.detail else str(answer.outcome)
+            rows.append(ProbeResult(target.text, family, target.port, state, reason, method))
+    return endpoints, rows
+
+
+def rows_per_target(
+    endpoints: Sequence[Endpoint], probed: Sequence[ProbeResult]
+) -> list[ProbeResult]:
+    """Each distinct (address, port) was probed once: give every target its own row."""
+    by_key = {(row.address or "", row.port): row for row in probed}
+    rows = []
+    for endpoint in endpoints:
+        found = by_key[(endpoint.address, endpoint.port)]
+        rows.append(
+            ProbeResult(
+                endpoint.target,
+                found.family,
+                found.port,
+                found.state,
+                found.reason,
+                found.method,
+                found.address,
+                found.rtt_ms,
+                found.icmp,
+            )
+        )
+    return rows
+
+
 def _timed_inventory(options: CheckOptions) -> tuple[Inventory, float]:
     """The inventory and how long it took. It runs beside DNS, not beside probing: on
     a thread next to the raw send loop it cost more (GIL hand-offs) than it saved."""
@@ -212,46 +248,56 @@ def _timed_inventory(options: CheckOptions) -> tuple[Inventory, float]:
     return gather_inventory(options), _ms(started)
 
 
-def build_report(run: PartialRun, error: VoltprobeError | None = None) -> Report:
-    """Checks and recommendation over what the run learned (complete or not)."""
+def build_report(
+    options: CheckOptions,
+    learned: Learned,
+    error: VoltprobeError | None = None,
+    registry: Registry | None = None,
+) -> Report:
+    """Facts -> choice -> checks -> recommendation -> Report, over what the run learned
+    (complete or not). A run that stopped recommends nothing: its choice says why."""
     from probe.checks import DEFAULT_REGISTRY
+    from probe.choice import Choice, choose
     from probe.facts import Facts
     from probe.inventory.host import host_inventory
     from probe.recommend import recommend
 
-    inventory = run.inventory or host_inventory("the run stopped before the inventory")
+    started = time.perf_counter()
+    inventory = learned.inventory or host_inventory("the run stopped before the inventory")
     facts = Facts(
-        run.options.targets,
-        run.dns,
-        run.probes,
+        options.targets,
+        learned.dns,
+        learned.probes,
         inventory,
-        run.options,
-        run.raw_note,
-        run.data_path,
+        options,
+        learned.raw_note,
+        learned.data_path,
     )
-    findings, skipped = DEFAULT_REGISTRY.run(facts)
-    recommendation = recommend(facts)
-    if error is not None:
-        recommendation = Recommendation(
-            (), recommendation.helm_key, {}, (f"The check did not finish: {error}",), None
-        )
-    options = run.options.to_json()
-    if run.raw_note:
-        options["rawNotUsed"] = run.raw_note
+    if error is None:
+        choice = choose(facts)
+    else:
+        choice = Choice(None, (f"The check did not finish: {error}",))
+    checked = (registry or DEFAULT_REGISTRY).run(facts, choice)
+    recommendation = recommend(facts, choice)
+    report_options = options.to_json()
+    if learned.raw_note:
+        report_options["rawNotUsed"] = learned.raw_note
+    timings = {**learned.timings, "checks": _ms(started)}
     return Report(
-        targets=run.options.targets,
-        dns=run.dns,
-        probes=run.probes,
-        findings=tuple(findings),
+        targets=options.targets,
+        dns=learned.dns,
+        probes=learned.probes,
+        findings=checked.findings,
         recommendation=recommendation,
         local=inventory.to_json(),
-        options=options,
-        timings={phase: run.timings[phase] for phase in PHASES if phase in run.timings},
-        skipped_checks=tuple(s.to_json() for s in skipped),
+        options=report_options,
+        timings={phase: timings[phase] for phase in PHASES if phase in timings},
+        skipped_checks=checked.skipped,
+        passed_checks=checked.passed,
         version=__version__,
-        data_path=run.data_path,
         error=str(error) if error else None,
         error_exit_code=error.exit_code if error else 3,
+        data_path=learned.data_path,
     )
 
 

@@ -6,11 +6,9 @@ import pytest
 
 from probe.checks import DEFAULT_REGISTRY, Hit, Registry
 from probe.checks.registry import unmet_requirement
-from probe.inventory.types import (
-    ApiProblem,
-    EndpointSliceInfo,
-    LoadBalancerIngress,
-)
+from probe.choice import Choice, choose
+from probe.inventory.types import EndpointSliceInfo, LoadBalancerIngress
+from probe.kube.errors import ApiProblem
 from probe.model import DnsOutcome, Finding, IcmpError, ProbeState, Severity
 from tests.support.facts import V4, V6, cluster, dns, dr_service, make_facts, row
 
@@ -18,18 +16,27 @@ OPEN, CLOSED, FILTERED = ProbeState.OPEN, ProbeState.CLOSED, ProbeState.FILTERED
 UNREACH = ProbeState.UNREACHABLE
 
 
-def run(check_id: str, facts) -> list[Finding]:
+CHOOSE = object()  # run the choice stage on the facts, as the pipeline does
+
+
+def given(facts, recommended) -> Choice:
+    """The choice a check is given: a literal family (or None), or the choice stage's."""
+    return choose(facts) if recommended is CHOOSE else Choice(recommended)
+
+
+def run(check_id: str, facts, recommended=CHOOSE) -> list[Finding]:
     spec = DEFAULT_REGISTRY.get(check_id)
     assert spec is not None
-    reason = unmet_requirement(spec, facts)
+    choice = given(facts, recommended)
+    reason = unmet_requirement(spec, facts, choice)
     assert not reason, f"{check_id} skipped: {reason}"
-    return [spec.finding(hit) for hit in spec.func(facts)]
+    return [spec.finding(hit) for hit in spec.func(facts, choice)]
 
 
-def skip_reason(check_id: str, facts) -> str:
+def skip_reason(check_id: str, facts, recommended=CHOOSE) -> str:
     spec = DEFAULT_REGISTRY.get(check_id)
     assert spec is not None
-    return unmet_requirement(spec, facts)
+    return unmet_requirement(spec, facts, given(facts, recommended))
 
 
 def peer_both(*rows_) -> object:
@@ -47,18 +54,23 @@ def test_fresh_registry_runs_only_its_checks_and_records_skips() -> None:
     registry = Registry()
 
     @registry.check("VP399", "always", Severity.INFO)
-    def always(facts):
+    def always(facts, choice):
         yield Hit("hello", ("x",))
 
     @registry.check("VP398", "needs cluster", Severity.ERROR, requires=("cluster",))
-    def needs(facts):
+    def needs(facts, choice):
         raise AssertionError("must be skipped, never run")
 
-    findings, skipped = registry.run(make_facts("192.0.2.1"))
-    assert [(f.id, f.message, f.subjects) for f in findings] == [("VP399", "hello", ("x",))]
-    assert [(s.id, s.reason) for s in skipped] == [
+    @registry.check("VP397", "finds nothing", Severity.ERROR)
+    def nothing(facts, choice):
+        return []
+
+    checked = registry.run(make_facts("192.0.2.1"), Choice(None))
+    assert [(f.id, f.message, f.subjects) for f in checked.findings] == [("VP399", "hello", ("x",))]
+    assert [(s.id, s.reason) for s in checked.skipped] == [
         ("VP398", "no Kubernetes facts (--no-kube given)")
     ]
+    assert [(p.id, p.title) for p in checked.passed] == [("VP397", "finds nothing")]
 
 
 @pytest.mark.parametrize(
@@ -73,14 +85,14 @@ def test_registration_is_validated_at_once(kwargs: dict, message: str) -> None:
     registry = Registry()
     args = {"id": "VP101", "title": "t", "severity": Severity.INFO, **kwargs}
     with pytest.raises(ValueError, match=message):
-        registry.check(**args)(lambda facts: [])  # type: ignore[arg-type]
+        registry.check(**args)(lambda facts, choice: [])  # type: ignore[arg-type]
 
 
 def test_duplicate_id_is_refused() -> None:
     registry = Registry()
-    registry.check("VP101", "a", Severity.INFO)(lambda facts: [])
+    registry.check("VP101", "a", Severity.INFO)(lambda facts, choice: [])
     with pytest.raises(ValueError, match="twice"):
-        registry.check("VP101", "b", Severity.INFO)(lambda facts: [])
+        registry.check("VP101", "b", Severity.INFO)(lambda facts, choice: [])
 
 
 def test_every_default_check_has_text_and_remedy() -> None:

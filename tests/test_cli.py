@@ -93,7 +93,7 @@ def test_timings_name_every_phase_in_order() -> None:
     with responder() as port:
         _code, report = run_json("check", "--peer", f"127.0.0.1:{port}", NO_KUBE)
     timings = report["timings"]
-    assert list(timings) == ["startup", "inventory", "resolve", "probe", "dataPath", "render"]
+    assert list(timings) == ["startup", "inventory", "resolve", "probe", "dataPath", "checks"]
     assert all(isinstance(ms, float) and ms >= 0 for ms in timings.values())
     assert 0 < timings["startup"] < 60_000
 
@@ -144,14 +144,18 @@ def test_log_json_markers_carry_the_full_report() -> None:
     end = done.stdout.index("----- END VOLTPROBE REPORT -----")
     body = done.stdout[begin:end].split("\n", 1)[1]
     assert json.loads(body)["exitCode"] == 0
-    assert "TARGET" in done.stdout[:begin]  # the human table comes first
+    assert done.stdout[:begin].startswith("voltprobe ")  # the human checklist comes first
 
 
-def test_yaml_output_is_the_same_document_as_json() -> None:
+def test_yaml_output_is_the_same_document_as_json(tmp_path: Path) -> None:
+    json_file = tmp_path / "report.json"
     with responder() as port:
-        yaml_done = run_cli("check", "--peer", f"127.0.0.1:{port}", NO_KUBE, "-o", "yaml")
+        yaml_done = run_cli(
+            "check", "--peer", f"127.0.0.1:{port}", NO_KUBE, "-o", "yaml",
+            "--report-file", str(json_file),
+        )  # fmt: skip
     document = yaml.safe_load(yaml_done.stdout)
-    assert document["schema"] == "voltprobe/v1"
+    assert document == json.loads(json_file.read_text())  # one run, two formats
     assert document["probes"][0]["state"] == "open"
 
 
@@ -277,5 +281,5 @@ def test_an_unwritable_file_is_exit_3_and_the_other_outputs_still_happen(tmp_pat
         )  # fmt: skip
     assert done.returncode == 3
     assert "cannot write" in done.stderr and "Traceback" not in done.stderr
-    assert "TARGET" in done.stdout  # the report still reached stdout
+    assert "PASS: XDCR can use" in done.stdout  # the report still reached stdout
     assert yaml.safe_load(values.read_text()) is not None  # and the other file was written

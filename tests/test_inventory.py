@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 from probe.inventory import Environment, gather, host_inventory
-from probe.inventory.types import ApiProblem, Inventory
+from probe.inventory.types import Inventory
+from probe.kube.errors import ApiProblem
 from probe.model import Family
 from probe.options import KubeOptions
 from tests.fakeapi import (

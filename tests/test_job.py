@@ -74,8 +74,12 @@ def report_log(families: tuple[Family, ...] = (Family.IPV6,), error: str | None 
     )
 
 
+IMAGE = "registry.example/voltprobe:test"
+
+
 def job_cli(kubeconfig: str, *argv: str) -> list[str]:
-    return ["job", "run", "--kubeconfig", kubeconfig, "--peer", "dr.peer.example.com", *argv]
+    peer = ["--peer", "dr.peer.example.com"]
+    return ["job", "run", "--kubeconfig", kubeconfig, *peer, "--image", IMAGE, *argv]
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:
@@ -110,8 +114,10 @@ def test_run_creates_waits_reports_and_cleans_up(
     code, out, err = run_cli(capsys, job_cli(kubeconfig))
 
     assert code == 0, err
-    assert out.startswith("voltprobe 0.1.0:") and "PASS: XDCR can use IPv6" in out
-    assert REPORT_BEGIN not in out and "resolving peers" in out  # the pod's own report
+    assert out.startswith("voltprobe 0.1.0 ") and "PASS: XDCR can use IPv6" in out
+    # the report read back and rendered here: the pod's stderr lines are not part of it
+    assert REPORT_BEGIN not in out and "resolving peers" not in out
+    assert out == render_table(logs.extract(report_log()))
     assert "verdict: PASS: XDCR can use IPv6" in err
     # Created in the context's namespace, Job last; deleted in reverse, nothing left over.
     assert writes(rbac_api) == [
@@ -138,7 +144,9 @@ def test_run_creates_waits_reports_and_cleans_up(
     assert name.startswith("voltprobe-") and name != "voltprobe"
     expected = next(
         o
-        for o in job_objects(JobParams(peers=("dr.peer.example.com",), name=name, namespace=NS))
+        for o in job_objects(
+            JobParams(peers=("dr.peer.example.com",), name=name, namespace=NS, image=IMAGE)
+        )
         if o["kind"] == "Job"
     )
     assert job["spec"] == expected["spec"]
@@ -403,14 +411,14 @@ def direct_run(
     *,
     wait: float = 600,
     raw: bool = False,
-) -> tuple[logs.PodReport | BaseException, list[str]]:
+) -> tuple[Report | BaseException, list[str]]:
     api, _, _ = kube.connect(kubeconfig, None)
     params = JobParams(
         peers=("dr.peer.example.com",), name=runner.unique_name(), namespace=NS, raw=raw
     )
     lines: list[str] = []
     try:
-        found: logs.PodReport | BaseException = runner.run_job(
+        found: Report | BaseException = runner.run_job(
             api, runner.RunOptions(params, wait_seconds=wait, poll_seconds=2.0), lines.append, clock
         )
     except Exception as exc:  # noqa: BLE001 - the test inspects it
@@ -444,7 +452,7 @@ def test_progress_follows_the_pod_and_prints_each_change_once(
 
     found, lines = direct_run(kubeconfig, controller.clock())
 
-    assert isinstance(found, logs.PodReport), found
+    assert isinstance(found, Report), found
     assert found.exit_code == 0 and found.verdict.startswith("PASS")
     states = [line.split(": ", 1)[1] for line in lines if line.startswith("pod ")]
     assert states == ["Pending (ContainerCreating)", "Running", "Succeeded"]
@@ -529,8 +537,9 @@ def test_wait_gives_up_at_its_deadline(rbac_api: FakeApiServer, kubeconfig: str)
 def test_extract_takes_the_json_between_whole_marker_lines() -> None:
     text = report_log()
     found = logs.extract(text)
-    assert found.report["verdict"].startswith("PASS") and found.exit_code == 0
-    assert found.human.startswith("voltprobe 0.1.0:") and REPORT_BEGIN not in found.human
+    assert isinstance(found, Report)  # typed, not a dictionary
+    assert found.verdict.startswith("PASS") and found.exit_code == 0
+    assert found.recommendation.ip_families == (Family.IPV6,)
     # A second (later) report wins; CRLF line ends are fine.
     later = report_log(families=()).replace("\n", "\r\n")
     assert logs.extract(text + later).exit_code == 1
@@ -542,7 +551,7 @@ def test_extract_takes_the_json_between_whole_marker_lines() -> None:
         ("", "no report marker"),
         (f'{REPORT_BEGIN}\n{{"schema": "voltprobe/v1"', "cut off"),
         (f"{REPORT_BEGIN}\nnot json\n{REPORT_END}\n", "not valid JSON"),
-        (f'{REPORT_BEGIN}\n{{"a": 1}}\n{REPORT_END}\n', "not a voltprobe/v1 report"),
+        (f'{REPORT_BEGIN}\n{{"a": 1}}\n{REPORT_END}\n', "not 'voltprobe/v1'"),
         (f"x {REPORT_BEGIN}\n{{}}\n{REPORT_END}\n", "no report marker"),
     ],
 )
@@ -551,10 +560,10 @@ def test_extract_says_what_is_missing(log: str, why: str) -> None:
         logs.extract(log)
 
 
-def test_an_unexpected_exit_code_counts_as_could_not_run() -> None:
-    found = logs.extract(report_log())
-    odd = logs.PodReport(found.human, {**found.report, "exitCode": "0"})
-    assert odd.exit_code == 3
+def test_a_malformed_field_names_its_path() -> None:
+    odd = report_log().replace('"exitCode": 0', '"exitCode": "0"')
+    with pytest.raises(logs.NoReport, match="exitCode is missing or not a number"):
+        logs.extract(odd)
 
 
 # -- error translation: classified by the inventory's, worded for `job` -------------

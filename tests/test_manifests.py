@@ -409,7 +409,7 @@ def test_default_rbac_is_read_only_and_namespaced() -> None:
         (g, r, v)
         for g, r in (("", "pods"), ("", "services"), ("discovery.k8s.io", "endpointslices"))
         for v in ("get", "list")
-    }
+    } | {("networking.k8s.io", "networkpolicies", "list")}
     assert all(
         "resourceNames" not in rule and "nonResourceURLs" not in rule for rule in role["rules"]
     )
@@ -510,7 +510,7 @@ def test_container_command_is_a_valid_check_invocation(raw: bool) -> None:
     (container,) = job["spec"]["template"]["spec"]["containers"]
     argv = expand(container["args"], container["env"])
     args = cli.build_parser().parse_args(argv)
-    assert args.func is cli.cmd_check
+    assert args.func is cli.check.run
     assert args.peer == ["dr.peer.example.com:5555,[2001:db8::7]"]
     assert (args.port, args.timeout, args.per_pod) == (6000, 1.5, True)
     assert args.mode == ("raw" if raw else "connect")
@@ -637,7 +637,7 @@ def test_manifest_responder_shapes_the_service(capsys: pytest.CaptureFixture[str
     assert port["targetPort"] == container["ports"][0]["name"]
     assert container["ports"][0]["containerPort"] == 6555
     serve_args = cli.build_parser().parse_args(container["args"])
-    assert serve_args.func is cli.cmd_serve and serve_args.port == 6555
+    assert serve_args.func is cli.serve.run and serve_args.port == 6555
 
 
 def test_default_responder_never_fails_on_a_single_stack_cluster() -> None:

@@ -16,12 +16,19 @@ from probe.inventory.types import Inventory
 from probe.model import Endpoint, Family, Method, ProbeResult, ProbeState, Target
 from probe.options import CheckOptions, Mode
 from probe.probers import raw, rawsockets
+from probe.probers.plan import (
+    LazyConnectProber,
+    Plan,
+    ProbePrep,
+    plan_probes,
+    prepare_probing,
+    probe_plan,
+)
 from probe.probers.raw import Batch
 from probe.probers.rawpackets import build_templates
 from probe.probers.rawpcap import check_pcap_path
 from probe.probers.rawschedule import Schedule
 from probe.probers.rawsockets import FamilySockets, RawCapability, RawSockets
-from probe.probers.select import ConnectFallback, Plan, ProbePrep, plan_probes, prepare_probing
 from probe.probers.verdict import connect_errno_state
 
 BOTH = RawCapability(frozenset({Family.IPV4, Family.IPV6}))
@@ -45,8 +52,7 @@ def _refused(families: object) -> RawSockets:
 
 
 def _run(plan: Plan) -> list[ProbeResult]:
-    """The batches, one after the other, as the pipeline runs them."""
-    return [result for prober, batch in plan.batches for result in prober.probe(batch)]
+    return list(probe_plan(plan).rows)
 
 
 # -- raw sockets that fail to open after the capability check ----------------------
@@ -58,16 +64,17 @@ def test_auto_falls_back_to_connect_when_raw_sockets_fail_to_open(
     monkeypatch.setattr(raw, "open_raw_sockets", _refused)
     endpoint = Endpoint("peer", "127.0.0.1", Family.IPV4, listening)
     plan = plan_probes(options(Mode.AUTO), NO_CLUSTER, [endpoint], ProbePrep(BOTH))
-    ((prober, _batch),) = plan.batches
-    assert isinstance(prober, ConnectFallback) and prober.method is Method.RAW
+    (batch,) = plan.batches
+    assert batch.prober.method is Method.RAW and isinstance(batch.fallback, LazyConnectProber)
     assert plan.raw_note == ""  # nothing known yet at planning time
 
-    (row,) = _run(plan)
+    probed = probe_plan(plan)
 
+    (row,) = probed.rows
     assert (row.method, row.state, row.address) == (Method.CONNECT, ProbeState.OPEN, "127.0.0.1")
-    assert "raw SYN probing could not start (raw sockets refused:" in plan.raw_note
-    assert "1 address(es) were probed with connect() instead" in plan.raw_note
-    assert "--mode connect" not in plan.raw_note  # a note, not advice to rerun
+    assert "raw SYN probing could not start (raw sockets refused:" in probed.raw_note
+    assert "1 address(es) were probed with connect() instead" in probed.raw_note
+    assert "--mode connect" not in probed.raw_note  # a note, not advice to rerun
 
 
 def test_raw_mode_still_stops_when_raw_sockets_fail_to_open(
@@ -87,8 +94,8 @@ def test_other_open_errors_fall_back_too(monkeypatch: pytest.MonkeyPatch, listen
     monkeypatch.setattr(raw, "open_raw_sockets", too_many)
     endpoint = Endpoint("peer", "127.0.0.1", Family.IPV4, listening)
     plan = plan_probes(options(Mode.AUTO), NO_CLUSTER, [endpoint], ProbePrep(BOTH))
-    (row,) = _run(plan)
-    assert row.method is Method.CONNECT and "EMFILE" in plan.raw_note
+    probed = probe_plan(plan)
+    assert probed.rows[0].method is Method.CONNECT and "EMFILE" in probed.raw_note
 
 
 # -- --pcap ------------------------------------------------------------------------
@@ -105,7 +112,7 @@ def test_unusable_pcap_path_is_a_usage_error_before_anything_else(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, why: str
 ) -> None:
     monkeypatch.setattr(
-        "probe.probers.select.check_raw_capability", lambda: pytest.fail("looked at raw sockets")
+        "probe.probers.plan.check_raw_capability", lambda: pytest.fail("looked at raw sockets")
     )
     path = str(tmp_path / where)
     with pytest.raises(UsageError, match=f"--pcap .*{why}") as error:

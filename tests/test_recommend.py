@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 
+from probe.choice import choose, family_problems
 from probe.datapath.types import AfterHandshake, DataPath, Greeting
 from probe.facts import Facts
-from probe.model import Family, ProbeState
-from probe.recommend import DR_KEY, PERPOD_DR_KEY, family_problems, recommend
+from probe.model import Family, ProbeState, Recommendation
+from probe.recommend import DR_KEY, PERPOD_DR_KEY
+from probe.recommend import recommend as recommend_for_choice
 from tests.support.facts import V4, V6, cluster, dns, dr_service, make_facts, row
 
 OPEN, FILTERED = ProbeState.OPEN, ProbeState.FILTERED
+
+
+def recommend(facts: Facts) -> Recommendation:
+    """The choice stage, then the recommendation, as the pipeline runs them."""
+    return recommend_for_choice(facts, choose(facts))
 
 
 def both_names(v4_state: ProbeState, v6_state: ProbeState, inventory=None, per_pod=False):

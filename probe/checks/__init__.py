@@ -11,6 +11,6 @@ from probe.checks import (  # noqa: F401  (registration)
     reach,
     services,
 )
-from probe.checks.registry import DEFAULT_REGISTRY, CheckSpec, Hit, Registry, Skipped, check
+from probe.checks.registry import DEFAULT_REGISTRY, CheckSpec, Hit, Registry, check
 
-__all__ = ["DEFAULT_REGISTRY", "CheckSpec", "Hit", "Registry", "Skipped", "check"]
+__all__ = ["DEFAULT_REGISTRY", "CheckSpec", "Hit", "Registry", "check"]

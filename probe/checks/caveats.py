@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from probe.checks.registry import Hit, check
+from probe.choice import Choice
 from probe.facts import Facts
 from probe.model import Family, Severity
 
@@ -20,11 +21,11 @@ from probe.model import Family, Severity
         "-Djava.net.preferIPv6Addresses=true."
     ),
 )
-def jvm_prefers_ipv4(facts: Facts) -> Iterable[Hit]:
+def jvm_prefers_ipv4(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """IPv6 is recommended, but a peer name in connection.source has both A and AAAA
     records. Java resolves names with IPv4 addresses first unless
     java.net.preferIPv6Addresses is true, so VoltDB would dial IPv4 anyway."""
-    family = facts.recommended
+    family = choice.family
     if family is not Family.IPV6:
         return
     for target in facts.targets:
@@ -47,7 +48,7 @@ def jvm_prefers_ipv4(facts: Facts) -> Iterable[Hit]:
         "--context A ... and --context B ...) and use a family that works both ways."
     ),
 )
-def one_direction(facts: Facts) -> Iterable[Hit]:
+def one_direction(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """Each cluster's consumer dials the other's DR port, so reachability must hold in
     both directions. One run of voltprobe proves only this side's direction."""
     yield Hit("this run tested only the direction from here to the peer", ("direction",))

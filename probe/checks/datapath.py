@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from probe.checks.reach import blocking
 from probe.checks.registry import Hit, check
+from probe.choice import Choice
 from probe.datapath.rules import (
     black_hole_rows,
     dropped_rows,
@@ -46,7 +47,7 @@ def _listed(pairs: list[tuple[ProbeResult, DataPath]], limit: int = 6) -> str:
         "refuses. Look at the listener's logs and at the Service's endpoints in this family."
     ),
 )
-def closed_after_accept(facts: Facts) -> Iterable[Hit]:
+def closed_after_accept(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """The handshake completed, then the peer closed (FIN) or reset (RST) the connection
     before sending any byte, within the data-path wait. A DR listener never does that to
     a fresh connection: it waits for its client. XDCR would connect and be dropped again
@@ -58,7 +59,7 @@ def closed_after_accept(facts: Facts) -> Iterable[Hit]:
             yield Hit(
                 f"{len(rows)} {family} DR endpoint(s) closed right after accept: {_listed(rows)}",
                 _subjects(rows),
-                severity=blocking(facts),
+                severity=blocking(choice),
             )
 
 
@@ -75,7 +76,7 @@ def closed_after_accept(facts: Facts) -> Iterable[Hit]:
         "backends in this family."
     ),
 )
-def no_greeting(facts: Facts) -> Iterable[Hit]:
+def no_greeting(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """Where `voltprobe serve` runs behind the peer's DR endpoints, every endpoint should
     greet within the wait (300 ms by default, longer on slow paths). An endpoint that
     completes the handshake and then stays silent (or sends something else) in one
@@ -89,7 +90,7 @@ def no_greeting(facts: Facts) -> Iterable[Hit]:
             yield Hit(
                 f"{len(rows)} {family} DR endpoint(s) did not greet: {_listed(rows)}",
                 _subjects(rows),
-                severity=blocking(facts),
+                severity=blocking(choice),
             )
 
 
@@ -107,7 +108,7 @@ def no_greeting(facts: Facts) -> Iterable[Hit]:
         "MTU of the pods' interfaces (the CNI's MTU setting) to the tunnel's MTU."
     ),
 )
-def black_hole(facts: Facts) -> Iterable[Hit]:
+def black_hole(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """For each packet size of the ladder (1280, 1400, 1480, 1500 and 9000 bytes, up
     to the local route's MTU), one connection to a voltprobe responder sets TCP_MAXSEG so
     that full segments are exactly that size, and a few full segments are echoed. A size
@@ -123,7 +124,7 @@ def black_hole(facts: Facts) -> Iterable[Hit]:
                 for _, d in rows[:6]
             )
             yield Hit(
-                f"{family} path-MTU black hole: {sizes}", _subjects(rows), severity=blocking(facts)
+                f"{family} path-MTU black hole: {sizes}", _subjects(rows), severity=blocking(choice)
             )
 
 
@@ -138,7 +139,7 @@ def black_hole(facts: Facts) -> Iterable[Hit]:
         "dials this cluster's advertised DR addresses, not the address it sees here."
     ),
 )
-def nat(facts: Facts) -> Iterable[Hit]:
+def nat(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """The voltprobe responder reports the client address it saw. When that differs from
     this host's source address, a NAT stands between: SNAT (pod egress masquerading to the
     node's address, a NAT gateway) in the same family, NAT64 when an IPv6 connection
@@ -176,7 +177,7 @@ def _median_rtt(facts: Facts, family: Family) -> float | None:
         "another path (a NAT64 gateway, a tunnel, a load balancer in another zone)."
     ),
 )
-def rtt_disparity(facts: Facts) -> Iterable[Hit]:
+def rtt_disparity(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """Handshake round trips are timed over --samples connections per endpoint (min,
     median, p95 in the JSON report). When one family's median is more than twice the
     other's and at least 5 ms slower, the families take different paths (a tunnel, a

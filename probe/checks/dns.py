@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from probe.checks.reach import describe
 from probe.checks.registry import Hit, check
+from probe.choice import Choice
 from probe.facts import Facts
 from probe.model import DnsOutcome, Family, ProbeState, Severity
 
@@ -24,7 +25,7 @@ _FAILED = (DnsOutcome.NXDOMAIN, DnsOutcome.SERVFAIL, DnsOutcome.TIMEOUT, DnsOutc
         "an upstream forwarder down, UDP/TCP 53 blocked)."
     ),
 )
-def name_fails(facts: Facts) -> Iterable[Hit]:
+def name_fails(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """The peer's discovery name must resolve from inside this cluster, as VoltDB's
     JVM resolves it: through the pod's resolv.conf, with its search domains and ndots.
     NXDOMAIN, SERVFAIL and timeouts each point to a different culprit."""
@@ -48,7 +49,7 @@ def name_fails(facts: Facts) -> Iterable[Hit]:
         "give the peer's DR Service that family (ipFamilies) or publish the missing record."
     ),
 )
-def single_family_name(facts: Facts) -> Iterable[Hit]:
+def single_family_name(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """A name with only A (or only AAAA) records can only be dialled in that family.
     In Kubernetes a Service's DNS records follow its ipFamilies: a SingleStack IPv4
     Service has no AAAA record (CoreDNS answers NOERROR with no data)."""
@@ -80,7 +81,7 @@ def single_family_name(facts: Facts) -> Iterable[Hit]:
         "that works."
     ),
 )
-def family_split(facts: Facts) -> Iterable[Hit]:
+def family_split(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """The name has both A and AAAA records, but the addresses of one family are
     reachable on the DR port and those of the other are not. A dual-stack client
     may pick either: the JVM prefers IPv4 unless told otherwise."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from probe.checks.registry import Hit, check
+from probe.choice import Choice
 from probe.facts import Facts
 from probe.model import FAMILIES, Severity
 
@@ -21,7 +22,7 @@ from probe.model import FAMILIES, Severity
         "(or a ServiceCIDR) in that family."
     ),
 )
-def services_family_missing(facts: Facts) -> Iterable[Hit]:
+def services_family_missing(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """The cluster's Service CIDRs (or its existing Services) show no range in this
     family, so a Service cannot get a ClusterIP in it. Requesting the family in
     `ipFamilies` fails with `not configured on this cluster`; RequireDualStack fails
@@ -47,7 +48,7 @@ def services_family_missing(facts: Facts) -> Iterable[Hit]:
         "the pods' network, or read this family's results as unknown."
     ),
 )
-def probe_pod_family_missing(facts: Facts) -> Iterable[Hit]:
+def probe_pod_family_missing(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """voltprobe stands in for VoltDB's DR client: if the probing pod (or host) has no
     address in a family, probes in that family either cannot leave (no-route) or leave
     from somewhere the Volt pods are not, so they say nothing about what the Volt pods
@@ -74,7 +75,7 @@ def probe_pod_family_missing(facts: Facts) -> Iterable[Hit]:
         "so voltprobe can tell; until then the recommendation does not rule the family out."
     ),
 )
-def capability_unknown(facts: Facts) -> Iterable[Hit]:
+def capability_unknown(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """voltprobe could not tell whether the local cluster supports a family for
     Services (no ServiceCIDR access, no dual-stack Service to look at) or pods.
     Unknown never rules a family out; it only lowers confidence."""
@@ -97,7 +98,7 @@ def capability_unknown(facts: Facts) -> Iterable[Hit]:
     Severity.ERROR,
     remedy="Grant the missing read access (the finding names the RBAC rule), or run with --no-kube.",
 )
-def api_problems(facts: Facts) -> Iterable[Hit]:
+def api_problems(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """voltprobe reads pods, Services and EndpointSlices in the Volt namespace, and
     optionally nodes and ServiceCIDRs. A failed read leaves a gap in the local facts
     (the network check goes on). Cluster-scoped reads are optional: their failure
@@ -128,7 +129,7 @@ def api_problems(facts: Facts) -> Iterable[Hit]:
         "recommendation accounts for the local cluster's families."
     ),
 )
-def no_cluster(facts: Facts) -> Iterable[Hit]:
+def no_cluster(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """Without the Kubernetes API voltprobe cannot see the local pods' and Services'
     families; it falls back to this host's interfaces and, when both families work,
     recommends IPv4 (the JVM's default preference)."""

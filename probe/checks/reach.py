@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from probe.checks.registry import Hit, check
+from probe.choice import Choice
 from probe.facts import Facts
 from probe.model import FAMILIES, Family, ProbeResult, ProbeState, Severity, format_endpoint
 
@@ -42,10 +43,10 @@ def _admin_prohibited(row: ProbeResult) -> bool:
     )
 
 
-def blocking(facts: Facts) -> Severity:
+def blocking(choice: Choice) -> Severity:
     """ERROR when no family works (XDCR would not connect); WARNING when another family
     works, since the recommended family never holds a failed probe."""
-    return Severity.WARNING if facts.recommended is not None else Severity.ERROR
+    return Severity.WARNING if choice.family is not None else Severity.ERROR
 
 
 @check(
@@ -60,7 +61,7 @@ def blocking(facts: Facts) -> Severity:
         "port), and the cluster must not be paused (voltadmin resume)."
     ),
 )
-def some_closed(facts: Facts) -> Iterable[Hit]:
+def some_closed(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """Every per-pod DR endpoint must accept: XDCR's replication phase dials each one.
     When the path delivers a reset (closed) for some endpoints and a handshake for
     others, the network is fine and VoltDB's DR listener is not armed on those pods:
@@ -74,7 +75,7 @@ def some_closed(facts: Facts) -> Iterable[Hit]:
                 f"{len(closed)} of {len(rows)} {family} DR endpoints refuse connections while "
                 f"others accept: {describe(closed)}",
                 _subjects(closed),
-                severity=blocking(facts),
+                severity=blocking(choice),
             )
 
 
@@ -89,7 +90,7 @@ def some_closed(facts: Facts) -> Iterable[Hit]:
         "peer to test the path end to end."
     ),
 )
-def all_closed(facts: Facts) -> Iterable[Hit]:
+def all_closed(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """Every probed endpoint answered with a TCP reset: packets reach the peer in both
     directions, but nothing accepts connections on the DR port. This is the signature
     of a VoltDB whose replication listener never bound (license without DR, DR not
@@ -100,7 +101,7 @@ def all_closed(facts: Facts) -> Iterable[Hit]:
             yield Hit(
                 f"every {family} DR endpoint refuses connections: {describe(rows)}",
                 _subjects(rows),
-                severity=blocking(facts),
+                severity=blocking(choice),
             )
 
 
@@ -117,7 +118,7 @@ def all_closed(facts: Facts) -> Iterable[Hit]:
         "in this family from this cluster's egress addresses."
     ),
 )
-def filtered(facts: Facts) -> Iterable[Hit]:
+def filtered(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """A filtered endpoint gave no answer at all within the timeout: no SYN-ACK, no
     reset, no ICMP error. Packets are dropped silently somewhere on the path, most
     often by a firewall, a NetworkPolicy, a cloud security group, or a load balancer
@@ -132,7 +133,7 @@ def filtered(facts: Facts) -> Iterable[Hit]:
             message += (
                 f"; local DR Service(s) {', '.join(local_etp)} use externalTrafficPolicy: Local"
             )
-        yield Hit(message, _subjects(rows), severity=blocking(facts))
+        yield Hit(message, _subjects(rows), severity=blocking(choice))
 
 
 @check(
@@ -146,7 +147,7 @@ def filtered(facts: Facts) -> Iterable[Hit]:
         "(named in the finding) and allow TCP to the DR port in this family."
     ),
 )
-def admin_prohibited(facts: Facts) -> Iterable[Hit]:
+def admin_prohibited(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """The SYN was answered by an ICMP destination-unreachable, administratively
     prohibited (ICMP 3/13, or ICMPv6 1/1): a reject rule (nftables/iptables `reject
     with ... admin-prohibited`, a cloud firewall, a router ACL) stands on the path.
@@ -157,7 +158,7 @@ def admin_prohibited(facts: Facts) -> Iterable[Hit]:
             f"{len(rows)} {family} DR endpoint(s) rejected as administratively prohibited "
             f"(rejected by {', '.join(senders)}): {describe(rows)}",
             _subjects(rows),
-            severity=blocking(facts),
+            severity=blocking(choice),
         )
 
 
@@ -172,7 +173,7 @@ def admin_prohibited(facts: Facts) -> Iterable[Hit]:
         "and that the addresses the peer advertises are really assigned."
     ),
 )
-def unreachable(facts: Facts) -> Iterable[Hit]:
+def unreachable(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """An ICMP destination-unreachable other than administratively prohibited came
     back: no route at a router, host or address unreachable (no neighbour answered),
     or port unreachable (a reject rule without a type). The sender of the error is
@@ -185,7 +186,7 @@ def unreachable(facts: Facts) -> Iterable[Hit]:
         yield Hit(
             f"{len(rows)} {family} DR endpoint(s) unreachable: {describe(rows)}",
             _subjects(rows),
-            severity=blocking(facts),
+            severity=blocking(choice),
         )
 
 
@@ -200,7 +201,7 @@ def unreachable(facts: Facts) -> Iterable[Hit]:
         "probe from a pod on the Volt pods' network to be sure."
     ),
 )
-def no_route(facts: Facts) -> Iterable[Hit]:
+def no_route(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """The kernel refused to send: there is no route (ENETUNREACH), no source address
     (EADDRNOTAVAIL) or the family is disabled (EAFNOSUPPORT) on the probing host.
     Nothing left the host, so this says nothing about the peer."""
@@ -215,7 +216,7 @@ def no_route(facts: Facts) -> Iterable[Hit]:
     requires=("probes",),
     remedy="Re-run with -v and attach the JSON report (-o json) to a support ticket.",
 )
-def probe_errors(facts: Facts) -> Iterable[Hit]:
+def probe_errors(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """A probe ended with an error voltprobe does not classify (an unusual errno or
     packet). The reason field holds the raw detail."""
     rows = [r for r in facts.probes if r.state is ProbeState.ERROR]
@@ -235,7 +236,7 @@ def probe_errors(facts: Facts) -> Iterable[Hit]:
         "once more to every open endpoint; --data-path off keeps a raw run handshake-free."
     ),
 )
-def raw_not_used(facts: Facts) -> Iterable[Hit]:
+def raw_not_used(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """In --mode auto voltprobe prefers raw SYN probes and falls back to connect() when
     raw sockets are not allowed (no CAP_NET_RAW, not root, Pod Security), for addresses
     of local Services (some CNIs translate Service IPs only at connect() time), or when

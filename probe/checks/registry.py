@@ -1,6 +1,7 @@
 """The checks framework: specs registered by decorator, requirements, the runner.
 
-A check is a pure function `Facts -> Iterable[Hit]`. It is registered with a
+A check is a pure function `(Facts, Choice) -> Iterable[Hit]`: the evidence, and the
+family the choice stage settled on (checks never recompute it). It is registered with a
 stable id (VP1xx local cluster, VP2xx DNS, VP3xx reachability, VP4xx Services
 and load balancers, VP5xx recommendation caveats), a severity, a title, the
 facts it requires, a long explanation and a remedy. A check whose required
@@ -13,8 +14,9 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from probe.choice import Choice
 from probe.facts import Facts
-from probe.model import Finding, Severity
+from probe.model import Finding, PassedCheck, Severity, SkippedCheck
 
 _ID = re.compile(r"VP[1-5]\d\d")
 
@@ -29,19 +31,19 @@ class Hit:
     remedy: str | None = None  # overrides the spec's remedy
 
 
-CheckFunc = Callable[[Facts], Iterable[Hit]]
-Requirement = Callable[[Facts], tuple[bool, str]]
+CheckFunc = Callable[[Facts, Choice], Iterable[Hit]]
+Requirement = Callable[[Facts, Choice], tuple[bool, str]]
 
 
-def _needs_cluster(facts: Facts) -> tuple[bool, str]:
+def _needs_cluster(facts: Facts, choice: Choice) -> tuple[bool, str]:
     inv = facts.inventory
     if inv.available:
         return True, ""
     return False, f"no Kubernetes facts ({inv.reason})"
 
 
-def _needs_dr_services(facts: Facts) -> tuple[bool, str]:
-    ok, reason = _needs_cluster(facts)
+def _needs_dr_services(facts: Facts, choice: Choice) -> tuple[bool, str]:
+    ok, reason = _needs_cluster(facts, choice)
     if not ok:
         return ok, reason
     if not facts.inventory.dr_services:
@@ -49,19 +51,19 @@ def _needs_dr_services(facts: Facts) -> tuple[bool, str]:
     return True, ""
 
 
-def _needs_named_targets(facts: Facts) -> tuple[bool, str]:
+def _needs_named_targets(facts: Facts, choice: Choice) -> tuple[bool, str]:
     if any(not t.is_literal for t in facts.targets):
         return True, ""
     return False, "every peer is an IP literal: no DNS was asked"
 
 
-def _needs_probes(facts: Facts) -> tuple[bool, str]:
+def _needs_probes(facts: Facts, choice: Choice) -> tuple[bool, str]:
     if any(p.address is not None for p in facts.probes):
         return True, ""
     return False, "nothing was probed"
 
 
-def _needs_data_path(facts: Facts) -> tuple[bool, str]:
+def _needs_data_path(facts: Facts, choice: Choice) -> tuple[bool, str]:
     if facts.data_path:
         return True, ""
     if not facts.options.data_path.enabled:
@@ -69,8 +71,8 @@ def _needs_data_path(facts: Facts) -> tuple[bool, str]:
     return False, "no endpoint was open: no data path to read"
 
 
-def _needs_recommendation(facts: Facts) -> tuple[bool, str]:
-    if facts.recommended is None:
+def _needs_recommendation(facts: Facts, choice: Choice) -> tuple[bool, str]:
+    if choice.family is None:
         return False, "no family is recommended"
     return True, ""
 
@@ -107,13 +109,10 @@ class CheckSpec:
 
 
 @dataclass(frozen=True)
-class Skipped:
-    id: str
-    title: str
-    reason: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"id": self.id, "title": self.title, "reason": self.reason}
+class CheckResults:
+    findings: tuple[Finding, ...]
+    skipped: tuple[SkippedCheck, ...]
+    passed: tuple[PassedCheck, ...]
 
 
 class Registry:
@@ -154,22 +153,27 @@ class Registry:
     def get(self, id: str) -> CheckSpec | None:
         return self._specs.get(id.upper())
 
-    def run(self, facts: Facts) -> tuple[list[Finding], list[Skipped]]:
+    def run(self, facts: Facts, choice: Choice) -> CheckResults:
+        """Every check over the same facts and choice: findings, skipped and passed checks."""
         findings: list[Finding] = []
-        skipped: list[Skipped] = []
+        skipped: list[SkippedCheck] = []
+        passed: list[PassedCheck] = []
         for spec in self.specs():
-            reason = unmet_requirement(spec, facts)
+            reason = unmet_requirement(spec, facts, choice)
             if reason:
-                skipped.append(Skipped(spec.id, spec.title, reason))
+                skipped.append(SkippedCheck(spec.id, spec.title, reason))
                 continue
-            findings.extend(spec.finding(hit) for hit in spec.func(facts))
-        return findings, skipped
+            found = [spec.finding(hit) for hit in spec.func(facts, choice)]
+            if not found:
+                passed.append(PassedCheck(spec.id, spec.title))
+            findings.extend(found)
+        return CheckResults(tuple(findings), tuple(skipped), tuple(passed))
 
 
-def unmet_requirement(spec: CheckSpec, facts: Facts) -> str:
+def unmet_requirement(spec: CheckSpec, facts: Facts, choice: Choice) -> str:
     """The first unmet requirement's reason, or '' when the check can run."""
     for name in spec.requires:
-        ok, reason = REQUIREMENTS[name](facts)
+        ok, reason = REQUIREMENTS[name](facts, choice)
         if not ok:
             return reason
     return ""

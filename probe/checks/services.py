@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from probe.checks.registry import Hit, check
+from probe.choice import Choice
 from probe.facts import Facts
 from probe.model import Family, Severity
 
@@ -20,12 +21,12 @@ from probe.model import Family, Severity
         "fails with `spec.ipFamilies[0]: Invalid value: ...: may not change once set`."
     ),
 )
-def primary_family_mismatch(facts: Facts) -> Iterable[Hit]:
+def primary_family_mismatch(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """A Service's primary family (the first entry of ipFamilies) can never change
     once set: the apiserver rejects the update with `may not change once set`. A
     SingleStack DR Service in another family than the recommended one therefore has
     to be recreated, not patched."""
-    family = facts.recommended
+    family = choice.family
     for svc in facts.inventory.dr_services:
         if svc.ip_families and svc.ip_families[0] is not family:
             policy = svc.ip_family_policy or "SingleStack"
@@ -47,7 +48,7 @@ def primary_family_mismatch(facts: Facts) -> Iterable[Hit]:
         "family from ipFamilies or give the pods that family."
     ),
 )
-def empty_family_slice(facts: Facts) -> Iterable[Hit]:
+def empty_family_slice(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """The EndpointSlice controller writes one slice per family in the Service's
     ipFamilies, each filled from the pods' addresses of that family. An empty slice in
     one family on a dual-stack Service means the pods lack that family."""
@@ -82,11 +83,11 @@ def empty_family_slice(facts: Facts) -> Iterable[Hit]:
         "PreferDualStack), then check that its hostname has a record in that family."
     ),
 )
-def lb_family_missing(facts: Facts) -> Iterable[Hit]:
+def lb_family_missing(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """The peer dials this cluster's DR load balancer. If the LB has no ingress in the
     recommended family (an IP of that family, or a hostname resolving to one, as AWS
     NLBs report), the peer cannot reach this side in that family."""
-    family = facts.recommended
+    family = choice.family
     for svc in facts.inventory.dr_services:
         if svc.type != "LoadBalancer":
             continue

@@ -12,12 +12,9 @@ from dataclasses import replace
 from typing import Any
 
 from probe.inventory import capability, parse, volt
-from probe.inventory.api import ApiReader, Read
-from probe.inventory.client import Connection, Unavailable, connect
 from probe.inventory.environment import Environment
 from probe.inventory.host import host_inventory, pod_ips_inventory
 from probe.inventory.types import (
-    ApiProblem,
     EndpointSliceInfo,
     Inventory,
     LoadBalancerIngress,
@@ -25,6 +22,9 @@ from probe.inventory.types import (
     PodInfo,
     ServiceInfo,
 )
+from probe.kube.config import Connection, Unavailable, connect
+from probe.kube.errors import ApiProblem, Read
+from probe.kube.reader import ApiReader
 from probe.model import Family
 from probe.options import KubeOptions
 
@@ -49,7 +49,7 @@ def gather(options: KubeOptions, dr_port: int, env: Environment | None = None) -
     --no-kube with `host_inventory` and never calls this); here the API is always read.
     """
     env = env or Environment.default()
-    connection = connect(options, env)
+    connection = connect(options, env.config_sources)
     if isinstance(connection, Unavailable):
         return _fallback(connection.reason, env)
     try:

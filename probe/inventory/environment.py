@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 from probe.inventory.dns import ResolveHost, resolve_host
 from probe.inventory.host import host_families
+from probe.kube.config import SERVICEACCOUNT_DIR, ConfigSources
 from probe.model import Family
 
-SERVICEACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 PAGE_SIZE = 500  # items per list call, as kubectl does
 
 
@@ -32,3 +32,7 @@ class Environment:
     @classmethod
     def default(cls) -> Environment:
         return cls()
+
+    @property
+    def config_sources(self) -> ConfigSources:
+        return ConfigSources(self.environ, self.serviceaccount_dir, self.home)

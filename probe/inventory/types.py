@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from probe.kube.errors import ApiProblem
 from probe.model import FAMILIES, Family
 
 Capability = Literal["yes", "no", "unknown"]
@@ -29,32 +30,6 @@ class FamilyCapability:
             "services": self.services,
             "nodes": self.nodes,
             "evidence": list(self.evidence),
-        }
-
-
-@dataclass(frozen=True)
-class ApiProblem:
-    """A Kubernetes API read that failed; becomes a finding, never an exception."""
-
-    resource: str  # "pods", "services", "endpointslices", "nodes", "servicecidrs", ...
-    verb: str  # "get" or "list"
-    namespace: str | None  # None: cluster-scoped or all namespaces
-    status: int | None  # HTTP status; None when the API could not be reached
-    reason: str  # "Forbidden", "Unauthorized", "NotFound", "Timeout", "ConnectionError", ...
-    message: str  # the apiserver's Status message, or the transport error
-    rule: str = ""  # the RBAC rule that would grant the read (for 403)
-    cluster_scoped: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "resource": self.resource,
-            "verb": self.verb,
-            "namespace": self.namespace,
-            "status": self.status,
-            "reason": self.reason,
-            "message": self.message,
-            "rule": self.rule,
-            "clusterScoped": self.cluster_scoped,
         }
 
 

@@ -2,8 +2,8 @@
 
 Every call goes through `KubeApi`: typed client calls with dict bodies, answers as
 camelCase wire dicts (`sanitize_for_serialization`, version-proof). Every failure is
-classified by the inventory's translation (`probe.inventory.api.problem_from_exception`,
-the one place that knows the client's exceptions) and worded here as a
+classified by `probe.kube.errors.problem_from_exception` (the one place that knows the
+client's exceptions) and worded here as a
 `CannotRunError` whose one-line message says what to do; a 403 names the RBAC rule
 that is missing, in the words of a Role manifest.
 """
@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from probe.errors import CannotRunError
-from probe.inventory.api import Read, api_errors, problem_from_exception
-from probe.inventory.types import ApiProblem
+from probe.kube.errors import ApiProblem, Read, api_errors, problem_from_exception
 
 Obj = dict[str, Any]
 
@@ -226,14 +225,13 @@ class KubeApi:
 
 def connect(kubeconfig: str | None, context: str | None) -> tuple[KubeApi, str | None, str]:
     """(api, the context's namespace, a description), as `voltprobe check` would connect."""
-    from probe.inventory.client import Unavailable
-    from probe.inventory.client import connect as inventory_connect
-    from probe.inventory.environment import Environment
+    from probe.kube.config import ConfigSources, Unavailable, check_selection
+    from probe.kube.config import connect as connect_client
     from probe.options import KubeOptions
 
-    found = inventory_connect(
-        KubeOptions(kubeconfig=kubeconfig, context=context), Environment.default()
-    )
+    options = KubeOptions(kubeconfig=kubeconfig, context=context)
+    check_selection(options)  # exit 2 for a kubeconfig or context that does not exist
+    found = connect_client(options, ConfigSources())
     if isinstance(found, Unavailable):
         raise CannotRunError(f"no Kubernetes cluster to run the Job in: {found.reason}")
     return KubeApi(found.api_client, found.server), found.namespace, found.description

@@ -235,6 +235,11 @@ def role(p: JobParams) -> Obj:
                 "resources": ["endpointslices"],
                 "verbs": ["get", "list"],
             },
+            {
+                "apiGroups": ["networking.k8s.io"],
+                "resources": ["networkpolicies"],
+                "verbs": ["list"],
+            },
         ],
     }
 
@@ -398,6 +403,7 @@ def runner_role(namespace: str) -> Obj:
             # Held so that the probe's Role may be created (not used by job run itself).
             rule("", ["services"], ["get", "list"]),
             rule("discovery.k8s.io", ["endpointslices"], ["get", "list"]),
+            rule("networking.k8s.io", ["networkpolicies"], ["list"]),
         ],
     }
 

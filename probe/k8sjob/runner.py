@@ -16,8 +16,9 @@ from typing import Any
 
 from probe.errors import CannotRunError
 from probe.k8sjob.kube import ApiCallError, KubeApi
-from probe.k8sjob.logs import NoReport, PodReport, extract, tail
+from probe.k8sjob.logs import NoReport, extract, tail
 from probe.k8sjob.objects import CONTAINER, JobParams, job_objects
+from probe.model import Report
 
 Obj = dict[str, Any]
 Progress = Callable[[str], None]
@@ -61,7 +62,7 @@ class _Seen:
 
 def run_job(
     api: KubeApi, opts: RunOptions, progress: Progress, clock: Clock | None = None
-) -> PodReport:
+) -> Report:
     clock = clock or Clock()
     p = opts.params
     objects = job_objects(p, opts.cluster_read)
@@ -243,7 +244,7 @@ def termination(pod: Obj) -> str:
     return f"{text}, termination message: {message!r}" if message else text
 
 
-def collect(api: KubeApi, namespace: str, job_name: str, pod: Obj) -> PodReport:
+def collect(api: KubeApi, namespace: str, job_name: str, pod: Obj) -> Report:
     """The report from the pod's log, or an error that carries what the pod did say."""
     name = pod["metadata"]["name"]
     log = api.read_log(namespace, name, CONTAINER)
@@ -257,7 +258,7 @@ def collect(api: KubeApi, namespace: str, job_name: str, pod: Obj) -> PodReport:
         ) from None
 
 
-def job_logs(api: KubeApi, namespace: str, job_name: str) -> PodReport:
+def job_logs(api: KubeApi, namespace: str, job_name: str) -> Report:
     """The report of an existing Job (from `voltprobe job run --keep` or kubectl apply)."""
     try:
         api.read_job(namespace, job_name)

@@ -76,7 +76,7 @@ class RawProber:
 
     `probe` raises RawSocketsUnavailable (a CannotRunError) when the raw sockets
     cannot be opened, before anything is sent: --mode auto then uses connect()
-    instead (probe.probers.select), --mode raw stops. A --pcap file that cannot be
+    instead (probe.probers.plan), --mode raw stops. A --pcap file that cannot be
     written after the batch costs the capture, never the results (`pcap_error`).
     """
 

@@ -1,7 +1,7 @@
-"""Renderers: one module per output format. They format a Report; they decide nothing.
+"""Renderers: one module per output format. Each takes a `Report` and decides nothing.
 
-json, yaml and values are views of the report's JSON form, so a report read back from
-a Job's log (`voltprobe job`) renders exactly like one made here.
+A report read back from a Job's log (`voltprobe job`, `Report.from_json`) is the same
+typed value, so it renders exactly like one made here.
 """
 
 from __future__ import annotations
@@ -11,34 +11,41 @@ from typing import Any
 
 from probe.model import Report
 
-FORMATS = ("table", "json", "yaml", "values")
+FORMATS = ("table", "wide", "short", "json", "yaml", "values")
 
 
-def render(report: Report, fmt: str, verbose: bool = False) -> str:
+def render(
+    report: Report, fmt: str, verbose: bool = False, color: bool = False, unicode: bool = True
+) -> str:
+    """The report in format `fmt` (one of FORMATS); raises ValueError for another.
+    `color` and `unicode` shape the table's marks (the CLI knows the terminal)."""
     if fmt == "table":
-        from probe.render.table import render_table
+        from probe.render.table import Style, render_table
 
-        return render_table(report, verbose)
-    return render_document(report.to_json(), fmt)
+        return render_table(report, verbose, Style(unicode=unicode, color=color))
+    if fmt == "wide":
+        from probe.render.wide import render_wide
 
+        return render_wide(report, verbose=True)
+    if fmt == "short":
+        from probe.render.short import render_short
 
-def render_document(document: dict[str, Any], fmt: str) -> str:
-    """json, yaml or values from the report's JSON form."""
+        return render_short(report)
     if fmt == "json":
-        return dumps_lines(document)
+        return render_json(report)
     if fmt == "yaml":
         import yaml
 
-        return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+        return yaml.safe_dump(report.to_json(), sort_keys=False, allow_unicode=True)
     if fmt == "values":
         from probe.render.values import render_values
 
-        return render_values(document)
+        return render_values(report)
     raise ValueError(f"unknown format {fmt!r}")
 
 
 def render_json(report: Report) -> str:
-    return render_document(report.to_json(), "json")
+    return dumps_lines(report.to_json())
 
 
 def dumps_lines(document: dict[str, Any]) -> str:

@@ -1,140 +1,289 @@
-"""The default human report: counters, probe table, local block, findings, recommendation."""
+"""The default human report: a checklist grouped by stage, read in five seconds.
+
+    voltprobe 0.1.0 · kubeconfig, namespace volt · mode raw
+    x FAIL: no IP family reaches every peer DR endpoint
+    Local cluster ✔ 5 checks passed
+    DNS ✔ 3 checks passed
+    Reachability
+      IPv4  0/2 open  192.0.2.10:5555 filtered, 192.0.2.11:5555 filtered
+      x VP303 DR endpoints do not answer (filtered): 192.0.2.10:5555, 192.0.2.11:5555
+          hint: voltprobe explain VP303
+    ...
+    x FAIL: no IP family reaches every peer DR endpoint
+
+Modelled on `linkerd check` (grouped check / warning / cross lines, a hint per failure) and nmap's short
+reason tokens. Every line fits `WIDTH` columns: long lists are elided in the middle; the
+full text is in `-o wide`, `-v` and the JSON. A group whose checks all passed is one line
+(`-v` expands it). The same finding on several subjects is one line listing them.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
-from typing import Any
+import re
+import textwrap
+from collections import defaultdict
+from dataclasses import dataclass
 
 import yaml
-from tabulate import tabulate
 
-from probe.model import Report, Severity, format_endpoint
+from probe.model import FAMILIES, Finding, ProbeState, Report, Severity, format_endpoint
 
-
-def render_table(report: Report, verbose: bool = False) -> str:
-    parts = [_summary(report), _probe_table(report), _data_path_block(report)]
-    parts.append(_local_block(report.local))
-    parts.append(_findings(report, verbose))
-    parts.append(_recommendation(report))
-    if verbose and report.timings:
-        timings = ", ".join(f"{k} {v:.0f} ms" for k, v in report.timings.items())
-        parts.append(f"Timings: {timings}")
-    return "\n\n".join(p for p in parts if p) + "\n"
+WIDTH = 80
+GROUPS = ("Local cluster", "DNS", "Reachability", "Recommendation")
+# a finding's group, by the hundreds of its id (VP1xx local, VP2xx DNS, VP3xx
+# reachability, VP4xx Services of the local cluster, VP5xx recommendation caveats)
+GROUP_OF_HUNDRED = {"1": 0, "2": 1, "3": 2, "4": 0, "5": 3}
 
 
-def _summary(report: Report) -> str:
-    states = Counter(p.state.value for p in report.probes)
-    severities = Counter(f.severity.value for f in report.findings)
-    counts = ", ".join(f"{n} {s}" for s, n in states.most_common())
-    return (
-        f"voltprobe {report.version}: {len(report.probes)} probe rows ({counts or 'none'}); "
-        f"findings: {severities['error']} error, {severities['warning']} warning, "
-        f"{severities['info']} info; {len(report.skipped_checks)} checks skipped\n"
-        f"{report.verdict}"
-    )
+@dataclass(frozen=True)
+class Style:
+    """Marks and colours: Unicode and ANSI colour when the terminal takes them."""
+
+    unicode: bool = True
+    color: bool = False
+
+    def mark(self, kind: str) -> str:
+        marks = {
+            "pass": "\u2714",
+            "error": "\u00d7",
+            "warning": "\u203c",
+            "info": "\u00b7",
+            "skip": "\u2013",
+        }
+        ascii_marks = {"pass": "ok", "error": "XX", "warning": "!!", "info": "..", "skip": "--"}
+        text = (marks if self.unicode else ascii_marks)[kind]
+        return self.paint(text, kind)
+
+    def paint(self, text: str, kind: str) -> str:
+        codes = {"pass": "32", "error": "31", "warning": "33", "info": "2", "skip": "2"}
+        if not self.color or kind not in codes:
+            return text
+        return f"\033[{codes[kind]}m{text}\033[0m"
+
+    @property
+    def dot(self) -> str:
+        return "·" if self.unicode else "-"
+
+    def item(self, kind: str, text: str, indent: int = 2) -> str:
+        """One checklist line, `  ✔ text`, cut to WIDTH columns before it is coloured."""
+        mark = self.mark(kind)
+        width = WIDTH - indent - len(_strip_ansi(mark)) - 1
+        return f"{' ' * indent}{mark} {elide(text, width)}"
 
 
-def _probe_table(report: Report) -> str:
-    rows = [
-        [
-            p.target,
-            p.family.value,
-            p.address or "-",
-            p.port,
-            p.state.value,
-            p.reason,
-            "-" if p.rtt_ms is None else f"{p.rtt_ms:.2f}",
-            p.method.value,
-        ]
-        for p in report.probes
-    ]
-    headers = ["TARGET", "FAMILY", "ADDRESS", "PORT", "STATE", "REASON", "RTT ms", "METHOD"]
-    if report.data_path:  # what followed the handshake, for open rows
-        headers.append("AFTER")
-        after = report.after_handshake()
-        for row, probe in zip(rows, report.probes, strict=True):
-            row.append(after.get((probe.address or "", probe.port), "-"))
-    return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+def render_table(report: Report, verbose: bool = False, style: Style | None = None) -> str:
+    style = style or Style()
+    verdict = verdict_line(report, style)
+    lines = [fit(header(report, style)), verdict]
+    lines += local_group(report, verbose, style)
+    lines += simple_group(report, 1, verbose, style)
+    lines += reach_group(report, verbose, style)
+    lines += recommendation_group(report, verbose, style)
+    if verbose:
+        from probe.render.wide import probe_table
+
+        lines += ["", *probe_table(report).splitlines()]
+        if report.timings:
+            timings = ", ".join(f"{k} {v:.0f} ms" for k, v in report.timings.items())
+            lines.append(fit(f"Timings: {timings}"))
+    lines.append(verdict)
+    text = "\n".join(lines) + "\n"
+    # ASCII terminals: one-character stand-ins keep every line within WIDTH
+    return text if style.unicode else text.replace("\u2026", "~").replace("\u00b7", "-")
 
 
-def _data_path_block(report: Report) -> str:
-    """One line per open endpoint: what followed the handshake, RTT, NAT, path MTU."""
-    lines = []
-    for d in report.data_path:
-        parts = [f"  {format_endpoint(d.address, d.port)} {d.family}: {d.after} ({d.detail})"]
-        if d.rtt is not None:
-            parts.append(
-                f"RTT min/median/p95 {d.rtt.min:.2f}/{d.rtt.median:.2f}/{d.rtt.p95:.2f} ms"
-            )
-        nat = d.nat
-        if nat is not None and d.greeting is not None:
-            parts.append(f"seen as {d.greeting.client_address} (NAT: {nat})")
-        if d.mtu:
-            hole = d.black_hole
-            largest = d.largest_passed
-            parts.append(
-                f"MTU black hole: {largest} passes, {hole} stalls"
-                if hole
-                else f"packets up to {largest} bytes pass"
-                if largest
-                else "no MTU step passed"
-            )
-        lines.append("; ".join(parts))
-    return "Data path (after the handshake):\n" + "\n".join(lines) if lines else ""
+def short_verdict(report: Report) -> str:
+    """The verdict's first sentence: `PASS: ...; set ...` or `FAIL: ...` (the JSON and the
+    termination message keep the full text)."""
+    if report.error is not None or report.recommendation.ip_families:
+        return report.verdict
+    return "FAIL: no IP family reaches every peer DR endpoint"
 
 
-def _local_block(local: dict[str, Any]) -> str:
-    if not local:
-        return ""
-    kube = local.get("kubernetes", {})
+def verdict_line(report: Report, style: Style) -> str:
+    kind = "pass" if report.exit_code == 0 else "error" if report.exit_code == 1 else "warning"
+    text = elide(short_verdict(report), WIDTH - 3)
+    return f"{style.mark(kind)} {style.paint(text, kind)}"
+
+
+def header(report: Report, style: Style) -> str:
+    kube = report.local.get("kubernetes", {}) if isinstance(report.local, dict) else {}
     if kube.get("available"):
-        head = f"Local cluster ({kube.get('source')}, namespace {kube.get('namespace') or '-'})"
+        where = f"{kube.get('source')}, namespace {kube.get('namespace') or '-'}"
     else:
-        head = f"Local: Kubernetes not used ({kube.get('reason')})"
-    pods = local.get("pods", {})
-    lines = [head]
-    probe_families = ", ".join(pods.get("probeFamilies", [])) or "none"
-    lines.append(
-        f"  probing from: {probe_families} (from {pods.get('probeFamiliesSource') or '-'})"
-    )
-    for family, cap in local.get("families", {}).items():
-        lines.append(
-            f"  {family}: pods {cap['pods']}, services {cap['services']}, nodes {cap['nodes']}"
-        )
-    for svc in local.get("services", []):
-        lines.append(
-            f"  DR Service {svc['namespace']}/{svc['name']}: {svc['type']} "
-            f"{svc.get('ipFamilyPolicy') or '-'} [{', '.join(svc['ipFamilies'])}]"
-        )
-    return "\n".join(lines)
+        where = f"no cluster ({kube.get('reason') or 'not read'})"
+    mode = report.options.get("mode", "-")
+    return f" {style.dot} ".join([f"voltprobe {report.version}", where, f"mode {mode}"])
 
 
-_MARK = {Severity.ERROR: "ERROR", Severity.WARNING: "WARN ", Severity.INFO: "info "}
+# -- groups ---------------------------------------------------------------------------
 
 
-def _findings(report: Report, verbose: bool) -> str:
-    shown = [f for f in report.findings if verbose or f.severity is not Severity.INFO]
-    if not shown:
-        return "Findings: none" + ("" if verbose else " (info findings with -v)")
-    lines = ["Findings:"]
-    for finding in shown:
-        lines.append(f"  {_MARK[finding.severity]} {finding.id} {finding.title}")
-        lines.append(f"        {finding.message}")
-        if finding.remedy:
-            lines.append(f"        fix: {finding.remedy}")
-    return "\n".join(lines)
+def group_of(finding: Finding) -> int:
+    return GROUP_OF_HUNDRED.get(finding.id[2:3], 3)
 
 
-def _recommendation(report: Report) -> str:
-    rec = report.recommendation
-    lines = ["Recommendation:"]
-    lines += [f"  {sentence}" for sentence in rec.rationale]
-    if rec.ip_families:
-        lines.append(f"  Helm values ({rec.helm_key}), ready for values.yaml:")
-        snippet = yaml.safe_dump(rec.helm_values, sort_keys=False).rstrip()
-        lines += ["    " + line for line in snippet.splitlines()]
-        if rec.connection_source:
-            lines.append(
-                f"  connection.source for the peer in this family: {rec.connection_source['value']}"
+def _findings(report: Report, group: int, verbose: bool) -> list[Finding]:
+    """The group's findings, one per id (subjects joined), info only with -v."""
+    merged: dict[str, Finding] = {}
+    for finding in report.findings:
+        if group_of(finding) != group or (finding.severity is Severity.INFO and not verbose):
+            continue
+        seen = merged.get(finding.id)
+        if seen is None:
+            merged[finding.id] = finding
+        else:
+            subjects = tuple(dict.fromkeys(seen.subjects + finding.subjects))
+            worst = min(seen.severity, finding.severity, key=list(Severity).index)
+            merged[finding.id] = Finding(
+                seen.id, worst, seen.message, seen.remedy, seen.title, subjects
             )
-    return "\n".join(lines)
+    return list(merged.values())
+
+
+def _checks_in(report: Report, group: int) -> tuple[list[str], list[tuple[str, str]]]:
+    """(passed ids, [(skipped id, reason)]) of a group."""
+    passed = [c.id for c in report.passed_checks if GROUP_OF_HUNDRED.get(c.id[2:3]) == group]
+    skipped = [
+        (c.id, c.reason) for c in report.skipped_checks if GROUP_OF_HUNDRED.get(c.id[2:3]) == group
+    ]
+    return passed, skipped
+
+
+def finding_lines(finding: Finding, style: Style) -> list[str]:
+    kind = finding.severity.value
+    subjects = f": {elide_list(finding.subjects)}" if finding.subjects else ""
+    lines = [style.item(kind, f"{finding.id} {finding.title}{subjects}")]
+    if finding.severity is not Severity.INFO:
+        lines.append(f"      hint: voltprobe explain {finding.id}")
+    return lines
+
+
+def checks_lines(report: Report, group: int, verbose: bool, style: Style) -> list[str]:
+    """The group's findings, then its passed and skipped checks (one line each with -v)."""
+    lines = [line for f in _findings(report, group, verbose) for line in finding_lines(f, style)]
+    passed, skipped = _checks_in(report, group)
+    if verbose:
+        titles = {c.id: c.title for c in report.passed_checks}
+        lines += [style.item("pass", f"{i} {titles[i]}") for i in passed]
+        lines += [style.item("skip", f"{i} skipped: {why}") for i, why in skipped]
+        return lines
+    if passed:
+        lines.append(style.item("pass", f"{len(passed)} check(s) passed"))
+    by_reason: dict[str, list[str]] = defaultdict(list)
+    for check_id, why in skipped:
+        by_reason[why].append(check_id)
+    lines += [style.item("skip", f"{len(ids)} skipped: {why}") for why, ids in by_reason.items()]
+    return lines
+
+
+def titled(title: str, body: list[str], style: Style) -> list[str]:
+    """A group; one line when its only line is a pass (`Local cluster ✔ 5 check(s) passed`)."""
+    if len(body) == 1 and body[0].startswith(f"  {style.mark('pass')} "):
+        return [f"{title} {body[0].strip()}"]
+    return [title, *body]
+
+
+def local_group(report: Report, verbose: bool, style: Style) -> list[str]:
+    body = []
+    kube = report.local.get("kubernetes", {}) if isinstance(report.local, dict) else {}
+    if kube.get("available") and not report.local.get("services"):
+        namespace = kube.get("namespace") or "-"
+        body.append(style.item("warning", f"no Volt DR Service in namespace {namespace}"))
+    body += checks_lines(report, 0, verbose, style)
+    return titled("Local cluster", body, style)
+
+
+def simple_group(report: Report, group: int, verbose: bool, style: Style) -> list[str]:
+    return titled(GROUPS[group], checks_lines(report, group, verbose, style), style)
+
+
+def reach_group(report: Report, verbose: bool, style: Style) -> list[str]:
+    body = []
+    for family in FAMILIES:
+        rows = [p for p in report.probes if p.family is family]
+        if not rows:
+            continue
+        probed = [p for p in rows if p.address is not None]
+        ok = [p for p in probed if p.state is ProbeState.OPEN]
+        bad = [p for p in rows if p.state is not ProbeState.OPEN]
+        kind = "pass" if rows and not bad else "error"
+        shown = elide_list(
+            [f"{p.target if p.address is None else format_endpoint(p.address, p.port)} "
+             f"{short_reason(p.state.value, p.reason)}" for p in bad]
+        )  # fmt: skip
+        count = f"{len(ok)}/{len(probed)} open" if probed else "nothing to probe"
+        body.append(style.item(kind, f"{family.value}  {count}  {shown}".rstrip()))
+    body += checks_lines(report, 2, verbose, style)
+    return titled("Reachability", body, style)
+
+
+def recommendation_group(report: Report, verbose: bool, style: Style) -> list[str]:
+    rec = report.recommendation
+    body = checks_lines(report, 3, verbose, style)
+    if rec.ip_families:
+        body.append(f"  Helm values ({rec.helm_key}):")
+        snippet = yaml.safe_dump(rec.helm_values, sort_keys=False).rstrip()
+        body += ["    " + line for line in snippet.splitlines()]
+        body.append(f"  or: helm upgrade ... {rec.helm_set()}")
+        if rec.connection_source:
+            value = rec.connection_source["value"]
+            line = f"  connection.source in {rec.ip_families[0].value}: {value}"
+            body.append(line if len(line) <= WIDTH else "  connection.source: see -o wide")
+    else:
+        for sentence in rec.rationale:
+            body += wrapped(style.item("error", ""), sentence)
+    return ["Recommendation", *body]
+
+
+def wrapped(first: str, text: str) -> list[str]:
+    """`text` after the prefix `first`, wrapped to WIDTH with a hanging indent."""
+    indent = " " * len(_strip_ansi(first))
+    lines = textwrap.wrap(
+        text, WIDTH, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False
+    )
+    return [first + lines[0][len(indent) :], *lines[1:]] if lines else [first]
+
+
+# -- fitting text in WIDTH columns ----------------------------------------------------
+
+
+def short_reason(state: str, reason: str) -> str:
+    """nmap-style: `filtered (no-response)`; a long reason keeps its first token."""
+    token = reason.split(":", 1)[0].split(" ", 1)[0].strip() or state
+    return state if token == state else f"{state} ({token})"
+
+
+def elide(text: str, width: int) -> str:
+    """`text` cut in the middle with an ellipsis to at most `width` characters."""
+    if len(text) <= width:
+        return text
+    if width < 5:
+        return text[:width]
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
+
+
+def elide_list(items: list[str] | tuple[str, ...], width: int = 56) -> str:
+    """Items joined by commas; when too long, the first ones and `+N more`."""
+    text = ", ".join(items)
+    if len(text) <= width:
+        return text
+    kept: list[str] = []
+    for item in items:
+        rest = len(items) - len(kept) - 1
+        candidate = ", ".join([*kept, elide(item, 40)])
+        if len(candidate) + len(f", +{rest} more") > width:
+            break
+        kept.append(elide(item, 40))
+    more = len(items) - len(kept)
+    return ", ".join(kept) + (f", +{more} more" if kept else f"{more} items")
+
+
+def fit(line: str) -> str:
+    """A plain (uncoloured) line cut to WIDTH columns."""
+    return elide(line, WIDTH)
+
+
+def _strip_ansi(text: str) -> str:
+    return re.sub(r"\033\[[0-9;]*m", "", text)

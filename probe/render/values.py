@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import yaml
 
+from probe.model import Report
 
-def render_values(document: dict[str, Any]) -> str:
-    """The snippet from a report's JSON form; a YAML comment saying why when nothing works."""
-    rec = document.get("recommendation") or {}
-    verdict = document.get("verdict", "")
-    if not rec.get("ipFamilies"):
-        reasons = rec.get("rationale") or ["no IP family works"]
-        lines = ["# voltprobe: no ipFamilies value can be recommended", f"# {verdict}"]
+
+def render_values(report: Report) -> str:
+    """The snippet; a YAML comment saying why when nothing works."""
+    rec = report.recommendation
+    if not rec.ip_families:
+        reasons = rec.rationale or ("no IP family works",)
+        lines = ["# voltprobe: no ipFamilies value can be recommended", f"# {report.verdict}"]
         lines += [f"# - {reason}" for reason in reasons]
         return "\n".join(lines) + "\n"
-    header = f"# voltprobe {document.get('version', '')}: {verdict}\n"
-    return header + yaml.safe_dump(rec.get("helmValues") or {}, sort_keys=False)
+    header = f"# voltprobe {report.version}: {report.verdict}\n"
+    return header + yaml.safe_dump(rec.helm_values, sort_keys=False)

@@ -55,6 +55,15 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
     _rt("networking.k8s.io/v1", "networkpolicies", "NetworkPolicy", True),
     _rt("networking.k8s.io/v1beta1", "servicecidrs", "ServiceCIDR", False),
     _rt("networking.k8s.io/v1beta1", "ipaddresses", "IPAddress", False),
+    # CRD-served policy kinds voltprobe names but does not evaluate; off by default
+    # (add their group versions to `served` to install them).
+    _rt("cilium.io/v2", "ciliumnetworkpolicies", "CiliumNetworkPolicy", True),
+    _rt("cilium.io/v2", "ciliumendpoints", "CiliumEndpoint", True),
+    _rt(
+        "k8s.cni.cncf.io/v1", "network-attachment-definitions", "NetworkAttachmentDefinition", True
+    ),
+    _rt("k8s.cni.cncf.io/v1beta1", "multi-networkpolicies", "MultiNetworkPolicy", True),
+    _rt("policy.networking.k8s.io/v1alpha1", "adminnetworkpolicies", "AdminNetworkPolicy", False),
 )
 
 # Group versions a current (1.33+) apiserver serves; v1beta1 networking is off by default.

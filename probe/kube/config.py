@@ -9,11 +9,22 @@ The client gets its own Configuration: the library's global default is never set
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from probe.inventory.environment import Environment
 from probe.options import KubeOptions
+
+SERVICEACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+@dataclass(frozen=True)
+class ConfigSources:
+    """Where client configuration comes from; tests pass their own (no os.environ writes)."""
+
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    serviceaccount_dir: str = SERVICEACCOUNT_DIR
+    home: str = field(default_factory=lambda: os.path.expanduser("~"))
 
 
 @dataclass(frozen=True)
@@ -30,7 +41,7 @@ class Unavailable:
     reason: str
 
 
-def connect(options: KubeOptions, env: Environment) -> Connection | Unavailable:
+def connect(options: KubeOptions, env: ConfigSources) -> Connection | Unavailable:
     if options.kubeconfig or options.context:
         return _from_kubeconfig(options, env)
     if env.environ.get("KUBERNETES_SERVICE_HOST"):
@@ -42,6 +53,47 @@ def connect(options: KubeOptions, env: Environment) -> Connection | Unavailable:
             return outside
         return Unavailable(f"{inside.reason}; {outside.reason}")
     return _from_kubeconfig(options, env)
+
+
+def check_selection(options: KubeOptions, env: ConfigSources | None = None) -> None:
+    """Refuse, as kubectl does, a --kubeconfig that does not exist or a --context that no
+    kubeconfig file defines: a typo in the command (UsageError, exit 2), not a finding.
+
+    Only the names are read here; an unusable kubeconfig is still a finding later.
+    """
+    from probe.errors import UsageError
+
+    env = env or ConfigSources()
+    if options.kubeconfig and not os.path.isfile(options.kubeconfig):
+        raise UsageError(f"--kubeconfig {options.kubeconfig}: no such file")
+    if not options.context:
+        return
+    path = kubeconfig_path(options, env)
+    names = context_names(path)
+    if options.context not in names:
+        known = ", ".join(sorted(names)[:10]) or "none"
+        raise UsageError(
+            f'context "{options.context}" does not exist in {path} (contexts: {known})'
+        )
+
+
+def context_names(path: str) -> set[str]:
+    """The context names that the kubeconfig file(s) in `path` (os.pathsep-separated)
+    define; files that cannot be read or parsed contribute none."""
+    import yaml
+
+    names: set[str] = set()
+    for file in (p for p in path.split(os.pathsep) if p):
+        try:
+            with open(os.path.expanduser(file), encoding="utf-8") as handle:
+                document = yaml.safe_load(handle.read(1 << 20))
+        except (OSError, ValueError, yaml.YAMLError, RecursionError):
+            continue
+        contexts = document.get("contexts") if isinstance(document, dict) else None
+        for entry in contexts if isinstance(contexts, list) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                names.add(entry["name"])
+    return names
 
 
 def _configuration() -> Any:
@@ -61,7 +113,7 @@ def _config_errors() -> tuple[type[BaseException], ...]:
     return (ConfigException, OSError, ValueError, TypeError, KeyError, yaml.YAMLError)
 
 
-def _in_cluster(env: Environment) -> Connection | Unavailable:
+def _in_cluster(env: ConfigSources) -> Connection | Unavailable:
     from kubernetes import client
     from kubernetes.config.incluster_config import InClusterConfigLoader
 
@@ -85,7 +137,7 @@ def _in_cluster(env: Environment) -> Connection | Unavailable:
     )
 
 
-def kubeconfig_path(options: KubeOptions, env: Environment) -> str:
+def kubeconfig_path(options: KubeOptions, env: ConfigSources) -> str:
     """--kubeconfig, then $KUBECONFIG (may list several files), then ~/.kube/config."""
     return (
         options.kubeconfig
@@ -94,7 +146,7 @@ def kubeconfig_path(options: KubeOptions, env: Environment) -> str:
     )
 
 
-def _from_kubeconfig(options: KubeOptions, env: Environment) -> Connection | Unavailable:
+def _from_kubeconfig(options: KubeOptions, env: ConfigSources) -> Connection | Unavailable:
     from kubernetes import client
     from kubernetes.config import kube_config
 

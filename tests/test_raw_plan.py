@@ -9,9 +9,9 @@ from probe.errors import CannotRunError
 from probe.inventory.types import Inventory, ServiceInfo
 from probe.model import Endpoint, Family, Method, Target
 from probe.options import CheckOptions, Mode
-from probe.probers import select
+from probe.probers import plan as planning
+from probe.probers.plan import ProbePrep, plan_probes, prepare_probing
 from probe.probers.rawsockets import RawCapability
-from probe.probers.select import ProbePrep, plan_probes, prepare_probing
 
 BOTH = RawCapability(frozenset({Family.IPV4, Family.IPV6}))
 NONE = RawCapability(frozenset(), "not root (uid 1000) and no CAP_NET_RAW")
@@ -37,12 +37,12 @@ def options(mode: Mode) -> CheckOptions:
     return CheckOptions(targets=(Target("peer", "peer", 5555),), mode=mode, timeout=1.0)
 
 
-def methods(plan: select.Plan) -> dict[str, Method]:
-    return {e.address: prober.method for prober, batch in plan.batches for e in batch}
+def methods(plan: planning.Plan) -> dict[str, Method]:
+    return {e.address: batch.prober.method for batch in plan.batches for e in batch.endpoints}
 
 
 def test_connect_mode_never_looks_at_raw_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(select, "check_raw_capability", lambda: pytest.fail("checked"))
+    monkeypatch.setattr(planning, "check_raw_capability", lambda: pytest.fail("checked"))
     plan = plan_probes(options(Mode.CONNECT), INVENTORY, [PEER_V4, PEER_V6])
     assert set(methods(plan).values()) == {Method.CONNECT}
     assert plan.raw_note == ""
@@ -66,7 +66,7 @@ def test_raw_mode_probes_even_service_addresses_raw() -> None:
 
 
 def test_auto_without_raw_sockets_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(select, "check_raw_capability", lambda: NONE)
+    monkeypatch.setattr(planning, "check_raw_capability", lambda: NONE)
     plan = plan_probes(options(Mode.AUTO), INVENTORY, [PEER_V4])
     assert methods(plan) == {PEER_V4.address: Method.CONNECT}
     assert "not allowed" in plan.raw_note and "CAP_NET_RAW" in plan.raw_note
@@ -79,7 +79,7 @@ def test_a_family_without_raw_sockets_falls_back_to_connect() -> None:
 
 
 def test_raw_mode_without_raw_sockets_cannot_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(select, "check_raw_capability", lambda: NONE)
+    monkeypatch.setattr(planning, "check_raw_capability", lambda: NONE)
     with pytest.raises(CannotRunError, match="--mode connect"):
         prepare_probing(options(Mode.RAW))
 
@@ -87,18 +87,18 @@ def test_raw_mode_without_raw_sockets_cannot_run(monkeypatch: pytest.MonkeyPatch
 def test_raw_mode_fails_before_dns(monkeypatch: pytest.MonkeyPatch) -> None:
     from probe import pipeline
 
-    monkeypatch.setattr(select, "check_raw_capability", lambda: NONE)
+    monkeypatch.setattr(planning, "check_raw_capability", lambda: NONE)
     monkeypatch.setattr("probe.resolve.resolve_targets", lambda *a: pytest.fail("DNS was asked"))
-    run = pipeline.PartialRun(options(Mode.RAW))
-    with pytest.raises(CannotRunError):
-        pipeline.execute(run, lambda message: None)
-    assert run.dns == ()
+    report = pipeline.run_check(options(Mode.RAW))
+    assert report.exit_code == CannotRunError.exit_code
+    assert "--mode raw needs raw sockets" in (report.error or "")
+    assert report.dns == ()
 
 
 def test_auto_with_raw_sockets_builds_templates_in_the_background(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(select, "check_raw_capability", lambda: BOTH)
+    monkeypatch.setattr(planning, "check_raw_capability", lambda: BOTH)
     prep = prepare_probing(options(Mode.AUTO))
     templates = prep.templates()
     assert set(templates) == {Family.IPV4, Family.IPV6}

@@ -1,24 +1,41 @@
-"""The one boundary between the inventory and the Kubernetes client.
+"""How a Kubernetes client failure is classified: the one translation of the client's,
+urllib3's and the socket layer's exceptions into an `ApiProblem` value.
 
-Every read goes through `ApiReader`: typed client calls, paged with limit/continue,
-each object turned into its camelCase wire dict by `sanitize_for_serialization`
-(version-proof: the client renamed model attributes in v36). Every failure, from
-an HTTP Status to a refused connection or a response the client cannot parse,
-comes back as an `ApiProblem` value; nothing here raises for what the cluster or
-the network does.
+Both the inventory (`probe.kube.reader`) and `voltprobe job` (`probe.k8sjob.kube`) use it,
+so a 403 or a refused connection is named the same way everywhere.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
-from probe.inventory.types import ApiProblem
 
-Obj = dict[str, Any]
-Result = Union[list[Obj], ApiProblem]  # noqa: UP007 - readable on 3.10 at runtime
+@dataclass(frozen=True)
+class ApiProblem:
+    """A Kubernetes API read that failed; becomes a finding, never an exception."""
+
+    resource: str  # "pods", "services", "endpointslices", "nodes", "servicecidrs", ...
+    verb: str  # "get" or "list"
+    namespace: str | None  # None: cluster-scoped or all namespaces
+    status: int | None  # HTTP status; None when the API could not be reached
+    reason: str  # "Forbidden", "Unauthorized", "NotFound", "Timeout", "ConnectionError", ...
+    message: str  # the apiserver's Status message, or the transport error
+    rule: str = ""  # the RBAC rule that would grant the read (for 403)
+    cluster_scoped: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "resource": self.resource,
+            "verb": self.verb,
+            "namespace": self.namespace,
+            "status": self.status,
+            "reason": self.reason,
+            "message": self.message,
+            "rule": self.rule,
+            "clusterScoped": self.cluster_scoped,
+        }
 
 
 @dataclass(frozen=True)
@@ -139,65 +156,3 @@ def api_errors() -> tuple[type[BaseException], ...]:
 
     # ValueError covers pydantic's ValidationError and json's JSONDecodeError.
     return (ApiException, u3.HTTPError, OSError, ValueError, TypeError)
-
-
-class ApiReader:
-    """Reads through one ApiClient with one timeout; results are wire dicts or a problem."""
-
-    def __init__(self, api_client: Any, timeout: float, page_size: int) -> None:
-        self._api = api_client
-        self._timeout = timeout
-        self._page_size = page_size
-
-    def call(
-        self, read: Read, fn: Callable[..., Any], *args: Any, **kwargs: Any
-    ) -> Obj | ApiProblem:
-        """One typed call; the answer as a wire dict."""
-        try:
-            answer = fn(*args, _request_timeout=self._timeout, **kwargs)
-            return self._api.sanitize_for_serialization(answer)
-        except api_errors() as exc:
-            return problem_from_exception(read, exc)
-
-    def list_all(self, read: Read, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Result:
-        """Every item of a list call, page by page (limit/continue), never one call per object."""
-        items: list[Obj] = []
-        token: str | None = None
-        while True:
-            page = self.call(read, fn, *args, limit=self._page_size, _continue=token, **kwargs)
-            if isinstance(page, ApiProblem):
-                return page
-            items.extend(page.get("items") or [])
-            token = (page.get("metadata") or {}).get("continue") or None
-            if not token:
-                return items
-
-    def list_raw(self, read: Read, path: str) -> Result:
-        """A paged list of a path the typed client has no method for, via the generic call_api."""
-        items: list[Obj] = []
-        token: str | None = None
-        while True:
-            query: list[tuple[str, Any]] = [("limit", self._page_size)]
-            if token:
-                query.append(("continue", token))
-            try:
-                request = self._api.param_serialize(
-                    method="GET",
-                    resource_path=path,
-                    query_params=query,
-                    header_params={"Accept": "application/json"},
-                    auth_settings=["BearerToken"],
-                )
-                response = self._api.call_api(*request, _request_timeout=self._timeout)
-                response.read()
-                page = self._api.response_deserialize(response, {"200": "object"}).data
-            except api_errors() as exc:
-                return problem_from_exception(read, exc)
-            if not isinstance(page, dict):
-                return problem_from_exception(
-                    read, ValueError(f"{path} answered {type(page).__name__}")
-                )
-            items.extend(page.get("items") or [])
-            token = (page.get("metadata") or {}).get("continue") or None
-            if not token:
-                return items

@@ -16,16 +16,21 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from probe.cli.args import add_cluster_options, add_report_options, bounded_float
+from probe.cli.manifest import add_job_options
+from probe.render import FORMATS
+
 if TYPE_CHECKING:
     from probe.k8sjob.runner import RunOptions
 
+NAMESPACE_HELP = (
+    "namespace (default: the context's, else default); for `run` use the Volt cluster's "
+    "namespace so the check can read its Services"
+)
 MAX_WAIT = 86400.0  # seconds: a day is longer than any Job deadline worth waiting for
 
 
 def add_parser(commands: Any) -> None:
-    from probe.cli import bounded_float
-    from probe.manifest import add_job_options
-    from probe.render import FORMATS
 
     parser = commands.add_parser(
         "job",
@@ -60,14 +65,8 @@ def add_parser(commands: Any) -> None:
         action="store_true",
         help="leave the Job, its pod and RBAC in place (then: job logs)",
     )
-    _add_cluster_options(run_p)
-    run_p.add_argument(
-        "-o",
-        "--output",
-        choices=FORMATS,
-        default="table",
-        help="report format on stdout (default table: the pod's own report)",
-    )
+    add_cluster_options(run_p, NAMESPACE_HELP)
+    add_report_options(run_p, FORMATS, "table")
 
     logs_p = actions.add_parser(
         "logs",
@@ -76,28 +75,9 @@ def add_parser(commands: Any) -> None:
         "between the marker lines. Exit code: the check's own.",
     )
     logs_p.add_argument("job_name", metavar="JOBNAME")
-    _add_cluster_options(logs_p)
-    logs_p.add_argument(
-        "-o",
-        "--output",
-        choices=FORMATS,
-        default="json",
-        help="report format on stdout (default json)",
-    )
+    add_cluster_options(logs_p, NAMESPACE_HELP)
+    add_report_options(logs_p, FORMATS, "json")
     parser.set_defaults(func=run)
-
-
-def _add_cluster_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--kubeconfig", help="kubeconfig file (default: KUBECONFIG, ~/.kube/config)"
-    )
-    parser.add_argument("--context", help="kubeconfig context of the cluster to use")
-    parser.add_argument(
-        "--namespace",
-        "-n",
-        help="namespace (default: the context's, else default); for `run` use "
-        "the Volt cluster's namespace so the check can read its Services",
-    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -105,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.job_command not in ("run", "logs"):
         raise UsageError("voltprobe job needs an action: run or logs (see voltprobe job -h)")
-    from probe.k8sjob import kube, logs, runner
+    from probe.k8sjob import kube, runner
+    from probe.render import render
 
     def progress(message: str) -> None:
         print(f"voltprobe job: {message}", file=sys.stderr, flush=True)
@@ -119,7 +100,10 @@ def run(args: argparse.Namespace) -> int:
         found = runner.run_job(api, in_namespace(opts, namespace), progress)
     else:
         found = runner.job_logs(api, namespace, args.job_name)
-    sys.stdout.write(logs.render(found, args.output))
+    from probe.cli.check import stdout_takes_marks, terminal_color
+
+    color = terminal_color(args.no_color)
+    sys.stdout.write(render(found, args.output, args.verbose, color, stdout_takes_marks()))
     sys.stdout.flush()
     progress(f"verdict: {found.verdict}")
     return found.exit_code
@@ -127,10 +111,19 @@ def run(args: argparse.Namespace) -> int:
 
 def run_options(args: argparse.Namespace, namespace: str) -> RunOptions:
     """RunOptions from the command line, validated (a UsageError for bad input)."""
+    from probe.cli.manifest import job_params
+    from probe.errors import UsageError
+    from probe.k8sjob.defaults import DEFAULT_IMAGE
     from probe.k8sjob.runner import RunOptions, unique_name
-    from probe.manifest import job_params
 
     params = job_params(args, unique_name(), namespace)
+    if params.image == DEFAULT_IMAGE:
+        raise UsageError(
+            f"--image is needed: the default {DEFAULT_IMAGE} is a placeholder that no "
+            "registry serves. Build the image from this repository's Dockerfile "
+            "(docker build -t REGISTRY/voltprobe:TAG .), push it, and pass "
+            "--image REGISTRY/voltprobe:TAG"
+        )
     wait = args.wait if args.wait is not None else args.deadline + 60
     return RunOptions(
         params=params, wait_seconds=wait, keep=args.keep, cluster_read=args.cluster_read

@@ -7,7 +7,7 @@
                      cluster IP): some CNIs translate Service IPs only at connect()
                      time, so a raw SYN to one can miss. Those get connect(). If the
                      raw sockets still fail to open when the batch starts, the batch
-                     is probed with connect() and the plan's raw_note says why.
+                     is probed with connect() and `Probed.raw_note` says why.
 
 `prepare_probing` runs first thing in a check: it decides whether raw probing can
 happen at all (so --mode raw fails before any DNS or API work) and gets the SYN
@@ -20,6 +20,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 from probe.background import Background
@@ -57,43 +58,61 @@ class LazyConnectProber:
         return ConnectProber(self.timeout, self.concurrency).probe(endpoints)
 
 
-class ConnectFallback:
-    """The raw prober of an auto-mode plan: raw SYN, or connect() for the whole batch
-    when the raw sockets fail to open after the capability check passed (their
-    limit, a policy that changed, an LSM). `note` says why, once that happened."""
+@dataclass(frozen=True)
+class ProbeBatch:
+    """Endpoints for one prober; `fallback` (auto mode) probes them with connect() when
+    the raw sockets fail to open after the capability check passed (their limit, a
+    policy that changed, an LSM)."""
 
-    method = Method.RAW
-
-    def __init__(self, raw: Prober, connect: Prober) -> None:
-        self.raw = raw
-        self.connect = connect
-        self.note = ""
-
-    def probe(self, endpoints: Sequence[Endpoint]) -> list[ProbeResult]:
-        try:
-            return self.raw.probe(endpoints)
-        except RawSocketsUnavailable as exc:
-            self.note = (
-                f"raw SYN probing could not start ({exc.why}): {len(endpoints)} address(es) "
-                "were probed with connect() instead"
-            )
-            return self.connect.probe(endpoints)
+    prober: Prober
+    endpoints: tuple[Endpoint, ...]
+    fallback: Prober | None = None
 
 
 @dataclass(frozen=True)
 class Plan:
     """Endpoints grouped by the prober that will probe them, and why raw was not used."""
 
-    batches: tuple[tuple[Prober, tuple[Endpoint, ...]], ...]
-    note: str = ""  # known when planning
-    fallback: ConnectFallback | None = field(default=None, compare=False)
+    batches: tuple[ProbeBatch, ...]
+    raw_note: str = ""  # known when planning
 
-    @property
-    def raw_note(self) -> str:
-        """Why raw SYN was not used: the planning note, plus a connect() fallback that
-        happened while probing (so read it after the batches ran)."""
-        late = self.fallback.note if self.fallback is not None else ""
-        return "; ".join(n for n in (self.note, late) if n)
+
+@dataclass(frozen=True)
+class Probed:
+    """What probing returned: one row per endpoint, and why raw SYN was not used (the
+    planning note plus any connect() fallback that happened while probing)."""
+
+    rows: tuple[ProbeResult, ...]
+    raw_note: str = ""
+
+
+def probe_plan(plan: Plan) -> Probed:
+    """Run every batch. One batch runs here (Ctrl-C stops it at once); a raw and a
+    connect batch run side by side, so each waits out only its own timeout."""
+    if len(plan.batches) <= 1:
+        done = [_probe_batch(batch) for batch in plan.batches]
+    else:
+        running = [
+            Background(partial(_probe_batch, batch), f"probe-{batch.prober.method}")
+            for batch in plan.batches
+        ]
+        done = [worker.result() for worker in running]
+    rows = tuple(row for batch_rows, _ in done for row in batch_rows)
+    notes = [plan.raw_note, *(note for _, note in done)]
+    return Probed(rows, "; ".join(n for n in notes if n))
+
+
+def _probe_batch(batch: ProbeBatch) -> tuple[list[ProbeResult], str]:
+    try:
+        return batch.prober.probe(batch.endpoints), ""
+    except RawSocketsUnavailable as exc:
+        if batch.fallback is None:  # --mode raw: a failure to open raw sockets stops the run
+            raise
+        note = (
+            f"raw SYN probing could not start ({exc.why}): {len(batch.endpoints)} address(es) "
+            "were probed with connect() instead"
+        )
+        return batch.fallback.probe(batch.endpoints), note
 
 
 @dataclass(frozen=True)
@@ -146,14 +165,14 @@ def plan_probes(
 ) -> Plan:
     connect = LazyConnectProber(options.timeout, options.concurrency)
     if options.mode is Mode.CONNECT:
-        return Plan(((connect, tuple(endpoints)),), "")
+        return Plan((ProbeBatch(connect, tuple(endpoints)),))
     if prep is None or prep.capability is None:
         prep = prepare_probing(options)
     capability = prep.capability
     assert capability is not None
     if not capability.families:
         note = f"raw SYN probing is not allowed here: {capability.why_not}"
-        return Plan(((connect, tuple(endpoints)),), note)
+        return Plan((ProbeBatch(connect, tuple(endpoints)),), note)
 
     is_service = service_matcher(inventory) if options.mode is Mode.AUTO else _never
     raw_batch: list[Endpoint] = []
@@ -176,18 +195,14 @@ def plan_probes(
         notes.append(SERVICE_NOTE.format(count=services))
     from probe.probers.raw import RawProber
 
-    raw: Prober = RawProber(
-        options.timeout, options.rate, options.quick, options.pcap, prep.templates
-    )
-    fallback = None
-    if options.mode is Mode.AUTO:  # --mode raw: a failure to open raw sockets stops the run
-        raw = fallback = ConnectFallback(raw, connect)
-    batches: list[tuple[Prober, tuple[Endpoint, ...]]] = []
+    raw = RawProber(options.timeout, options.rate, options.quick, options.pcap, prep.templates)
+    fallback = connect if options.mode is Mode.AUTO else None
+    batches: list[ProbeBatch] = []
     if raw_batch:
-        batches.append((raw, tuple(raw_batch)))
+        batches.append(ProbeBatch(raw, tuple(raw_batch), fallback))
     if connect_batch:
-        batches.append((connect, tuple(connect_batch)))
-    return Plan(tuple(batches), "; ".join(notes), fallback)
+        batches.append(ProbeBatch(connect, tuple(connect_batch)))
+    return Plan(tuple(batches), "; ".join(notes))
 
 
 def service_matcher(inventory: Inventory) -> Callable[[str], bool]:

@@ -14,6 +14,8 @@ import argparse
 import sys
 from typing import Any
 
+from probe.cli.args import add_peer_options, add_per_pod_option, add_timeout_option, int_range
+
 WHAT = ("job", "clusterrole", "responder", "runner-role")
 
 
@@ -32,6 +34,7 @@ def add_parser(commands: Any) -> None:
         "what", nargs="?", choices=WHAT, default="job", help="which manifests (default job)"
     )
     parser.add_argument(
+        "-n",
         "--namespace",
         default=DEFAULT_NAMESPACE,
         help=f"namespace of every object (default {DEFAULT_NAMESPACE}); use the "
@@ -90,30 +93,10 @@ def render(args: argparse.Namespace) -> str:
 
 def add_job_options(parser: Any, peer_required: bool) -> None:
     """The Job's parameters, shared by `manifest` and `job run` (they render one Job)."""
-    from probe.cli import bounded_float, int_range
     from probe.k8sjob.defaults import DEFAULT_ACTIVE_DEADLINE, DEFAULT_IMAGE, DEFAULT_TTL
-    from probe.model import DEFAULT_DR_PORT
 
-    parser.add_argument(
-        "--peer",
-        action="append",
-        default=[],
-        required=peer_required,
-        metavar="HOST[:PORT][,...]",
-        help="the peer cluster's DR endpoint(s), as for `check`; repeatable",
-    )
-    parser.add_argument(
-        "--port",
-        type=int_range("--port", 1, 65535),
-        default=DEFAULT_DR_PORT,
-        help=f"DR port for peers given without one (default {DEFAULT_DR_PORT})",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=bounded_float("--timeout", 0, 60),
-        default=2.0,
-        help="seconds per probe inside the Job (default 2)",
-    )
+    add_peer_options(parser, required=peer_required)
+    add_timeout_option(parser)
     parser.add_argument(
         "--image",
         default=DEFAULT_IMAGE,
@@ -124,9 +107,7 @@ def add_job_options(parser: Any, peer_required: bool) -> None:
         action="store_true",
         help="raw SYN probes: root + NET_RAW; needs a privileged-level namespace",
     )
-    parser.add_argument(
-        "--per-pod", action="store_true", help="recommend cluster.serviceSpec.perpod.dr.ipFamilies"
-    )
+    add_per_pod_option(parser)
     parser.add_argument(
         "--deadline",
         type=int_range("--deadline", 1, 86400),

@@ -1,0 +1,125 @@
+"""Argument types and option groups shared by several commands (defined once).
+
+Every default shown here comes from `probe.options.CHECK_DEFAULTS` or
+`probe.k8sjob.defaults`; argparse never holds a default of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from probe.errors import UsageError
+from probe.options import CHECK_DEFAULTS
+
+MODES = ("auto", "raw", "connect")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and exit 2) via UsageError and main()."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see: {self.prog} --help)")
+
+
+def bounded_float(name: str, low: float, high: float) -> Callable[[str], float]:
+    """A parser for low < value <= high (NaN refused)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, not {text!r}") from None
+        if math.isnan(value) or not low < value <= high:
+            raise argparse.ArgumentTypeError(f"{name} must be > {low:g} and <= {high:g}")
+        return value
+
+    return parse
+
+
+def int_range(name: str, low: int, high: int) -> Callable[[str], int]:
+    """A parser for a whole number from low to high inclusive."""
+
+    def parse(text: str) -> int:
+        if not (text.isascii() and text.strip().isdigit()):
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number, not {text!r}")
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{name} must be from {low} to {high}")
+        return value
+
+    return parse
+
+
+def add_peer_options(parser: Any, required: bool) -> None:
+    """--peer and --port: the peer's DR endpoints, as `check`, `job run` and `manifest` take them."""
+    port = CHECK_DEFAULTS.port
+    parser.add_argument(
+        "--peer",
+        action="append",
+        default=[],
+        metavar="HOST[:PORT][,...]",
+        required=required,
+        help="peer DR endpoint(s): host, host:port, [v6]:port, a bare IPv6 address, or the "
+        "value of cluster.config.deployment.dr.connection.source verbatim (\\, accepted); "
+        "repeatable",
+    )
+    parser.add_argument(
+        "--port",
+        type=int_range("--port", 1, 65535),
+        default=port,
+        help=f"DR port for peers given without one (default {port})",
+    )
+
+
+def add_per_pod_option(parser: Any) -> None:
+    parser.add_argument(
+        "--per-pod",
+        action="store_true",
+        help="recommend cluster.serviceSpec.perpod.dr.ipFamilies (per-pod DR "
+        "Services); detected automatically when the cluster has them",
+    )
+
+
+def add_timeout_option(parser: Any) -> None:
+    timeout = CHECK_DEFAULTS.timeout
+    parser.add_argument(
+        "--timeout",
+        type=bounded_float("--timeout", 0, 60),
+        default=timeout,
+        help=f"seconds to wait for each probe's answer (0 < T <= 60, default {timeout:g})",
+    )
+
+
+def add_report_options(parser: Any, formats: tuple[str, ...], default: str) -> None:
+    """-o and -v: the report's format on stdout and how much of it."""
+    parser.add_argument(
+        "-o",
+        "--output",
+        choices=formats,
+        default=default,
+        help=f"report format on stdout (default {default}): table is a checklist that fits 80 "
+        "columns, wide every detail, short one line per problem, values only the Helm snippet",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="progress on stderr; every check, info findings, probe rows and timings in the table",
+    )
+    parser.add_argument(
+        "--no-color",
+        action="store_true",
+        help="no colour in the table (also when NO_COLOR is set or stdout is not a terminal)",
+    )
+
+
+def add_cluster_options(parser: Any, namespace_help: str) -> None:
+    """--kubeconfig, --context and -n/--namespace, as kubectl spells them."""
+    parser.add_argument(
+        "--kubeconfig", help="kubeconfig file (default: in-cluster, KUBECONFIG, ~/.kube/config)"
+    )
+    parser.add_argument("--context", help="kubeconfig context")
+    parser.add_argument("-n", "--namespace", help=namespace_help)

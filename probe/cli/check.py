@@ -1,0 +1,236 @@
+"""`voltprobe check`: probe the peer's DR endpoints and recommend ipFamilies."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from probe.cli.args import (
+    MODES,
+    add_cluster_options,
+    add_peer_options,
+    add_per_pod_option,
+    add_report_options,
+    add_timeout_option,
+    bounded_float,
+    int_range,
+)
+from probe.datapath.types import DataPathOptions, PathQuality
+from probe.errors import UsageError
+from probe.model import Severity
+from probe.options import CHECK_DEFAULTS, CheckOptions, KubeOptions, Mode, OutputOptions
+from probe.render import FORMATS
+
+
+def add_probe_options(parser: Any) -> None:
+    """--timeout, --mode, -o and -v: shared with `demo`, which runs the same check."""
+    add_timeout_option(parser)
+    parser.add_argument(
+        "--mode",
+        choices=MODES,
+        default=CHECK_DEFAULTS.mode.value,
+        help="auto: raw SYN probes when allowed, else connect(); raw: fail (exit 3) without "
+        "CAP_NET_RAW; connect: never needs privileges (default auto)",
+    )
+    add_report_options(parser, FORMATS, "table")
+
+
+def add_parser(commands: Any) -> None:
+    d = CHECK_DEFAULTS
+    check = commands.add_parser(
+        "check",
+        help="probe the peer's DR endpoints and recommend ipFamilies",
+        description="Resolve the peer's DR endpoints (A and AAAA), probe them over IPv4 and "
+        "IPv6, explain every failure and recommend the Volt Helm chart's ipFamilies.",
+    )
+    add_peer_options(check, required=True)
+    add_probe_options(check)
+    check.add_argument(
+        "--dns-timeout",
+        type=bounded_float("--dns-timeout", 0, 60),
+        default=d.dns_timeout,
+        help=f"seconds for the A and AAAA lookups of each name (default {d.dns_timeout:g})",
+    )
+    check.add_argument(
+        "--resolv-conf",
+        default=d.resolv_conf,
+        help=f"resolver configuration to use (default {d.resolv_conf})",
+    )
+    check.add_argument(
+        "--concurrency",
+        type=int_range("--concurrency", 1, 65536),
+        default=d.concurrency,
+        help=f"connect() probes in flight at once (default {d.concurrency})",
+    )
+    check.add_argument(
+        "--rate",
+        type=int_range("--rate", 1, 1_000_000),
+        default=d.rate,
+        help=f"raw probe packets per second (default {d.rate})",
+    )
+    check.add_argument(
+        "--quick",
+        action="store_true",
+        help="raw mode: stop early once answers stop coming (RTT-adaptive)",
+    )
+    check.add_argument("--pcap", metavar="FILE", help="raw mode: write probes and answers here")
+    add_data_path_options(check)
+    add_per_pod_option(check)
+    add_output_files(check)
+    check.add_argument(
+        "--fail-on",
+        choices=("warning", "error"),
+        help="exit 4 when the check passes but has a finding of this severity or worse "
+        "(for CI gates; off by default)",
+    )
+    kube = check.add_argument_group("Kubernetes (read-only)")
+    kube.add_argument("--no-kube", action="store_true", help="do not read the Kubernetes API")
+    add_cluster_options(kube, "namespace of the Volt cluster (default: this pod's)")
+    kube.add_argument("--release", help="Helm release name of the Volt cluster")
+    check.set_defaults(func=run)
+
+
+def add_data_path_options(parser: Any) -> None:
+    data_path = parser.add_argument_group("data path (after the handshake)")
+    data_path.add_argument(
+        "--data-path",
+        choices=["on", "off"],
+        default="on",
+        help="connect() again to open endpoints and read what follows the handshake "
+        "(300 ms wait; in raw mode this completes handshakes); never writes to a peer "
+        "that is not a voltprobe responder (default on)",
+    )
+    data_path.add_argument(
+        "--responder",
+        action="store_true",
+        help="the peer runs `voltprobe serve`: an endpoint that does not greet fails its family",
+    )
+    data_path.add_argument(
+        "--path-quality",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="RTT samples and the path-MTU ladder; auto: for endpoints that greet (default)",
+    )
+    data_path.add_argument(
+        "--samples",
+        type=int_range("--samples", 1, 100),
+        default=5,
+        help="handshakes timed per endpoint for the RTT figures (default 5)",
+    )
+
+
+def add_output_files(parser: Any) -> None:
+    parser.add_argument(
+        "--values-out",
+        metavar="FILE",
+        help="also write the Helm values snippet to FILE (for helm upgrade -f)",
+    )
+    parser.add_argument(
+        "--report-file",
+        metavar="FILE",
+        help="also write the JSON report to FILE (written even if the run stops)",
+    )
+    parser.add_argument(
+        "--termination-log",
+        metavar="FILE",
+        help="write the one-line verdict here (in a Job: /dev/termination-log)",
+    )
+    parser.add_argument(
+        "--log-json",
+        action="store_true",
+        help="after the report, print the JSON report between marker lines",
+    )
+
+
+def check_options(args: argparse.Namespace) -> CheckOptions:
+    """The frozen options of `check`; bad input raises UsageError (exit 2) before any work."""
+    from probe.kube.config import check_selection
+    from probe.targets import parse_peers
+
+    if args.mode == "connect" and (args.pcap or args.quick):
+        option = "--pcap" if args.pcap else "--quick"
+        raise UsageError(f"{option} works on raw SYN probes: use it with --mode raw or auto")
+    if args.data_path == "off" and (args.responder or args.path_quality == "on"):
+        raise UsageError(
+            "--responder and --path-quality on read the data path: drop --data-path off"
+        )
+    if args.no_kube:
+        given = [
+            name
+            for name, value in (
+                ("--kubeconfig", args.kubeconfig),
+                ("--context", args.context),
+                ("--namespace", args.namespace),
+                ("--release", args.release),
+            )
+            if value
+        ]
+        if given:
+            raise UsageError(f"{', '.join(given)} cannot be used with --no-kube")
+    kube = KubeOptions(
+        enabled=not args.no_kube,
+        kubeconfig=args.kubeconfig,
+        context=args.context,
+        namespace=args.namespace,
+        release=args.release,
+    )
+    if kube.enabled:
+        # a cluster that cannot be reached is a finding; a kubeconfig or context that
+        # does not exist is a typo in the command
+        check_selection(kube)
+    return CheckOptions(
+        targets=parse_peers(args.peer, args.port),
+        port=args.port,
+        timeout=args.timeout,
+        dns_timeout=args.dns_timeout,
+        mode=Mode(args.mode),
+        concurrency=args.concurrency,
+        rate=args.rate,
+        quick=args.quick,
+        per_pod=args.per_pod,
+        pcap=args.pcap,
+        resolv_conf=args.resolv_conf,
+        kube=kube,
+        data_path=DataPathOptions(
+            enabled=args.data_path == "on",
+            responder=args.responder,
+            path_quality=PathQuality(args.path_quality),
+            samples=args.samples,
+        ),
+    )
+
+
+def output_options(args: argparse.Namespace) -> OutputOptions:
+    return OutputOptions(
+        format=args.output,
+        verbose=args.verbose,
+        report_file=getattr(args, "report_file", None),
+        values_out=getattr(args, "values_out", None),
+        termination_log=getattr(args, "termination_log", None),
+        log_json=getattr(args, "log_json", False),
+        color=terminal_color(args.no_color),
+        fail_on=Severity(args.fail_on) if getattr(args, "fail_on", None) else None,
+        unicode=stdout_takes_marks(),
+    )
+
+
+def terminal_color(no_color: bool) -> bool:
+    """Colour only for a terminal, and never with NO_COLOR set (https://no-color.org)."""
+    return not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+
+
+def stdout_takes_marks() -> bool:
+    """Whether stdout's encoding can show the checklist's marks (else ASCII ones)."""
+    try:
+        "\u2714\u00d7\u203c\u2013\u00b7\u2026".encode(sys.stdout.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def run(args: argparse.Namespace) -> int:
+    from probe.cli.deliver import run_and_deliver
+
+    return run_and_deliver(check_options(args), output_options(args))
