@@ -303,6 +303,9 @@ class ProbeResult:
     address: str | None = None
     rtt_ms: float | None = None
     icmp: IcmpError | None = None
+    # raw mode: the SYN-ACK's MSS option, of whatever answered (the peer, or a load
+    # balancer or proxy on the way, which may clamp it)
+    mss: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         row: dict[str, Any] = {
@@ -317,6 +320,8 @@ class ProbeResult:
         }
         if self.icmp is not None:
             row["icmp"] = self.icmp.to_json()
+        if self.mss is not None:
+            row["synAckMss"] = self.mss
         return row
 
     @classmethod
@@ -333,6 +338,7 @@ class ProbeResult:
             _optional(doc, "address", str, where),
             None if rtt is None else float(rtt),
             None if icmp is None else IcmpError.from_json(icmp, f"{where}.icmp"),
+            _optional(doc, "synAckMss", int, where),
         )
 
 

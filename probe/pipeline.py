@@ -236,6 +236,7 @@ def rows_per_target(
                 found.address,
                 found.rtt_ms,
                 found.icmp,
+                found.mss,
             )
         )
     return rows

@@ -88,6 +88,9 @@ def test_packet_too_big_dropped_is_an_ipv6_black_hole_while_ipv4_passes(
     assert "VP322" in finding_ids(run)
     assert run.exit_code == 0 and run.report is not None
     assert run.report["recommendation"]["ipFamilies"] == ["IPv4"], run.describe()
+    if method is Method.RAW:  # the peer's advertised MSS (its routes' advmss), as sent
+        mss = {row["family"]: row.get("synAckMss") for row in run.report["probes"]}
+        assert mss == {"IPv4": 1460, "IPv6": 1440}, mss
     rationale = " ".join(run.report["recommendation"]["rationale"])
     assert "IPv6 does not qualify" in rationale and "black hole" in rationale
 
