@@ -30,6 +30,9 @@ class Background(Generic[T]):
         except BaseException as exc:  # noqa: BLE001 (re-raised by result())
             self._error = exc
 
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
     def result(self) -> T:
         """Wait for `work()`; its return value, or its exception raised here."""
         self._thread.join()

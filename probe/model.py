@@ -23,6 +23,10 @@ REPORT_BEGIN = "----- BEGIN VOLTPROBE REPORT -----"
 REPORT_END = "----- END VOLTPROBE REPORT -----"
 
 
+CANNOT_RUN = 3  # the exit code of a run that stopped without a more precise one
+STOPPED_EXIT_CODES = (2, 3, 130)  # bad input, could not run, Ctrl-C
+
+
 class ReportFormatError(ValueError):
     """A report document that is not a readable voltprobe/v1 report; the message names the
     field (a JSON path such as `probes[3].state`) and what is wrong with it."""
@@ -40,7 +44,9 @@ def _field(document: Any, key: str, kind: type | tuple[type, ...], where: str) -
     return value
 
 
-def _optional(document: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+def _optional(document: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if not isinstance(document, dict):
+        raise ReportFormatError(f"{where or 'the report'} is not an object")
     return None if document.get(key) is None else _field(document, key, kind, where)
 
 
@@ -70,11 +76,15 @@ def _enum(cls: Any, document: dict[str, Any], key: str, where: str) -> Any:
         ) from None
 
 
-def _items(document: Any, key: str, where: str) -> list[tuple[str, Any]]:
-    """(path, item) for each item of the list document[key]."""
-    return [
-        (f"{where}{key}[{i}]", item) for i, item in enumerate(_field(document, key, list, where))
-    ]
+def _items(document: Any, key: str, where: str) -> list[tuple[str, dict[str, Any]]]:
+    """(path, item) for each item of the list document[key]; every item must be an object."""
+    items = []
+    for index, item in enumerate(_field(document, key, list, where)):
+        path = f"{where}{key}[{index}]"
+        if not isinstance(item, dict) and key != "ipFamilies":
+            raise ReportFormatError(f"{path} is not an object")
+        items.append((path, item))
+    return items
 
 
 def format_endpoint(address: str, port: int) -> str:
@@ -238,6 +248,7 @@ class DnsAnswer:
             "outcome": self.outcome.value,
             "addresses": list(self.addresses),
             "detail": self.detail,
+            "elapsedMs": round(self.elapsed_ms, 3),
         }
 
     @classmethod
@@ -251,6 +262,7 @@ class DnsAnswer:
             _enum(DnsOutcome, doc, "outcome", where),
             tuple(addresses),
             str(doc.get("detail") or ""),
+            float(_optional(doc, "elapsedMs", NUMBER, where) or 0.0),  # optional: new in 0.2
         )
 
 
@@ -722,6 +734,33 @@ class DataPath:
 
 
 @dataclass(frozen=True)
+class Vantage:
+    """Where the probes were sent from, when not from where voltprobe itself ran: e.g.
+    `kind` "volt-pod", an ephemeral `container` in Volt pod `namespace`/`pod`
+    (`voltprobe job run --from-volt-pod`). JSON: `vantage` (absent when not set)."""
+
+    kind: str
+    pod: str
+    namespace: str
+    container: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        doc = {"kind": self.kind, "pod": self.pod, "namespace": self.namespace}
+        if self.container:
+            doc["container"] = self.container
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: Any, where: str = "vantage") -> Vantage:
+        return cls(
+            _field(doc, "kind", str, where),
+            _field(doc, "pod", str, where),
+            _field(doc, "namespace", str, where),
+            str(_optional(doc, "container", str, where) or ""),
+        )
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything voltprobe learned in one run; the renderers only format it."""
 
@@ -737,7 +776,8 @@ class Report:
     passed_checks: tuple[PassedCheck, ...] = ()
     version: str = ""
     error: str | None = None  # set when the run stopped early: the report is partial
-    error_exit_code: int = 3  # the stopping error's exit code (130 for Ctrl-C)
+    error_exit_code: int = CANNOT_RUN  # the stopping error's exit code (130 for Ctrl-C)
+    vantage: Vantage | None = None  # set by `job run --from-volt-pod`; None: where it ran
     data_path: tuple[DataPath, ...] = ()  # what open endpoints did after the handshake
 
     def after_handshake(self) -> dict[tuple[str, int], str]:
@@ -794,6 +834,8 @@ class Report:
             "passedChecks": [p.to_json() for p in self.passed_checks],
             "recommendation": self.recommendation.to_json(),
             "timings": {k: round(v, 1) for k, v in self.timings.items()},
+            # optional, so reports without a vantage point read the same as before
+            **({"vantage": self.vantage.to_json()} if self.vantage is not None else {}),
         }
 
     @classmethod
@@ -809,6 +851,9 @@ class Report:
             raise ReportFormatError(f"schema is {str(doc.get('schema'))[:40]!r}, not {SCHEMA!r}")
         error = _optional(doc, "error", str, "")
         exit_code = _field(doc, "exitCode", int, "")
+        expected = (0, 1) if error is None else STOPPED_EXIT_CODES
+        if exit_code not in expected:
+            raise ReportFormatError(f"exitCode {exit_code} does not fit error {error!r}")
         timings = _field(doc, "timings", dict, "")
         if not all(isinstance(v, NUMBER) for v in timings.values()):
             raise ReportFormatError("timings holds a non-number")
@@ -832,7 +877,10 @@ class Report:
             ),
             version=str(doc.get("version") or ""),
             error=error,
-            error_exit_code=exit_code if error is not None else 3,
+            error_exit_code=exit_code if error is not None else CANNOT_RUN,
+            vantage=None
+            if doc.get("vantage") is None
+            else Vantage.from_json(doc["vantage"], "vantage"),
             data_path=_data_path_from_json(doc),
         )
 

@@ -30,6 +30,8 @@ class KubeOptions:
     namespace: str | None = None
     release: str | None = None
     request_timeout: float = 5.0  # seconds per API call
+    as_user: str | None = None  # impersonation (Impersonate-User), as kubectl --as
+    as_group: str | None = None  # impersonation (Impersonate-Group), as kubectl --as-group
 
 
 @dataclass(frozen=True)

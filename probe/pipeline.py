@@ -23,6 +23,7 @@ from probe import __version__
 from probe.background import Background
 from probe.errors import Interrupted, UsageError, VoltprobeError
 from probe.model import (
+    CANNOT_RUN,
     DnsAnswer,
     DnsOutcome,
     Endpoint,
@@ -165,6 +166,9 @@ def _gather(options: CheckOptions, progress: Progress, probing: Probing, learned
     progress(f"resolving {len(options.targets)} peer endpoint(s)")
     learned.dns = resolve_targets(options.targets, options.resolv_conf, options.dns_timeout)
     learned.timings["resolve"] = _ms(started)
+    if not inventory.done():
+        where = "the Kubernetes API" if options.kube.enabled else "this host's interfaces"
+        progress(f"reading the local cluster from {where}")
     learned.inventory, learned.timings["inventory"] = inventory.result()
     endpoints, unprobed = plan_endpoints(options, learned.dns, prep.default_method())
     learned.probes = tuple(_in_target_order(options, unprobed))  # kept if probing fails
@@ -297,7 +301,7 @@ def build_report(
         passed_checks=checked.passed,
         version=__version__,
         error=str(error) if error else None,
-        error_exit_code=error.exit_code if error else 3,
+        error_exit_code=error.exit_code if error else CANNOT_RUN,
         data_path=learned.data_path,
     )
 

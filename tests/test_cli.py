@@ -205,6 +205,7 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str]) -> None:
 
 def test_partial_report_is_written_when_the_run_stops(tmp_path: Path) -> None:
     report_file = tmp_path / "report.json"
+    (tmp_path / "empty.conf").write_text("# no nameserver line\n")
     done = run_cli(
         "check",
         "--peer",
@@ -213,7 +214,7 @@ def test_partial_report_is_written_when_the_run_stops(tmp_path: Path) -> None:
         "192.0.2.1",
         NO_KUBE,
         "--resolv-conf",
-        str(tmp_path / "missing.conf"),
+        str(tmp_path / "empty.conf"),
         "--report-file",
         str(report_file),
     )

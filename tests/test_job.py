@@ -19,6 +19,7 @@ from probe import cli
 from probe.k8sjob import kube, logs, runner
 from probe.k8sjob.objects import CONTAINER, JobParams, job_objects, runner_role
 from probe.model import REPORT_BEGIN, REPORT_END, Family, Recommendation, Report
+from probe.options import KubeOptions
 from probe.render import render_json
 from probe.render.table import render_table
 from tests.fakeapi import FakeApiServer, Fault, resources
@@ -268,6 +269,20 @@ def test_keep_leaves_everything_and_job_logs_reads_it_back(
     assert report["schema"] == "voltprobe/v1"
 
 
+def test_kubectl_flags_reach_the_api(
+    rbac_api: FakeApiServer, kubeconfig: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rbac_api.clear_requests()
+    argv = ["job", "logs", "--kubeconfig", kubeconfig, "-n", NS, "nope"]
+    code, _out, _err = run_cli(capsys, [*argv, "--as", "alice", "--as-group", "ops"])
+    assert code == 3  # no such Job; what matters is who asked
+    assert {r.impersonate for r in rbac_api.requests} == {("alice", "ops")}
+    code, _out, err = run_cli(
+        capsys, ["job", "logs", "--kubeconfig", kubeconfig, "--context", "x", "j"]
+    )
+    assert code == 2 and 'context "x" does not exist' in err
+
+
 def test_job_logs_of_a_missing_job(
     rbac_api: FakeApiServer, kubeconfig: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -412,7 +427,7 @@ def direct_run(
     wait: float = 600,
     raw: bool = False,
 ) -> tuple[Report | BaseException, list[str]]:
-    api, _, _ = kube.connect(kubeconfig, None)
+    api, _, _ = kube.connect(KubeOptions(kubeconfig=kubeconfig))
     params = JobParams(
         peers=("dr.peer.example.com",), name=runner.unique_name(), namespace=NS, raw=raw
     )

@@ -172,3 +172,15 @@ def test_options_that_contradict_the_mode_are_usage_errors(
     done = run_cli("check", "--peer", "192.0.2.1", *args)
     assert done.returncode == 2, done.stderr
     assert message in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_report_file_dash_is_stdout_with_json_only() -> None:
+    with responder() as port:
+        done = run_cli(
+            "check", "--peer", f"127.0.0.1:{port}", NO_KUBE, "-o", "json", "--report-file", "-"
+        )
+        table = run_cli("check", "--peer", f"127.0.0.1:{port}", NO_KUBE, "--report-file", "-")
+    assert (
+        done.returncode == 0 and done.stdout.startswith("{") and done.stdout.count('"schema"') == 1
+    )
+    assert table.returncode == 2 and "use -o json" in table.stderr

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from probe.errors import UsageError
-from probe.options import CHECK_DEFAULTS
+from probe.options import CHECK_DEFAULTS, KubeOptions, Mode
 
-MODES = ("auto", "raw", "connect")
+MODES = tuple(mode.value for mode in Mode)
 
 
 class Parser(argparse.ArgumentParser):
@@ -117,9 +117,37 @@ def add_report_options(parser: Any, formats: tuple[str, ...], default: str) -> N
 
 
 def add_cluster_options(parser: Any, namespace_help: str) -> None:
-    """--kubeconfig, --context and -n/--namespace, as kubectl spells them."""
+    """--kubeconfig, --context, -n/--namespace, --as, --as-group and --request-timeout,
+    as kubectl spells them (`kube_options` reads them back)."""
     parser.add_argument(
         "--kubeconfig", help="kubeconfig file (default: in-cluster, KUBECONFIG, ~/.kube/config)"
     )
     parser.add_argument("--context", help="kubeconfig context")
     parser.add_argument("-n", "--namespace", help=namespace_help)
+    parser.add_argument(
+        "--as", dest="as_user", metavar="USER", help="impersonate this user, as kubectl --as"
+    )
+    parser.add_argument(
+        "--as-group", metavar="GROUP", help="impersonate this group, as kubectl --as-group"
+    )
+    timeout = KubeOptions().request_timeout
+    parser.add_argument(
+        "--request-timeout",
+        type=bounded_float("--request-timeout", 0, 300),
+        default=timeout,
+        help=f"seconds per Kubernetes API call (default {timeout:g})",
+    )
+
+
+def kube_options(args: Any, enabled: bool = True) -> KubeOptions:
+    """The options `add_cluster_options` defined, as one frozen value."""
+    return KubeOptions(
+        enabled=enabled,
+        kubeconfig=args.kubeconfig,
+        context=args.context,
+        namespace=args.namespace,
+        release=getattr(args, "release", None),
+        request_timeout=args.request_timeout,
+        as_user=args.as_user,
+        as_group=args.as_group,
+    )

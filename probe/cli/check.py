@@ -16,25 +16,26 @@ from probe.cli.args import (
     add_timeout_option,
     bounded_float,
     int_range,
+    kube_options,
 )
 from probe.datapath.types import DataPathOptions, PathQuality
 from probe.errors import UsageError
 from probe.model import Severity
-from probe.options import CHECK_DEFAULTS, CheckOptions, KubeOptions, Mode, OutputOptions
+from probe.options import CHECK_DEFAULTS, CheckOptions, Mode, OutputOptions
 from probe.render import FORMATS
 
 
-def add_probe_options(parser: Any) -> None:
+def add_probe_options(parser: Any, mode: Mode = CHECK_DEFAULTS.mode) -> None:
     """--timeout, --mode, -o and -v: shared with `demo`, which runs the same check."""
     add_timeout_option(parser)
     parser.add_argument(
         "--mode",
         choices=MODES,
-        default=CHECK_DEFAULTS.mode.value,
+        default=mode.value,
         help="auto: raw SYN probes when allowed, else connect(); raw: fail (exit 3) without "
-        "CAP_NET_RAW; connect: never needs privileges (default auto)",
+        f"CAP_NET_RAW; connect: never needs privileges (default {mode.value})",
     )
-    add_report_options(parser, FORMATS, "table")
+    add_report_options(parser, FORMATS, OutputOptions().format)
 
 
 def add_parser(commands: Any) -> None:
@@ -164,22 +165,20 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
                 ("--context", args.context),
                 ("--namespace", args.namespace),
                 ("--release", args.release),
+                ("--as", args.as_user),
+                ("--as-group", args.as_group),
             )
             if value
         ]
         if given:
             raise UsageError(f"{', '.join(given)} cannot be used with --no-kube")
-    kube = KubeOptions(
-        enabled=not args.no_kube,
-        kubeconfig=args.kubeconfig,
-        context=args.context,
-        namespace=args.namespace,
-        release=args.release,
-    )
+    kube = kube_options(args, enabled=not args.no_kube)
     if kube.enabled:
         # a cluster that cannot be reached is a finding; a kubeconfig or context that
         # does not exist is a typo in the command
         check_selection(kube)
+    if args.resolv_conf != CHECK_DEFAULTS.resolv_conf and not os.path.isfile(args.resolv_conf):
+        raise UsageError(f"--resolv-conf {args.resolv_conf}: no such file")
     return CheckOptions(
         targets=parse_peers(args.peer, args.port),
         port=args.port,
@@ -203,10 +202,19 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
 
 
 def output_options(args: argparse.Namespace) -> OutputOptions:
+    """The frozen output options; `--report-file -` means stdout, which only -o json is."""
+    if getattr(args, "report_file", None) == "-" and args.output != "json":
+        raise UsageError(
+            f"--report-file - would print the JSON report on stdout, which -o {args.output} "
+            "already uses: use -o json, or a file name"
+        )
     return OutputOptions(
         format=args.output,
         verbose=args.verbose,
-        report_file=getattr(args, "report_file", None),
+        # with -o json, stdout already is the report file
+        report_file=None
+        if getattr(args, "report_file", None) == "-"
+        else getattr(args, "report_file", None),
         values_out=getattr(args, "values_out", None),
         termination_log=getattr(args, "termination_log", None),
         log_json=getattr(args, "log_json", False),

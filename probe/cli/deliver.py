@@ -20,12 +20,14 @@ TERMINATION_LOG_LIMIT = 4000  # Kubernetes keeps at most 4096 bytes
 def run_and_deliver(options: CheckOptions, output: OutputOptions) -> int:
     """Run the pipeline, write every requested output (partial or not), pick the exit code."""
     from probe.pipeline import run_check
+    from probe.progress import Progress
 
-    def progress(message: str) -> None:
-        if output.verbose:
-            print(f"voltprobe: {message}", file=sys.stderr, flush=True)
-
-    return deliver(run_check(options, progress), output)
+    progress = Progress(output.verbose)
+    try:
+        report = run_check(options, progress)
+    finally:
+        progress.close()
+    return deliver(report, output)
 
 
 def deliver(report: Report, output: OutputOptions) -> int:

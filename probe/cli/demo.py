@@ -17,8 +17,8 @@ def add_parser(commands: Any) -> None:
         description="Start the responder on 127.0.0.1 and ::1 (ephemeral port) and run the "
         "check against it over loopback.",
     )
-    add_probe_options(demo)
-    demo.set_defaults(func=run, mode=Mode.CONNECT.value)
+    add_probe_options(demo, mode=Mode.CONNECT)
+    demo.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,32 +1,38 @@
 """`voltprobe job`: run the check as a Job in a cluster, or read an existing Job's report.
 
     voltprobe job run --context CTX --peer HOST[:PORT] [...]   create, wait, report, clean up
+    voltprobe job run --from-volt-pod [POD] --peer HOST[:PORT]   the check inside a Volt pod
     voltprobe job logs --context CTX --namespace NS JOBNAME     the JSON report of a Job
 
 Unlike `check`, `job run` needs write access: create/delete serviceaccounts, roles,
 rolebindings and jobs, get/list jobs and pods, get pods/log (and list events) in the
-namespace. Exit code: the in-cluster check's own (0 a family works, 1 none, 3 could
-not run); 3 as well when the Job could not be run or read.
+namespace. `--from-volt-pod` instead patches pods/ephemeralcontainers (opt-in:
+`voltprobe manifest runner-role --with-ephemeral`). Exit code: the in-cluster check's own
+(0 a family works, 1 none, 3 could not run); 3 as well when the Job could not be run or read.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from probe.cli.args import add_cluster_options, add_report_options, bounded_float
+from probe.cli.args import add_cluster_options, add_report_options, bounded_float, kube_options
 from probe.cli.manifest import add_job_options
+from probe.options import OutputOptions
 from probe.render import FORMATS
 
 if TYPE_CHECKING:
+    from probe.k8sjob.ephemeral import EphemeralOptions
     from probe.k8sjob.runner import RunOptions
 
 NAMESPACE_HELP = (
     "namespace (default: the context's, else default); for `run` use the Volt cluster's "
     "namespace so the check can read its Services"
 )
+POD_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 MAX_WAIT = 86400.0  # seconds: a day is longer than any Job deadline worth waiting for
 
 
@@ -65,8 +71,19 @@ def add_parser(commands: Any) -> None:
         action="store_true",
         help="leave the Job, its pod and RBAC in place (then: job logs)",
     )
+    run_p.add_argument(
+        "--from-volt-pod",
+        nargs="?",
+        const="",
+        metavar="POD",
+        help="probe from inside a Volt pod's network namespace instead (its NetworkPolicies, "
+        "its Multus interfaces): add the check as an ephemeral container to POD (default: "
+        "the first running Volt pod; CTX=POD names the --context too). Needs patch "
+        "pods/ephemeralcontainers (manifest runner-role --with-ephemeral); the container "
+        "cannot be removed and stays in the pod's spec until the pod restarts",
+    )
     add_cluster_options(run_p, NAMESPACE_HELP)
-    add_report_options(run_p, FORMATS, "table")
+    add_report_options(run_p, FORMATS, OutputOptions().format)
 
     logs_p = actions.add_parser(
         "logs",
@@ -85,25 +102,37 @@ def run(args: argparse.Namespace) -> int:
 
     if args.job_command not in ("run", "logs"):
         raise UsageError("voltprobe job needs an action: run or logs (see voltprobe job -h)")
+    from probe.cli.check import output_options
     from probe.k8sjob import kube, runner
+    from probe.k8sjob.defaults import DEFAULT_NAMESPACE
     from probe.render import render
 
     def progress(message: str) -> None:
         print(f"voltprobe job: {message}", file=sys.stderr, flush=True)
 
-    # bad input is exit 2 before any API call; the namespace may come from the context
-    opts = run_options(args, args.namespace or "default") if args.job_command == "run" else None
-    api, context_namespace, description = kube.connect(args.kubeconfig, args.context)
-    namespace = args.namespace or context_namespace or "default"
+    # everything from the command line first: bad input is exit 2 before any API call
+    cluster = kube_options(args)
+    output = output_options(args)
+    namespace = args.namespace or DEFAULT_NAMESPACE  # the context's, once connected
+    opts = run_options(args, namespace) if args.job_command == "run" else None
+    from_pod = opts is not None and args.from_volt_pod is not None
+    pod_opts = ephemeral_options(args, opts) if from_pod and opts is not None else None
+    job_name = None if opts is not None else args.job_name
+
+    api, context_namespace, description = kube.connect(cluster)
+    namespace = cluster.namespace or context_namespace or DEFAULT_NAMESPACE
     progress(f"using {description}, namespace {namespace}")
-    if opts is not None:
+    if pod_opts is not None:
+        from probe.k8sjob import ephemeral
+
+        params = replace(pod_opts.params, namespace=namespace)
+        found = ephemeral.run_from_volt_pod(api, replace(pod_opts, params=params), progress)
+    elif opts is not None:
         found = runner.run_job(api, in_namespace(opts, namespace), progress)
     else:
-        found = runner.job_logs(api, namespace, args.job_name)
-    from probe.cli.check import stdout_takes_marks, terminal_color
-
-    color = terminal_color(args.no_color)
-    sys.stdout.write(render(found, args.output, args.verbose, color, stdout_takes_marks()))
+        assert job_name is not None
+        found = runner.job_logs(api, namespace, job_name)
+    sys.stdout.write(render(found, output.format, output.verbose, output.color, output.unicode))
     sys.stdout.flush()
     progress(f"verdict: {found.verdict}")
     return found.exit_code
@@ -135,3 +164,28 @@ def in_namespace(opts: RunOptions, namespace: str) -> RunOptions:
     if namespace == opts.params.namespace:
         return opts
     return replace(opts, params=replace(opts.params, namespace=namespace))  # validated again
+
+
+def ephemeral_options(args: argparse.Namespace, opts: RunOptions) -> EphemeralOptions:
+    """`--from-volt-pod [CTX=]POD` as EphemeralOptions (a UsageError for bad input)."""
+    from probe.errors import UsageError
+    from probe.k8sjob.ephemeral import EphemeralOptions
+
+    for given, flag in ((args.raw, "--raw"), (args.keep, "--keep")):
+        if given:
+            raise UsageError(
+                f"{flag} does not go with --from-volt-pod: it probes in connect mode, and an "
+                "ephemeral container stays in the pod until the pod restarts anyway"
+            )
+    if args.cluster_read:
+        raise UsageError("--cluster-read does not go with --from-volt-pod: it creates no Job")
+    context, _, pod = args.from_volt_pod.rpartition("=")
+    if context and context != args.context:
+        raise UsageError(
+            f"--from-volt-pod {args.from_volt_pod}: {context!r} is not the --context of this "
+            "run (one context per run)"
+        )
+    if pod and (len(pod) > 253 or not POD_NAME.fullmatch(pod)):
+        raise UsageError(f"--from-volt-pod {pod!r} is not a pod name (a DNS-1123 subdomain)")
+    # the Job's parameters, validated; its unique name names the container
+    return EphemeralOptions(params=opts.params, pod=pod or None, wait_seconds=opts.wait_seconds)

@@ -3,7 +3,8 @@
     voltprobe manifest --peer HOST[:PORT] [--namespace NS] [--image IMG] [--raw] [--per-pod]
     voltprobe manifest clusterrole [--namespace NS]
     voltprobe manifest responder [--service-type T] [--ip-family-policy P] [--ip-families F,F]
-    voltprobe manifest runner-role [--namespace NS]     what `voltprobe job run` needs
+    voltprobe manifest runner-role [--namespace NS] [--with-ephemeral]
+                                                        what `voltprobe job run` needs
 
 The output is what k8s/*.yaml hold with the defaults (both come from probe/k8sjob/).
 """
@@ -20,7 +21,13 @@ WHAT = ("job", "clusterrole", "responder", "runner-role")
 
 
 def add_parser(commands: Any) -> None:
-    from probe.k8sjob.defaults import DEFAULT_NAMESPACE, IP_FAMILY_POLICIES, SERVICE_TYPES
+    from probe.k8sjob.defaults import (
+        DEFAULT_IP_FAMILY_POLICY,
+        DEFAULT_NAMESPACE,
+        DEFAULT_SERVICE_TYPE,
+        IP_FAMILY_POLICIES,
+        SERVICE_TYPES,
+    )
 
     parser = commands.add_parser(
         "manifest",
@@ -48,18 +55,25 @@ def add_parser(commands: Any) -> None:
         action="store_true",
         help="also render the optional ClusterRole + binding (nodes, servicecidrs)",
     )
+    runner = parser.add_argument_group("runner-role")
+    runner.add_argument(
+        "--with-ephemeral",
+        action="store_true",
+        help="also patch pods/ephemeralcontainers, for `job run --from-volt-pod` (a write "
+        "to the Volt pods; an ephemeral container stays until its pod restarts)",
+    )
     responder = parser.add_argument_group("responder")
     responder.add_argument(
         "--service-type",
         choices=SERVICE_TYPES,
-        default="LoadBalancer",
-        help="Service type (default LoadBalancer)",
+        default=DEFAULT_SERVICE_TYPE,
+        help=f"Service type (default {DEFAULT_SERVICE_TYPE})",
     )
     responder.add_argument(
         "--ip-family-policy",
         choices=IP_FAMILY_POLICIES,
-        default="PreferDualStack",
-        help="Service ipFamilyPolicy (default PreferDualStack)",
+        default=DEFAULT_IP_FAMILY_POLICY,
+        help=f"Service ipFamilyPolicy (default {DEFAULT_IP_FAMILY_POLICY})",
     )
     responder.add_argument(
         "--ip-families",
@@ -70,19 +84,22 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    sys.stdout.write(render(args))
+    sys.stdout.write(manifest_text(args))
     return 0
 
 
-def render(args: argparse.Namespace) -> str:
+def manifest_text(args: argparse.Namespace) -> str:
+    """The manifests asked for; bad parameters raise UsageError (exit 2)."""
     from probe.errors import UsageError
     from probe.k8sjob import files
     from probe.k8sjob.defaults import DEFAULT_NAME, DEFAULT_RESPONDER_NAME
 
+    if args.with_ephemeral and args.what != "runner-role":
+        raise UsageError("--with-ephemeral belongs to `voltprobe manifest runner-role`")
     if args.what == "responder":
         return files.responder_file(responder_params(args, args.name or DEFAULT_RESPONDER_NAME))
     if args.what == "runner-role":
-        return files.runner_role_file(args.namespace)
+        return files.runner_role_file(args.namespace, args.with_ephemeral)
     if args.what == "clusterrole":
         return files.cluster_role_file(args.name or DEFAULT_NAME, args.namespace)
     if not args.peer:

@@ -9,4 +9,6 @@ DEFAULT_RESPONDER_NAME = "voltprobe-responder"
 DEFAULT_ACTIVE_DEADLINE = 300
 DEFAULT_TTL = 3600
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
+DEFAULT_SERVICE_TYPE = "LoadBalancer"  # the responder, reachable from the peer cluster
+DEFAULT_IP_FAMILY_POLICY = "PreferDualStack"  # never fails on a single-stack cluster
 IP_FAMILY_POLICIES = ("SingleStack", "PreferDualStack", "RequireDualStack")

@@ -17,9 +17,11 @@ import yaml
 from probe.k8sjob.defaults import (
     DEFAULT_ACTIVE_DEADLINE,
     DEFAULT_IMAGE,
+    DEFAULT_IP_FAMILY_POLICY,
     DEFAULT_NAME,
     DEFAULT_NAMESPACE,
     DEFAULT_RESPONDER_NAME,
+    DEFAULT_SERVICE_TYPE,
     DEFAULT_TTL,
 )
 from probe.k8sjob.objects import (
@@ -143,10 +145,12 @@ def cluster_role_file(name: str = DEFAULT_NAME, namespace: str = DEFAULT_NAMESPA
     return _comment(lines) + to_yaml([cluster_role(), cluster_role_binding(name, namespace)])
 
 
-def runner_role_file(namespace: str = DEFAULT_NAMESPACE) -> str:
+def runner_role_file(namespace: str = DEFAULT_NAMESPACE, with_ephemeral: bool = False) -> str:
     check_name(namespace, "namespace")
     argv = ["voltprobe", "manifest", "runner-role"]
     argv += _common_flags(DEFAULT_NAME, DEFAULT_NAME, namespace, DEFAULT_IMAGE)
+    if with_ephemeral:
+        argv.append("--with-ephemeral")
     lines = [
         f"Role {RUNNER_ROLE}: the rights `voltprobe job run` needs in namespace {namespace!r}",
         "(create/delete its ServiceAccount, Role, RoleBinding and Job, watch the pod, read its",
@@ -158,7 +162,23 @@ def runner_role_file(namespace: str = DEFAULT_NAMESPACE) -> str:
         "`voltprobe job run --cluster-read` also needs create/delete on clusterroles and",
         "clusterrolebindings (and get/list on nodes and servicecidrs): a cluster admin's job.",
     ]
-    return _comment(lines) + to_yaml([runner_role(namespace)])
+    if with_ephemeral:
+        lines += [
+            "",
+            "WITH --with-ephemeral: also `patch pods/ephemeralcontainers`, for",
+            "`voltprobe job run --from-volt-pod`, which adds the probe to a running Volt pod as",
+            "an ephemeral container (the probes leave from the Volt pod's own network namespace,",
+            "under its NetworkPolicies and Multus interfaces). This is a WRITE to the Volt pods,",
+            "and it can add any container image to any pod in the namespace: grant it only",
+            "for the session. An ephemeral container cannot be removed or changed: it stays in",
+            "the pod's spec (finished) until the pod is deleted or restarted.",
+        ]
+    else:
+        lines += [
+            "`voltprobe job run --from-volt-pod` also needs `patch pods/ephemeralcontainers`,",
+            "a write to the Volt pods: render this Role with --with-ephemeral.",
+        ]
+    return _comment(lines) + to_yaml([runner_role(namespace, with_ephemeral)])
 
 
 def responder_command(r: ResponderParams) -> str:
@@ -166,9 +186,9 @@ def responder_command(r: ResponderParams) -> str:
     argv += _common_flags(r.name, DEFAULT_RESPONDER_NAME, r.namespace, r.image)
     if r.port != DEFAULT_DR_PORT:
         argv += ["--port", str(r.port)]
-    if r.service_type != "LoadBalancer":
+    if r.service_type != DEFAULT_SERVICE_TYPE:
         argv += ["--service-type", r.service_type]
-    if r.ip_family_policy != "PreferDualStack":
+    if r.ip_family_policy != DEFAULT_IP_FAMILY_POLICY:
         argv += ["--ip-family-policy", r.ip_family_policy]
     if r.ip_families:
         argv += ["--ip-families", ",".join(f.value for f in r.ip_families)]

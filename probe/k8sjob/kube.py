@@ -16,6 +16,7 @@ from typing import Any
 
 from probe.errors import CannotRunError
 from probe.kube.errors import ApiProblem, Read, api_errors, problem_from_exception
+from probe.options import KubeOptions
 
 Obj = dict[str, Any]
 
@@ -44,7 +45,12 @@ RESOURCES: dict[str, Resource] = {
     "Pod": Resource("", "pods"),
     "PodLog": Resource("", "pods/log"),
     "Event": Resource("", "events"),
+    "Service": Resource("", "services"),
+    "PodEphemeralContainers": Resource("", "pods/ephemeralcontainers"),
 }
+
+# How kubectl debug patches: a strategic merge patch merges ephemeralContainers by name.
+STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
 
 
 def rule(verb: str, resource: Resource, namespace: str | None) -> str:
@@ -196,6 +202,36 @@ class KubeApi:
         items: list[Obj] = self._wire(answer).get("items") or []
         return items
 
+    def read_pod(self, namespace: str, name: str) -> Obj:
+        return self._wire(
+            self._call("get", "Pod", namespace, self._core.read_namespaced_pod, name, namespace)
+        )
+
+    def list_services(self, namespace: str) -> list[Obj]:
+        answer = self._call(
+            "list", "Service", namespace, self._core.list_namespaced_service, namespace
+        )
+        items: list[Obj] = self._wire(answer).get("items") or []
+        return items
+
+    def add_ephemeral_container(self, namespace: str, pod: str, container: Obj) -> Obj:
+        """Add `container` to `pod`'s spec.ephemeralContainers (PATCH pods/ephemeralcontainers,
+        RBAC verb patch); the updated pod. Kubernetes answers 422 when the container is
+        invalid or changes an existing one of the same name, and never removes one."""
+        body = {"spec": {"ephemeralContainers": [container]}}
+        answer = self._call(
+            "patch",
+            "PodEphemeralContainers",
+            namespace,
+            self._core.patch_namespaced_pod_ephemeralcontainers,
+            pod,
+            namespace,
+            body,
+            # explicit: what kubectl debug sends, whatever the client version defaults to
+            _content_type=STRATEGIC_MERGE_PATCH,
+        )
+        return self._wire(answer)
+
     def read_log(self, namespace: str, pod: str, container: str) -> str:
         answer = self._call(
             "get",
@@ -223,15 +259,16 @@ class KubeApi:
         return items
 
 
-def connect(kubeconfig: str | None, context: str | None) -> tuple[KubeApi, str | None, str]:
-    """(api, the context's namespace, a description), as `voltprobe check` would connect."""
+def connect(options: KubeOptions) -> tuple[KubeApi, str | None, str]:
+    """(api, the context's namespace, a description), as `voltprobe check` would connect.
+    Raises UsageError for a kubeconfig or context that does not exist, CannotRunError
+    when no cluster can be reached."""
     from probe.kube.config import ConfigSources, Unavailable, check_selection
     from probe.kube.config import connect as connect_client
-    from probe.options import KubeOptions
 
-    options = KubeOptions(kubeconfig=kubeconfig, context=context)
-    check_selection(options)  # exit 2 for a kubeconfig or context that does not exist
+    check_selection(options)
     found = connect_client(options, ConfigSources())
     if isinstance(found, Unavailable):
-        raise CannotRunError(f"no Kubernetes cluster to run the Job in: {found.reason}")
-    return KubeApi(found.api_client, found.server), found.namespace, found.description
+        raise CannotRunError(f"no Kubernetes cluster to use: {found.reason}")
+    api = KubeApi(found.api_client, found.server, options.request_timeout)
+    return api, found.namespace, found.description

@@ -19,14 +19,17 @@ from probe.errors import UsageError
 from probe.k8sjob.defaults import (
     DEFAULT_ACTIVE_DEADLINE,
     DEFAULT_IMAGE,
+    DEFAULT_IP_FAMILY_POLICY,
     DEFAULT_NAME,
     DEFAULT_NAMESPACE,
     DEFAULT_RESPONDER_NAME,
+    DEFAULT_SERVICE_TYPE,
     DEFAULT_TTL,
     IP_FAMILY_POLICIES,
     SERVICE_TYPES,
 )
 from probe.model import DEFAULT_DR_PORT, Family
+from probe.options import CHECK_DEFAULTS
 
 Obj = dict[str, Any]
 
@@ -74,7 +77,7 @@ class JobParams:
     namespace: str = DEFAULT_NAMESPACE
     image: str = DEFAULT_IMAGE
     port: int = DEFAULT_DR_PORT
-    timeout: float = 2.0
+    timeout: float = CHECK_DEFAULTS.timeout
     raw: bool = False
     per_pod: bool = False
     active_deadline_seconds: int = DEFAULT_ACTIVE_DEADLINE
@@ -110,8 +113,8 @@ class ResponderParams:
     namespace: str = DEFAULT_NAMESPACE
     image: str = DEFAULT_IMAGE
     port: int = DEFAULT_DR_PORT
-    service_type: str = "LoadBalancer"
-    ip_family_policy: str = "PreferDualStack"
+    service_type: str = DEFAULT_SERVICE_TYPE
+    ip_family_policy: str = DEFAULT_IP_FAMILY_POLICY
     ip_families: tuple[Family, ...] = ()  # empty: let the cluster choose (never fails)
 
     def __post_init__(self) -> None:
@@ -320,6 +323,19 @@ def _field_env(name: str, path: str) -> Obj:
     return {"name": name, "valueFrom": {"fieldRef": {"fieldPath": path}}}
 
 
+def probe_env(p: JobParams) -> list[Obj]:
+    """The environment `probe_args` expands, and the pod's own name, namespace and IPs."""
+    return [
+        {"name": "PEER", "value": p.peer_value},
+        {"name": "DR_PORT", "value": str(p.port)},
+        {"name": "PROBE_TIMEOUT", "value": f"{p.timeout:g}"},
+        _field_env("POD_NAME", "metadata.name"),
+        _field_env("POD_NAMESPACE", "metadata.namespace"),
+        _field_env("POD_IPS", "status.podIPs"),
+        *_python_env(),
+    ]
+
+
 def job(p: JobParams) -> Obj:
     volume, mount = _tmp_volume()
     container: Obj = {
@@ -327,15 +343,7 @@ def job(p: JobParams) -> Obj:
         "image": p.image,
         "imagePullPolicy": "IfNotPresent",
         "args": probe_args(p),
-        "env": [
-            {"name": "PEER", "value": p.peer_value},
-            {"name": "DR_PORT", "value": str(p.port)},
-            {"name": "PROBE_TIMEOUT", "value": f"{p.timeout:g}"},
-            _field_env("POD_NAME", "metadata.name"),
-            _field_env("POD_NAMESPACE", "metadata.namespace"),
-            _field_env("POD_IPS", "status.podIPs"),
-            *_python_env(),
-        ],
+        "env": probe_env(p),
         "resources": _resources(),
         "securityContext": _raw_container_security() if p.raw else restricted_container_security(),
         "terminationMessagePath": TERMINATION_LOG,
@@ -368,6 +376,46 @@ def job(p: JobParams) -> Obj:
     }
 
 
+def ephemeral_container(p: JobParams, name: str) -> Obj:
+    """The probe as an ephemeral container (`spec.ephemeralContainers[]`) for a Volt pod.
+
+    The Job's args and env (connect mode only), and the restricted Pod Security level set
+    on the container itself, since the pod's own securityContext is not ours: runAsNonRoot
+    with the image's UID, no privilege escalation, drop ALL, seccomp RuntimeDefault.
+    Kubernetes forbids ports, resources, probes and lifecycle on ephemeral containers
+    (kubernetes.io/docs/concepts/workloads/pods/ephemeral-containers/), and a container
+    cannot add volumes to a running pod: no /tmp emptyDir, which connect mode never writes.
+    Nor is the pod's service account token mounted into it (the ServiceAccount admission
+    plugin mounts tokens at pod creation only; kubernetes/enhancements#1598 keeps it so),
+    so the check finds no in-cluster credentials and takes the pod's families from POD_IPS.
+    Raises UsageError for raw mode.
+    """
+    if p.raw:
+        raise UsageError(
+            "--from-volt-pod probes in connect mode only: raw SYN probes need root and "
+            "NET_RAW, which a Volt pod's namespace should not allow; drop --raw"
+        )
+    check_name(name, "container name")
+    security = restricted_container_security()
+    security.update(
+        {
+            "runAsUser": IMAGE_UID,
+            "runAsGroup": IMAGE_UID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        }
+    )
+    return {
+        "name": name,
+        "image": p.image,
+        "imagePullPolicy": "IfNotPresent",
+        "args": probe_args(p),
+        "env": probe_env(p),
+        "securityContext": security,
+        "terminationMessagePath": TERMINATION_LOG,
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+    }
+
+
 def job_objects(p: JobParams, cluster_read: bool = False) -> list[Obj]:
     """In creation order: the Job last, so its ServiceAccount and RBAC exist when it starts."""
     objects = [service_account(p), role(p), role_binding(p)]
@@ -379,11 +427,13 @@ def job_objects(p: JobParams, cluster_read: bool = False) -> list[Obj]:
 RUNNER_ROLE = "voltprobe-job-runner"
 
 
-def runner_role(namespace: str) -> Obj:
+def runner_role(namespace: str, with_ephemeral: bool = False) -> Obj:
     """What a person running `voltprobe job run` needs in the namespace, and no more.
 
     Creating the probe's Role requires holding what it grants (RBAC escalation check),
     hence get/list on services and endpointslices although `job run` never reads them.
+    `with_ephemeral` adds `patch pods/ephemeralcontainers` for `job run --from-volt-pod`:
+    a write to the Volt pods themselves, so it is opt-in.
     """
 
     def rule(group: str, resources: list[str], verbs: list[str]) -> Obj:
@@ -404,6 +454,8 @@ def runner_role(namespace: str) -> Obj:
             rule("", ["services"], ["get", "list"]),
             rule("discovery.k8s.io", ["endpointslices"], ["get", "list"]),
             rule("networking.k8s.io", ["networkpolicies"], ["list"]),
+            # --from-volt-pod: add the probe to a Volt pod (it stays until the pod restarts).
+            *([rule("", ["pods/ephemeralcontainers"], ["patch"])] if with_ephemeral else []),
         ],
     }
 

@@ -45,7 +45,7 @@ def connect(options: KubeOptions, env: ConfigSources) -> Connection | Unavailabl
     if options.kubeconfig or options.context:
         return _from_kubeconfig(options, env)
     if env.environ.get("KUBERNETES_SERVICE_HOST"):
-        inside = _in_cluster(env)
+        inside = _in_cluster(options, env)
         if isinstance(inside, Connection):
             return inside
         outside = _from_kubeconfig(options, env)
@@ -65,7 +65,8 @@ def check_selection(options: KubeOptions, env: ConfigSources | None = None) -> N
 
     env = env or ConfigSources()
     if options.kubeconfig and not os.path.isfile(options.kubeconfig):
-        raise UsageError(f"--kubeconfig {options.kubeconfig}: no such file")
+        why = "a directory" if os.path.isdir(options.kubeconfig) else "no such file"
+        raise UsageError(f"--kubeconfig {options.kubeconfig}: {why}")
     if not options.context:
         return
     path = kubeconfig_path(options, env)
@@ -96,6 +97,19 @@ def context_names(path: str) -> set[str]:
     return names
 
 
+def _api_client(config: Any, options: KubeOptions) -> Any:
+    """An ApiClient for `config`, impersonating as --as/--as-group ask (the headers of
+    https://kubernetes.io/docs/reference/access-authn-authz/authentication/#user-impersonation)."""
+    from kubernetes import client
+
+    api_client = client.ApiClient(config)
+    if options.as_user:
+        api_client.set_default_header("Impersonate-User", options.as_user)
+    if options.as_group:
+        api_client.set_default_header("Impersonate-Group", options.as_group)
+    return api_client
+
+
 def _configuration() -> Any:
     """A fresh client Configuration: one retry (a stale keep-alive connection), no more."""
     from kubernetes import client
@@ -113,8 +127,7 @@ def _config_errors() -> tuple[type[BaseException], ...]:
     return (ConfigException, OSError, ValueError, TypeError, KeyError, yaml.YAMLError)
 
 
-def _in_cluster(env: ConfigSources) -> Connection | Unavailable:
-    from kubernetes import client
+def _in_cluster(options: KubeOptions, env: ConfigSources) -> Connection | Unavailable:
     from kubernetes.config.incluster_config import InClusterConfigLoader
 
     directory = env.serviceaccount_dir
@@ -129,7 +142,7 @@ def _in_cluster(env: ConfigSources) -> Connection | Unavailable:
         return Unavailable(f"in-cluster config failed ({directory}): {exc}")
     namespace = _read_text(os.path.join(directory, "namespace"))
     return Connection(
-        client.ApiClient(config),
+        _api_client(config, options),
         "in-cluster",
         config.host,
         namespace,
@@ -147,7 +160,6 @@ def kubeconfig_path(options: KubeOptions, env: ConfigSources) -> str:
 
 
 def _from_kubeconfig(options: KubeOptions, env: ConfigSources) -> Connection | Unavailable:
-    from kubernetes import client
     from kubernetes.config import kube_config
 
     path = kubeconfig_path(options, env)
@@ -178,7 +190,7 @@ def _from_kubeconfig(options: KubeOptions, env: ConfigSources) -> Connection | U
         None,
     )
     return Connection(
-        client.ApiClient(config),
+        _api_client(config, options),
         "kubeconfig",
         config.host,
         namespace,

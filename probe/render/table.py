@@ -20,7 +20,6 @@ full text is in `-o wide`, `-v` and the JSON. A group whose checks all passed is
 from __future__ import annotations
 
 import re
-import statistics
 import textwrap
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from probe.model import (
     Severity,
     format_endpoint,
 )
+from probe.render.wide import section
 
 WIDTH = 80
 GROUPS = ("Local cluster", "DNS", "Reachability", "Recommendation")
@@ -117,13 +117,17 @@ def verdict_line(report: Report, style: Style) -> str:
 
 
 def header(report: Report, style: Style) -> str:
-    kube = report.local.get("kubernetes", {}) if isinstance(report.local, dict) else {}
+    kube = section(report.local, "kubernetes")
     if kube.get("available"):
         where = f"{kube.get('source')}, namespace {kube.get('namespace') or '-'}"
     else:
         where = f"no cluster ({kube.get('reason') or 'not read'})"
-    mode = report.options.get("mode", "-")
-    return f" {style.dot} ".join([f"voltprobe {report.version}", where, f"mode {mode}"])
+    mode = report.options.get("mode", "-") if isinstance(report.options, dict) else "-"
+    parts = [f"voltprobe {report.version}", where, f"mode {mode}"]
+    if report.vantage is not None:  # the probes left from there, not from where this ran
+        v = report.vantage
+        parts.append(f"from {v.kind} {v.namespace}/{v.pod}")
+    return f" {style.dot} ".join(parts)
 
 
 # -- groups ---------------------------------------------------------------------------
@@ -196,7 +200,7 @@ def titled(title: str, body: list[str], style: Style) -> list[str]:
 
 def local_group(report: Report, verbose: bool, style: Style) -> list[str]:
     body = []
-    kube = report.local.get("kubernetes", {}) if isinstance(report.local, dict) else {}
+    kube = section(report.local, "kubernetes")
     if kube.get("available") and not report.local.get("services"):
         namespace = kube.get("namespace") or "-"
         body.append(style.item("warning", f"no Volt DR Service in namespace {namespace}"))
@@ -232,15 +236,14 @@ def reach_group(report: Report, verbose: bool, style: Style) -> list[str]:
 
 
 def data_path_line(report: Report, family: Family, style: Style) -> str:
-    """What followed the handshakes in `family`: outcomes, RTT, path MTU, NAT ('' if none)."""
+    """What followed the handshakes in `family`: outcomes, path MTU, NAT ('' if none)."""
     paths = [d for d in report.data_path if d.family is family]
     if not paths:
         return ""
     counts = Counter(d.after.value for d in paths)
     parts = [", ".join(f"{n} {after}" for after, n in counts.most_common())]
-    medians = [d.rtt.median for d in paths if d.rtt is not None]
-    if medians:
-        parts.append(f"RTT {statistics.median(medians):.1f} ms")
+    # no RTT here: it changes from run to run (-o wide and the JSON have it; VP324 says
+    # when one family is much slower)
     holes = [d.largest_passed or 0 for d in paths if d.black_hole is not None]
     largest = [d.largest_passed for d in paths if d.largest_passed is not None]
     if holes:

@@ -84,28 +84,40 @@ def _data_path_block(report: Report) -> str:
     return "Data path (after the handshake):\n" + "\n".join(lines) if lines else ""
 
 
+def section(local: Any, key: str) -> dict[str, Any]:
+    """local[key] when it is an object, else {} (a report read back may hold anything)."""
+    value = local.get(key) if isinstance(local, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
 def _local_block(local: dict[str, Any]) -> str:
     if not local:
         return ""
-    kube = local.get("kubernetes", {})
+    kube = section(local, "kubernetes")
     if kube.get("available"):
         head = f"Local cluster ({kube.get('source')}, namespace {kube.get('namespace') or '-'})"
     else:
         head = f"Local: Kubernetes not used ({kube.get('reason')})"
-    pods = local.get("pods", {})
+    pods = section(local, "pods")
     lines = [head]
-    probe_families = ", ".join(pods.get("probeFamilies", [])) or "none"
+    probe_families = ", ".join(str(f) for f in pods.get("probeFamilies") or []) or "none"
     lines.append(
         f"  probing from: {probe_families} (from {pods.get('probeFamiliesSource') or '-'})"
     )
-    for family, cap in local.get("families", {}).items():
+    # `local` is read back from reports too: every key may be missing
+    for family, cap in section(local, "families").items():
+        cap = cap if isinstance(cap, dict) else {}
         lines.append(
-            f"  {family}: pods {cap['pods']}, services {cap['services']}, nodes {cap['nodes']}"
+            f"  {family}: pods {cap.get('pods', '?')}, services {cap.get('services', '?')}, "
+            f"nodes {cap.get('nodes', '?')}"
         )
-    for svc in local.get("services", []):
+    services = local.get("services")
+    for svc in services if isinstance(services, list) else []:
+        svc = svc if isinstance(svc, dict) else {}
+        families = ", ".join(str(f) for f in svc.get("ipFamilies") or [])
         lines.append(
-            f"  DR Service {svc['namespace']}/{svc['name']}: {svc['type']} "
-            f"{svc.get('ipFamilyPolicy') or '-'} [{', '.join(svc['ipFamilies'])}]"
+            f"  DR Service {svc.get('namespace')}/{svc.get('name')}: {svc.get('type')} "
+            f"{svc.get('ipFamilyPolicy') or '-'} [{families}]"
         )
     return "\n".join(lines)
 

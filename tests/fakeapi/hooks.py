@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .server import CreateHook, FakeApiServer
+from .server import CreateHook, FakeApiServer, UpdateHook
 
 
 def complete_jobs(
@@ -80,5 +80,46 @@ def complete_jobs(
         if not succeeded:
             finished["status"].pop("completionTime")
         server.store.put(finished)
+
+    return hook
+
+
+def complete_ephemeral(log: str, *, exit_code: int = 0, message: str = "") -> UpdateHook:
+    """When an ephemeral container is added, mark it terminated (as the kubelet reports it)
+    and give it `log` as its own log; containers that already have a status are left alone.
+
+    api.on_update("pods/ephemeralcontainers", complete_ephemeral("voltprobe report ..."))
+    """
+
+    def hook(server: FakeApiServer, pod: dict[str, Any]) -> None:
+        meta = pod["metadata"]
+        status = pod.setdefault("status", {})
+        statuses = status.setdefault("ephemeralContainerStatuses", [])
+        reported = {s["name"] for s in statuses}
+        for container in pod["spec"].get("ephemeralContainers") or []:
+            if container["name"] in reported:
+                continue
+            terminated = {
+                "exitCode": exit_code,
+                "reason": "Completed" if exit_code == 0 else "Error",
+                "startedAt": "2025-05-01T10:00:05Z",
+                "finishedAt": "2025-05-01T10:00:09Z",
+                "containerID": "containerd://" + "0" * 64,
+            }
+            if message:
+                terminated["message"] = message
+            statuses.append(
+                {
+                    "name": container["name"],
+                    "image": container["image"],
+                    "imageID": "",
+                    "ready": False,
+                    "restartCount": 0,
+                    "state": {"terminated": terminated},
+                    "lastState": {},
+                }
+            )
+            server.set_log(meta["namespace"], meta["name"], log, container=container["name"])
+        server.store.put(pod)
 
     return hook

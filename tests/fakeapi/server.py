@@ -7,13 +7,15 @@
 
 Routing is generic: any resource in `resources.RESOURCE_TYPES` can be read
 (GET one, LIST namespaced or across namespaces), created (POST, 409 on a clash)
-and deleted (DELETE answers a Status). Errors are `Status` bodies as the
+and deleted (DELETE answers a Status). Pods also serve `log` (per container) and
+`ephemeralcontainers` (GET, PATCH, PUT; see ephemeral.py). Errors are `Status` bodies as the
 apiserver writes them. Faults (status codes, delays, connection resets) are
 chosen per request by (verb, resource[, namespace]); hooks run after a create.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import socket
 import ssl
@@ -29,7 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from typing_extensions import Self
 
-from . import resources, status
+from . import ephemeral, resources, status
 from .resources import ResourceType
 from .selectors import SelectorError, field_matcher, label_matcher
 from .store import BadContinue, Conflict, Missing, ObjectStore
@@ -54,14 +56,17 @@ VERSION_INFO: dict[str, str] = {
 }
 
 CreateHook = Callable[["FakeApiServer", dict[str, Any]], None]
+UpdateHook = CreateHook  # (server, the object as updated)
+PodSecurityCheck = Callable[[dict[str, Any]], list[str]]  # pod spec -> violations
 
 
 @dataclass
 class Fault:
     """What to do to matching requests instead of (or before) answering them.
 
-    verb: get | list | create | delete | "*"; resource: a plural ("pods",
-    "servicecidrs", "pods/log"), "version", "discovery" or "*".
+    verb: get | list | create | delete | patch | update | "*"; resource: a plural
+    ("pods", "servicecidrs", "pods/log", "pods/ephemeralcontainers"), "version",
+    "discovery" or "*".
     `status` answers with that code and a proper Status body; `delay` sleeps
     first; `reset` closes the connection with a TCP RST; `times` limits how
     many requests the fault applies to (None: all).
@@ -103,6 +108,7 @@ class RequestRecord:
     namespace: str | None
     group_version: str
     authorization: str | None
+    impersonate: tuple[str | None, str | None] = (None, None)  # Impersonate-User, -Group
 
 
 @dataclass(frozen=True)
@@ -180,7 +186,10 @@ class FakeApiServer:
         self._host = host
         self._faults: list[Fault] = []
         self._hooks: dict[str, list[CreateHook]] = {}
-        self._logs: dict[tuple[str, str], str] = {}
+        self._update_hooks: dict[str, list[UpdateHook]] = {}
+        self._logs: dict[tuple[str, str, str], str] = {}
+        # namespace -> (enforced level, its check): Pod Security admission on pod updates
+        self.pod_security: dict[str, tuple[str, PodSecurityCheck]] = {}
         self._requests: list[RequestRecord] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -249,9 +258,15 @@ class FakeApiServer:
         """Call `hook(server, created_object)` after every create of `resource` (a plural)."""
         self._hooks.setdefault(resource, []).append(hook)
 
-    def set_log(self, namespace: str, pod: str, text: str) -> None:
+    def on_update(self, resource: str, hook: UpdateHook) -> None:
+        """Call `hook(server, updated_object)` after every successful PATCH or PUT of
+        `resource` ("pods/ephemeralcontainers"): what the kubelet would do next."""
+        self._update_hooks.setdefault(resource, []).append(hook)
+
+    def set_log(self, namespace: str, pod: str, text: str, container: str | None = None) -> None:
+        """The log of `container` (None: of the pod's regular containers)."""
         with self._lock:
-            self._logs[(namespace, pod)] = text
+            self._logs[(namespace, pod, container or "")] = text
 
     @property
     def requests(self) -> list[RequestRecord]:
@@ -301,6 +316,7 @@ class FakeApiServer:
                     route.namespace,
                     route.group_version,
                     headers.get("Authorization"),
+                    (headers.get("Impersonate-User"), headers.get("Impersonate-Group")),
                 )
             )
         try:
@@ -314,7 +330,8 @@ class FakeApiServer:
                     return None
                 if fault.status is not None:
                     raise _Reply(self._fault_body(fault, verb, route))
-            return self._dispatch(method, route, query, body)
+            content_type = str(headers.get("Content-Type") or "")
+            return self._dispatch(method, route, query, body, content_type)
         except _Reply as reply:
             return reply.code, json.dumps(reply.body).encode(), "application/json"
 
@@ -341,7 +358,9 @@ class FakeApiServer:
         if code == 401:
             return status.unauthorized()
         if code == 403:
-            return status.forbidden(rt, verb, self.user, route.namespace, route.name)
+            return status.forbidden(
+                rt, verb, self.user, route.namespace, route.name, route.subresource
+            )
         if code == 404:
             if route.name:
                 return status.not_found(rt, route.name)
@@ -351,7 +370,12 @@ class FakeApiServer:
         return status.status(code, "Unknown", fault.message or f"fault {code}")
 
     def _dispatch(
-        self, method: str, route: _Route, query: dict[str, str], body: bytes
+        self,
+        method: str,
+        route: _Route,
+        query: dict[str, str],
+        body: bytes,
+        content_type: str = "",
     ) -> tuple[int, bytes, str]:
         if route.kind == "version":
             return _json(200, self.version)
@@ -376,10 +400,11 @@ class FakeApiServer:
         if rt is None or (route.namespace is not None and not rt.namespaced):
             raise _Reply(status.no_such_path())
         if method == "GET" and route.subresource == "log" and rt.plural == "pods" and route.name:
-            self._get_or_404(rt, route.namespace, route.name)
-            with self._lock:
-                text = self._logs.get((route.namespace or "", route.name), "")
-            return 200, text.encode(), "text/plain"
+            return self._log(rt, route.namespace or "", route.name, query.get("container"))
+        if route.subresource == "ephemeralcontainers" and rt.plural == "pods" and route.name:
+            return self._ephemeral(
+                method, rt, route.namespace or "", route.name, body, content_type
+            )
         if route.subresource:
             raise _Reply(status.no_such_path())
         if method == "GET" and route.name:
@@ -395,6 +420,63 @@ class FakeApiServer:
                 raise _Reply(status.not_found(rt, route.name)) from None
             return _json(200, status.success(rt, route.name, obj["metadata"]["uid"]))
         raise _Reply(status.method_not_allowed(method))
+
+    def _log(
+        self, rt: ResourceType, namespace: str, name: str, container: str | None
+    ) -> tuple[int, bytes, str]:
+        pod = self._get_or_404(rt, namespace, name)
+        chosen, problem = ephemeral.log_problem(pod, container)
+        if chosen is None:
+            raise _Reply(status.bad_request(problem))
+        regular = ephemeral.container_names(pod)[0]
+        with self._lock:
+            text = self._logs.get((namespace, name, chosen))
+            if text is None and chosen in regular:  # set_log without a container
+                text = self._logs.get((namespace, name, ""))
+        return 200, (text or "").encode(), "text/plain"
+
+    def _ephemeral(
+        self,
+        method: str,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        body: bytes,
+        content_type: str,
+    ) -> tuple[int, bytes, str]:
+        pod = self._get_or_404(rt, namespace, name)
+        if method == "GET":
+            return _json(200, pod)
+        try:
+            if method == "PATCH":
+                new = ephemeral.patched(pod, body, content_type)
+            elif method == "PUT":
+                new = ephemeral.replaced(body)
+            else:
+                raise _Reply(status.method_not_allowed(method))
+        except ephemeral.BadPatch as exc:
+            raise _Reply(status.bad_request(str(exc))) from None
+        errors = ephemeral.validate(pod, new)
+        if errors:
+            raise _Reply(status.invalid(rt.kind, name, errors))
+        pod.setdefault("spec", {})["ephemeralContainers"] = new
+        if namespace in self.pod_security:  # admission sees the whole pod, as updated
+            level, check = self.pod_security[namespace]
+            violations = check(pod["spec"])
+            if violations:
+                raise _Reply(
+                    status.status(
+                        403,
+                        "Forbidden",
+                        f'pods "{name}" is forbidden: violates PodSecurity "{level}:latest": '
+                        + ", ".join(violations),
+                        {"name": name, "kind": "pods"},
+                    )
+                )
+        updated = self.store.put(pod)
+        for hook in self._update_hooks.get("pods/ephemeralcontainers", []):
+            hook(self, copy.deepcopy(updated))
+        return _json(200, updated)
 
     def _get_or_404(self, rt: ResourceType, namespace: str | None, name: str) -> dict[str, Any]:
         try:

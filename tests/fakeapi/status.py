@@ -48,13 +48,20 @@ def unauthorized() -> dict[str, Any]:
 
 
 def forbidden(
-    rt: ResourceType, verb: str, user: str, namespace: str | None, name: str | None = None
+    rt: ResourceType,
+    verb: str,
+    user: str,
+    namespace: str | None,
+    name: str | None = None,
+    subresource: str | None = None,
 ) -> dict[str, Any]:
-    """errors.NewForbidden with the RBAC authorizer's reason text."""
+    """errors.NewForbidden with the RBAC authorizer's reason text; a subresource is named
+    in the resource ("pods/ephemeralcontainers"), the target stays the object."""
     target = f'{rt.qualified} "{name}"' if name else rt.qualified
     scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
+    resource = f"{rt.plural}/{subresource}" if subresource else rt.plural
     message = (
-        f'{target} is forbidden: User "{user}" cannot {verb} resource "{rt.plural}" '
+        f'{target} is forbidden: User "{user}" cannot {verb} resource "{resource}" '
         f'in API group "{rt.group}" {scope}'
     )
     return status(403, "Forbidden", message, _details(rt, name))
@@ -106,4 +113,38 @@ def method_not_allowed(method: str) -> dict[str, Any]:
         405,
         "MethodNotAllowed",
         f"the server does not allow this method on the requested resource ({method})",
+    )
+
+
+# field.ErrorType -> the cause reason the apiserver writes (k8s.io/apimachinery/pkg/util/validation/field)
+CAUSE_REASONS = {
+    "Forbidden": "FieldValueForbidden",
+    "Duplicate value": "FieldValueDuplicate",
+    "Required value": "FieldValueRequired",
+    "Not found": "FieldValueNotFound",
+    "Invalid value": "FieldValueInvalid",
+}
+
+
+def invalid(kind: str, name: str, errors: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """errors.NewInvalid: 422 for `errors`, each (field path, error type, detail), e.g.
+    ("spec.ephemeralContainers[0].ports", "Forbidden", "cannot be set for an Ephemeral
+    Container"). One error is written inline, several as a bracketed list."""
+    texts = [
+        f"{path}: {etype}" + (f": {detail}" if detail else "") for path, etype, detail in errors
+    ]
+    joined = texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
+    causes = [
+        {
+            "reason": CAUSE_REASONS.get(etype, "FieldValueInvalid"),
+            "message": f"{etype}: {detail}" if detail else etype,
+            "field": path,
+        }
+        for path, etype, detail in errors
+    ]
+    return status(
+        422,
+        "Invalid",
+        f'{kind} "{name}" is invalid: {joined}',
+        {"name": name, "kind": kind, "causes": causes},
     )
