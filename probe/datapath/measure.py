@@ -164,8 +164,17 @@ async def observe(
     SYN). Returns the observation and the handshake time in ms (None if it failed).
     """
 
-    def result(after: AfterHandshake, detail: str = "", **rest: object) -> DataPath:
-        return DataPath(endpoint.address, endpoint.port, endpoint.family, after, detail, **rest)  # type: ignore[arg-type]
+    def result(
+        after: AfterHandshake,
+        detail: str,
+        waited: float = 0.0,
+        greeting: Greeting | None = None,
+        source: str | None = None,
+    ) -> DataPath:
+        return DataPath(
+            endpoint.address, endpoint.port, endpoint.family, after, detail, waited, greeting,
+            source,
+        )  # fmt: skip
 
     try:
         sock = _socket(endpoint)
@@ -187,24 +196,20 @@ async def observe(
         waited = (time.perf_counter() - started) * 1000
         greeting = _greeting(data)
         if greeting is not None:
-            return result(
-                AfterHandshake.GREETING, greeting_detail(greeting), wait_ms=waited,
-                greeting=greeting, source=source,
-            ), rtt  # fmt: skip
+            detail = greeting_detail(greeting)
+            return result(AfterHandshake.GREETING, detail, waited, greeting, source), rtt
         if data:
             shown = data[:32].decode("ascii", "backslashreplace")
-            return result(AfterHandshake.OTHER, f"{len(data)} bytes: {shown!r}", wait_ms=waited,
-                          source=source), rtt  # fmt: skip
-        after = {
-            "eof": AfterHandshake.CLOSED,
-            "reset": AfterHandshake.RESET,
-        }.get(ending, AfterHandshake.SILENT)
-        detail = {"eof": "FIN before any byte", "reset": "RST before any byte"}.get(
-            ending, f"nothing in {waited:.0f} ms"
-        )
-        if ending not in ("eof", "reset", "timeout"):
-            detail = ending
-        return result(after, detail, wait_ms=waited, source=source), rtt
+            detail = f"{len(data)} bytes: {shown!r}"
+            return result(AfterHandshake.OTHER, detail, waited, None, source), rtt
+        outcomes = {
+            "eof": (AfterHandshake.CLOSED, "FIN before any byte"),
+            "reset": (AfterHandshake.RESET, "RST before any byte"),
+            "timeout": (AfterHandshake.SILENT, f"nothing in {waited:.0f} ms"),
+        }
+        # any other ending is an error on the established connection (e.g. an ICMP error)
+        after, detail = outcomes.get(ending, (AfterHandshake.FAILED, f"{ending} while reading"))
+        return result(after, detail, waited, None, source), rtt
 
 
 async def _read_line(sock: socket.socket, wait: float) -> tuple[bytes, str]:
