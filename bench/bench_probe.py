@@ -47,6 +47,8 @@ V6_PREFIX = "2001:db8:2::/64"
 MAX_V4 = 2 * 254
 RUN_LIMIT_SECONDS = 120.0  # every timed process is killed after this long
 
+# argv: port, seconds, behaviour ("close": accept and close; "silent": accept and hold,
+# as a real DR listener that waits for its client, at most 20,000 held)
 LISTENER = """
 import socket, sys, time, selectors
 s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
@@ -55,14 +57,20 @@ s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
 s.bind(("::", int(sys.argv[1])))
 s.listen(8192)
 deadline = time.monotonic() + float(sys.argv[2])
+silent = sys.argv[3] == "silent"
+held = []
 s.settimeout(1.0)
 while time.monotonic() < deadline:
     try:
         conn, _ = s.accept()
     except socket.timeout:
         continue
-    conn.close()
+    if silent:
+        held = held[-20000:] + [conn]
+    else:
+        conn.close()
 """
+PEER_LISTENERS = ("close", "silent", "serve")
 
 
 def sh(args: Sequence[str], stdin: str | None = None) -> str:
@@ -77,6 +85,7 @@ class Lab:
     """Two namespaces and a listener; `close()` removes exactly what `open()` made."""
 
     n: int
+    peer_listener: str = "close"  # PEER_LISTENERS: what answers on the open addresses
     name: str = field(default_factory=lambda: f"vpr-{os.getpid()}{secrets.token_hex(2)}")
     listener: subprocess.Popen[bytes] | None = None
     created: list[str] = field(default_factory=list)
@@ -118,8 +127,13 @@ class Lab:
             "net.ipv6.icmp.ratelimit=0"])  # fmt: skip
         self._plan_states()
         sh(["ip", "netns", "exec", q, "nft", "-f", "-"], stdin=self._ruleset())
+        if self.peer_listener == "serve":  # voltprobe's responder: greets, echoes
+            script = str(Path(sys.executable).parent / "voltprobe")
+            command = [script, "serve", "--port", str(PORT)]
+        else:
+            command = [sys.executable, "-c", LISTENER, str(PORT), "3600", self.peer_listener]
         self.listener = subprocess.Popen(
-            ["ip", "netns", "exec", q, sys.executable, "-c", LISTENER, str(PORT), "3600"]
+            ["ip", "netns", "exec", q, *command], stderr=subprocess.DEVNULL
         )
         self._wait_listening()
 
@@ -262,7 +276,9 @@ def prepare_voltprobe(lab: Lab, workdir: Path, timeout: float, rate: int) -> flo
               "start; for figures, run this from a regular install (pip install .)")  # fmt: skip
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
     os.environ["VOLTPROBE_CACHE_DIR"] = str(workdir / "cache")  # the timed runs inherit it
-    args = voltprobe_args(lab, ["--mode", "raw", "--quick", "--rate", str(rate)], timeout)
+    args = voltprobe_args(
+        lab, ["--mode", "raw", "--quick", "--rate", str(rate), "--data-path", "off"], timeout
+    )
     wall, _cpu, _rss, _out = timed([args])
     return wall
 
@@ -345,10 +361,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between methods")
     parser.add_argument("--methods", default="", help="comma list of method names to run")
+    parser.add_argument(
+        "--peer-listener",
+        choices=PEER_LISTENERS,
+        default="close",
+        help="what answers on the open addresses: close (accept, close), silent (accept, "
+        "hold: a real DR listener), serve (voltprobe serve: greeting, RTT, MTU ladder)",
+    )
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         raise SystemExit("run as root: the benchmark creates network namespaces")
-    lab = Lab(args.n)
+    lab = Lab(args.n, args.peer_listener)
     workdir = Path(tempfile.mkdtemp(prefix="vpr-bench-"))
     try:
         lab.open()
@@ -356,10 +379,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"voltprobe raw --quick, first run (cold template cache, scapy import): {cold:.3f} s")
         t = args.timeout
         rate = ["--rate", str(args.rate)]
+        off = ["--data-path", "off"]  # the probing figures; "+data-path" adds the stage
         methods = [
-            voltprobe_method(lab, "voltprobe raw", ["--mode", "raw", *rate], t),
-            voltprobe_method(lab, "voltprobe raw --quick", ["--mode", "raw", "--quick", *rate], t),
-            voltprobe_method(lab, "voltprobe connect", ["--mode", "connect"], t),
+            voltprobe_method(lab, "voltprobe raw", ["--mode", "raw", *rate, *off], t),
+            voltprobe_method(
+                lab, "voltprobe raw --quick", ["--mode", "raw", "--quick", *rate, *off], t
+            ),
+            voltprobe_method(lab, "voltprobe connect", ["--mode", "connect", *off], t),
+            voltprobe_method(lab, "voltprobe raw +data-path", ["--mode", "raw", *rate], t),
+            voltprobe_method(lab, "voltprobe connect +data-path", ["--mode", "connect"], t),
             nmap_method(lab, "nmap -T4 --max-retries 1", workdir, ["-T4", "--max-retries", "1"]),
             nmap_method(lab, "nmap -T5 --min-rate 5000", workdir, ["-T5", "--min-rate", "5000"]),
         ]

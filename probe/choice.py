@@ -5,12 +5,13 @@ A family qualifies when (1) it has at least one probe row with an address,
 (an IP literal counts only in its own family), (4) the local cluster does
 not rule it out (`local_problems`: its Services or the Volt pods are `no` in that
 family, no node address serves a NodePort DR Service in it, or the DR Services exist
-and nothing shows the family can be allocated), and (5) for IPv6, VoltDB's JVM can use
-it (not -Djava.net.preferIPv4Stack=true, probe.jvm). When no family qualifies, VP300
-states these problems as one error finding. When both qualify, the family the DR
-Services already have wins (nothing to recreate), then the local cluster's primary
-family; without cluster facts, IPv4: VoltDB runs on a JVM, which by default prefers
-IPv4 addresses.
+and nothing shows the family can be allocated), (5) for IPv6, VoltDB's JVM can use
+it (not -Djava.net.preferIPv4Stack=true, probe.jvm), and (6) the data path does not
+rule it out (probe/datapath/rules.py: closed right after accept, no greeting where one
+is expected, a path-MTU black hole). When no family qualifies, VP300 states these
+problems as one error finding. When both qualify, the family the DR Services already
+have wins (nothing to recreate), then the local cluster's primary family; without
+cluster facts, IPv4: VoltDB runs on a JVM, which by default prefers IPv4 addresses.
 
 The checks and the recommendation are given the `Choice`; nothing recomputes it.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from probe.datapath.rules import data_path_problems
 from probe.facts import Facts
 from probe.jvm import JvmPrefer, jvm_view_of
 from probe.model import FAMILIES, Family, ProbeState, format_endpoint
@@ -121,6 +123,7 @@ def family_problems(facts: Facts, family: Family) -> list[str]:
         )
         more = f" and {len(failed) - 4} more" if len(failed) > 4 else ""
         problems.append(f"{len(failed)} of {len(rows)} {family} endpoints not open: {shown}{more}")
+    problems.extend(data_path_problems(facts, family))
     return problems
 
 

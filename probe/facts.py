@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from probe.inventory.types import Inventory
 from probe.model import DnsAnswer, DnsOutcome, Family, ProbeResult, Target
 from probe.options import CheckOptions
+
+if TYPE_CHECKING:
+    from probe.datapath.types import DataPath
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,11 @@ class Facts:
     inventory: Inventory
     options: CheckOptions
     raw_note: str = ""  # why the raw path was not used, when it was not
+    data_path: tuple[DataPath, ...] = ()  # what open endpoints did after the handshake
+
+    @cached_property
+    def data_path_by_endpoint(self) -> dict[tuple[str, int], DataPath]:
+        return {(d.address, d.port): d for d in self.data_path}
 
     @cached_property
     def _answers(self) -> dict[tuple[str, Family], DnsAnswer]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from probe.datapath.types import DataPathOptions
 from probe.model import DEFAULT_DR_PORT, ClusterLabel, Severity, Target
 
 
@@ -53,6 +54,7 @@ class CheckOptions:
     # who probes whom (check --cluster/--peer-cluster)
     cluster: ClusterLabel = field(default_factory=ClusterLabel)
     jvm_prefer: str | None = None  # --jvm-prefer (probe.jvm.JvmPrefer value); None: not given
+    data_path: DataPathOptions = field(default_factory=DataPathOptions)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -67,6 +69,10 @@ class CheckOptions:
             "pcap": self.pcap is not None,
             "kube": self.kube.enabled,
             "jvmPrefer": self.jvm_prefer,
+            "dataPath": self.data_path.enabled,
+            "responder": self.data_path.responder,
+            "pathQuality": self.data_path.path_quality.value,
+            "samples": self.data_path.samples,
         }
 
 

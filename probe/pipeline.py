@@ -1,6 +1,6 @@
 """One run of `voltprobe check`, in one direction:
 
-    targets -> resolve || inventory -> probe -> Facts -> choice -> checks -> Report
+    targets -> resolve || inventory -> probe -> data path -> Facts -> choice -> checks -> Report
 
 Only this module sequences the stages; each stage is a plain function of plain data
 and returns a value (no stage changes what an earlier one produced). A failure after
@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -37,6 +37,7 @@ from probe.options import CheckOptions
 
 if TYPE_CHECKING:
     from probe.checks.registry import Registry
+    from probe.datapath.types import DataPath
     from probe.inventory.types import Inventory
     from probe.probers.plan import Probed, ProbePrep
 
@@ -47,7 +48,11 @@ Progress = Callable[[str], None]
 MAX_ENDPOINTS = 4096
 # the report's `timings`, in this order; the inventory runs beside DNS, so those two
 # overlap. "checks" covers the family choice, the checks and the recommendation.
-PHASES = ("startup", "inventory", "resolve", "probe", "checks")
+PHASES = ("startup", "inventory", "resolve", "probe", "dataPath", "checks")
+# data-path connections in flight at once (first reads; RTT and MTU ladder): well under a
+# responder's per-source cap (512, probe/serve.py), which a NAT may share among checks
+DATA_PATH_CONCURRENCY = 256
+PATH_QUALITY_CONCURRENCY = 64
 
 
 def _quiet(message: str) -> None:
@@ -68,14 +73,40 @@ def probe_production(
     return probe_plan(plan_probes(options, inventory, endpoints, prep))
 
 
+def measure_production(options: CheckOptions, rows: Sequence[ProbeResult]) -> tuple[DataPath, ...]:
+    """The data-path stage: connect() again to every open endpoint (also in raw mode,
+    whose probes never complete a handshake) and see what follows the handshake."""
+    from probe.datapath.measure import measure
+
+    endpoints = [
+        Endpoint(r.target, r.address, r.family, r.port)
+        for r in rows
+        if r.state is ProbeState.OPEN and r.address is not None
+    ]
+    settings = replace(
+        options.data_path,
+        timeout=options.timeout,
+        concurrency=min(options.concurrency, DATA_PATH_CONCURRENCY),
+        quality_concurrency=min(options.concurrency, PATH_QUALITY_CONCURRENCY),
+    )
+    # every connection a measurement makes is bounded by the timeout; this caps the
+    # stage even if the kernel stalls one: greeting, samples, then the MTU ladder
+    budget = settings.wait + options.timeout * (settings.samples + 3)
+    return measure(endpoints, settings, time.monotonic() + budget)
+
+
 @dataclass(frozen=True)
 class Probing:
-    """The probe stage in two steps: `prepare` runs first thing (raises CannotRunError for
-    --mode raw without raw sockets, before any DNS work); `probe` probes each endpoint once."""
+    """The probe stage in three steps: `prepare` runs first thing (raises CannotRunError for
+    --mode raw without raw sockets, before any DNS work); `probe` probes each endpoint once;
+    `measure` reads the data path of the open ones (when --data-path is on)."""
 
     prepare: Callable[[CheckOptions], ProbePrep] = prepare_production
     probe: Callable[[CheckOptions, Inventory, Sequence[Endpoint], ProbePrep], Probed] = (
         probe_production
+    )
+    measure: Callable[[CheckOptions, Sequence[ProbeResult]], tuple[DataPath, ...]] = (
+        measure_production
     )
 
 
@@ -98,6 +129,7 @@ class Learned:
     inventory: Inventory | None = None
     probes: tuple[ProbeResult, ...] = ()
     raw_note: str = ""
+    data_path: tuple[DataPath, ...] = ()
 
 
 def run_check(
@@ -153,6 +185,11 @@ def _gather(options: CheckOptions, progress: Progress, probing: Probing, learned
     learned.raw_note = probed.raw_note
     rows = rows_per_target(endpoints, probed.rows)
     learned.probes = tuple(_in_target_order(options, rows + unprobed))
+    if options.data_path.enabled:
+        progress("reading what open endpoints send after the handshake (data path)")
+        started = time.perf_counter()
+        learned.data_path = probing.measure(options, learned.probes)
+        learned.timings["dataPath"] = _ms(started)
 
 
 def plan_endpoints(
@@ -203,6 +240,7 @@ def rows_per_target(
                 found.address,
                 found.rtt_ms,
                 found.icmp,
+                found.mss,
             )
         )
     return rows
@@ -232,7 +270,13 @@ def build_report(
     started = time.perf_counter()
     inventory = learned.inventory or host_inventory("the run stopped before the inventory")
     facts = Facts(
-        options.targets, learned.dns, learned.probes, inventory, options, learned.raw_note
+        options.targets,
+        learned.dns,
+        learned.probes,
+        inventory,
+        options,
+        learned.raw_note,
+        learned.data_path,
     )
     if error is None:
         choice = choose(facts)
@@ -259,6 +303,7 @@ def build_report(
         error=str(error) if error else None,
         error_exit_code=error.exit_code if error else CANNOT_RUN,
         cluster=options.cluster,
+        data_path=learned.data_path,
     )
 
 

@@ -93,7 +93,7 @@ def test_timings_name_every_phase_in_order() -> None:
     with responder() as port:
         _code, report = run_json("check", "--peer", f"127.0.0.1:{port}", NO_KUBE)
     timings = report["timings"]
-    assert list(timings) == ["startup", "inventory", "resolve", "probe", "checks"]
+    assert list(timings) == ["startup", "inventory", "resolve", "probe", "dataPath", "checks"]
     assert all(isinstance(ms, float) and ms >= 0 for ms in timings.values())
     assert 0 < timings["startup"] < 60_000
 

@@ -67,7 +67,8 @@ class FakeProbing:
         return Probed(rows, self.note)
 
     def stage(self) -> Probing:
-        return Probing(self.prepare, self.probe)
+        # no data path: the fake rows' addresses must not be dialled for real
+        return Probing(self.prepare, self.probe, lambda options, rows: ())
 
 
 def test_the_choice_is_a_value_the_checks_are_given() -> None:

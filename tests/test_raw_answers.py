@@ -20,6 +20,7 @@ from probe.probers.rawanswers import (
     TcpAnswer,
     match_icmp,
     match_tcp,
+    mss_option,
     parse_icmp4,
     parse_icmp6,
     parse_tcp4,
@@ -168,3 +169,29 @@ def test_truncated_packets_are_ignored() -> None:
     assert parse_icmp6(data[:60], v6(ROUTER6)) is None
     assert parse_tcp4(b"\x45" + b"\0" * 10) is None
     assert parse_icmp4(b"") is None
+
+
+def test_the_syn_ack_mss_option_is_read_in_both_families() -> None:
+    options = [("NOP", None), ("WScale", 7), ("MSS", 1380), ("SAckOK", b""), ("Timestamp", (1, 0))]
+    syn_ack = TCP(sport=DR, dport=PORT, seq=99, ack=ISN + 1, flags="SA", options=options)
+    answer4 = parse_tcp4(bytes(IP(src=PEER4, dst=US4) / syn_ack))
+    assert answer4 is not None and answer4.mss == 1380
+    answer6 = parse_tcp6(bytes(syn_ack), v6(PEER6), v6(US6))
+    assert answer6 is not None and answer6.mss == 1380
+    reset = TCP(sport=DR, dport=PORT, ack=ISN + 1, flags="RA", options=[("MSS", 1000)])
+    answer = parse_tcp4(bytes(IP(src=PEER4, dst=US4) / reset))
+    assert answer is not None and answer.mss is None  # only a SYN carries the option
+
+
+@pytest.mark.parametrize(
+    ("options", "offset"),
+    [
+        (b"", 5),  # no options
+        (b"\x00\x02\x04\x05\xb4\x00\x00\x00", 7),  # end of options before the MSS
+        (b"\x08\x00\x02\x04", 6),  # an option length of 0: malformed, no guessing
+        (b"\x01\x02\x04\x05\xb4\x00\x00\x00", 6),  # the data offset cuts the MSS short
+    ],
+)
+def test_no_mss_from_absent_or_malformed_options(options: bytes, offset: int) -> None:
+    header = bytes(12) + bytes([offset << 4, 0x12]) + bytes(6) + options
+    assert mss_option(header) is None

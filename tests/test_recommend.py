@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from probe.choice import choose, family_problems
+from probe.datapath.types import AfterHandshake, DataPath, Greeting
 from probe.facts import Facts
 from probe.model import Family, ProbeState, Recommendation
 from probe.recommend import DR_KEY, PERPOD_DR_KEY
@@ -183,3 +186,43 @@ def test_a_peer_facing_dr_service_that_cannot_serve_a_family_rules_it_out() -> N
     other = (DrReach("volt/dr", V6, "no", "service-families", "the Service has no IPv6 family"),)
     inv = cluster(dr_services=(dr_service(families=(V4,)),), dr_reach=other)
     assert family_problems(both_names(OPEN, OPEN, inv), V6) == []
+
+
+def _with_data_path(facts: Facts, *paths: DataPath) -> Facts:
+    return dataclasses.replace(facts, data_path=tuple(paths))
+
+
+def _seen(address: str, after: AfterHandshake) -> DataPath:
+    family = Family.of(address)
+    greeting = Greeting(1, "0.1.0", address, None) if after is AfterHandshake.GREETING else None
+    return DataPath(address, 5555, family, after, greeting=greeting)
+
+
+def test_a_name_that_greets_in_one_family_and_is_silent_in_the_other_fails_that_family() -> None:
+    facts = _with_data_path(
+        both_names(OPEN, OPEN),
+        _seen("192.0.2.2", AfterHandshake.GREETING),
+        _seen("2001:db8::2", AfterHandshake.SILENT),
+    )
+    assert family_problems(facts, V4) == []
+    assert "do not greet" in " ".join(family_problems(facts, V6))
+    assert recommend(facts).ip_families == (V4,)
+
+
+def test_silence_everywhere_is_normal_for_a_real_dr_listener() -> None:
+    facts = _with_data_path(
+        both_names(OPEN, OPEN),
+        _seen("192.0.2.2", AfterHandshake.SILENT),
+        _seen("2001:db8::2", AfterHandshake.SILENT),
+    )
+    assert family_problems(facts, V4) == [] and family_problems(facts, V6) == []
+
+
+def test_a_close_right_after_accept_fails_the_family_without_any_expectation() -> None:
+    facts = _with_data_path(
+        both_names(OPEN, OPEN),
+        _seen("192.0.2.2", AfterHandshake.SILENT),
+        _seen("2001:db8::2", AfterHandshake.CLOSED),
+    )
+    assert "right after accept" in " ".join(family_problems(facts, V6))
+    assert recommend(facts).ip_families == (V4,)

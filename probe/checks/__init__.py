@@ -3,7 +3,14 @@
 Importing this package registers every check module, in this order.
 """
 
-from probe.checks import caveats, dns, local, reach, services  # noqa: F401  (registration)
+from probe.checks import (  # noqa: F401  (registration)
+    caveats,
+    datapath,
+    dns,
+    local,
+    reach,
+    services,
+)
 from probe.checks.registry import DEFAULT_REGISTRY, CheckSpec, Hit, Registry, check
 
 __all__ = ["DEFAULT_REGISTRY", "CheckSpec", "Hit", "Registry", "check"]

@@ -352,8 +352,9 @@ def probe_errors(facts: Facts, choice: Choice) -> Iterable[Hit]:
     remedy=(
         "Raw SYN probes need CAP_NET_RAW: run as root, or use k8s/probe-job-raw.yaml (root + "
         "NET_RAW, a namespace at the privileged Pod Security level). connect() probes give the "
-        "same states; raw ones add the ICMP detail for every reject and never complete a "
-        "handshake with the peer."
+        "same states; raw ones add the ICMP detail for every reject. Raw probes never complete "
+        "a handshake, but the data-path stage (--data-path on, the default) then connect()s "
+        "once more to every open endpoint; --data-path off keeps a raw run handshake-free."
     ),
 )
 def raw_not_used(facts: Facts, choice: Choice) -> Iterable[Hit]:

@@ -72,6 +72,14 @@ def _needs_probes(facts: Facts, choice: Choice) -> tuple[bool, str]:
     return False, "nothing was probed"
 
 
+def _needs_data_path(facts: Facts, choice: Choice) -> tuple[bool, str]:
+    if facts.data_path:
+        return True, ""
+    if not facts.options.data_path.enabled:
+        return False, "--data-path off"
+    return False, "no endpoint was open: no data path to read"
+
+
 def _needs_recommendation(facts: Facts, choice: Choice) -> tuple[bool, str]:
     if choice.family is None:
         return False, "no family is recommended"
@@ -80,6 +88,7 @@ def _needs_recommendation(facts: Facts, choice: Choice) -> tuple[bool, str]:
 
 REQUIREMENTS: dict[str, Requirement] = {
     "cluster": _needs_cluster,
+    "data-path": _needs_data_path,
     "dr-services": _needs_dr_services,
     "endpoint-slices": _needs_endpoint_slices,
     "named-targets": _needs_named_targets,

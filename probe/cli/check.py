@@ -19,6 +19,7 @@ from probe.cli.args import (
     kube_options,
 )
 from probe.cli.identity import kube_context
+from probe.datapath.types import DataPathOptions, PathQuality
 from probe.errors import UsageError
 from probe.model import ClusterLabel, Severity, Target
 from probe.options import CHECK_DEFAULTS, CheckOptions, Mode, OutputOptions
@@ -86,6 +87,7 @@ def add_parser(commands: Any) -> None:
         help="raw mode: stop early once answers stop coming (RTT-adaptive)",
     )
     check.add_argument("--pcap", metavar="FILE", help="raw mode: write probes and answers here")
+    add_data_path_options(check)
     add_per_pod_option(check)
     add_output_files(check)
     check.add_argument(
@@ -135,6 +137,35 @@ def add_cluster_name_option(parser: Any) -> None:
     )
 
 
+def add_data_path_options(parser: Any) -> None:
+    data_path = parser.add_argument_group("data path (after the handshake)")
+    data_path.add_argument(
+        "--data-path",
+        choices=["on", "off"],
+        default="on",
+        help="connect() again to open endpoints and read what follows the handshake "
+        "(300 ms wait; in raw mode this completes handshakes); never writes to a peer "
+        "that is not a voltprobe responder (default on)",
+    )
+    data_path.add_argument(
+        "--responder",
+        action="store_true",
+        help="the peer runs `voltprobe serve`: an endpoint that does not greet fails its family",
+    )
+    data_path.add_argument(
+        "--path-quality",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="RTT samples and the path-MTU ladder; auto: for endpoints that greet (default)",
+    )
+    data_path.add_argument(
+        "--samples",
+        type=int_range("--samples", 1, 100),
+        default=5,
+        help="handshakes timed per endpoint for the RTT figures (default 5)",
+    )
+
+
 def add_output_files(parser: Any) -> None:
     parser.add_argument(
         "--values-out",
@@ -169,6 +200,10 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
     if not args.peer and not args.peer_report:
         raise UsageError(
             "check needs --peer HOST[:PORT][,...] or --peer-report FILE (see: voltprobe check -h)"
+        )
+    if args.data_path == "off" and (args.responder or args.path_quality == "on"):
+        raise UsageError(
+            "--responder and --path-quality on read the data path: drop --data-path off"
         )
     if args.no_kube:
         given = [
@@ -212,6 +247,12 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         resolv_conf=args.resolv_conf,
         jvm_prefer=args.jvm_prefer,
         kube=kube,
+        data_path=DataPathOptions(
+            enabled=args.data_path == "on",
+            responder=args.responder,
+            path_quality=PathQuality(args.path_quality),
+            samples=args.samples,
+        ),
     )
 
 

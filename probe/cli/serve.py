@@ -13,8 +13,9 @@ def add_parser(commands: Any) -> None:
     serve = commands.add_parser(
         "serve",
         help="answer on the DR port like VoltDB's DR listener would",
-        description="Listen on the DR port in both families and answer each connection with "
-        "one JSON line. Stands in for VoltDB before XDCR is enabled.",
+        description="Listen on the DR port in both families and greet each connection with "
+        "one JSON line (protocol v1; echo on request, bounded). Stands in for VoltDB before "
+        "XDCR is enabled so that `check` can test the data path.",
     )
     serve.add_argument(
         "--port",
@@ -29,10 +30,15 @@ def add_parser(commands: Any) -> None:
         metavar="ADDR",
         help="address to listen on, repeatable (default: all, both families)",
     )
+    serve.add_argument(
+        "--name",
+        help="a name to put in every greeting, e.g. the cluster's (Kubernetes has no "
+        "cluster name); the pod name comes from POD_NAME or HOSTNAME",
+    )
     serve.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from probe.serve import run_serve
 
-    return run_serve(args.bind, args.port)
+    return run_serve(args.bind, args.port, args.name)

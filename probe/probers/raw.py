@@ -61,6 +61,7 @@ class Evidence(NamedTuple):
     reason: str  # 'syn-ack', 'reset', 'icmp'
     rtt_ms: float
     icmp: IcmpError | None = None
+    mss: int | None = None  # the SYN-ACK's MSS option
 
 
 @dataclass
@@ -316,7 +317,7 @@ class Batch:
             stats.ignored += 1
             self.odd.setdefault(probe, captured)
             return
-        self._record(probe, Evidence(verdict, 0.0), now, stats)
+        self._record(probe, Evidence(verdict, 0.0, None, answer.mss), now, stats)
 
     def _on_icmp(
         self, family: Family, data: bytes, sender: bytes, now: float, stats: RawStats
@@ -403,6 +404,7 @@ def _result(
         address=endpoint.address,
         rtt_ms=evidence.rtt_ms if evidence else None,
         icmp=evidence.icmp if evidence else None,
+        mss=evidence.mss if evidence else None,
     )
 
 

@@ -42,6 +42,7 @@ class TcpAnswer(NamedTuple):
     seq: int
     ack: int
     flags: int
+    mss: int | None = None  # the MSS option of a SYN-ACK (RFC 9293 section 3.7.1)
 
 
 class IcmpQuote(NamedTuple):
@@ -65,7 +66,9 @@ def parse_tcp4(data: bytes) -> TcpAnswer | None:
     if data[9] != TCP_PROTO or ihl < 20 or len(data) < ihl + 20:
         return None
     sport, dport, seq, ack = _TCP_HEAD.unpack_from(data, ihl)
-    return TcpAnswer(data[12:16], data[16:20], sport, dport, seq, ack, data[ihl + 13])
+    flags = data[ihl + 13]
+    mss = mss_option(data[ihl:]) if flags & TCP_SYN else None
+    return TcpAnswer(data[12:16], data[16:20], sport, dport, seq, ack, flags, mss)
 
 
 def parse_tcp6(data: bytes, peer: bytes, local: bytes) -> TcpAnswer | None:
@@ -73,7 +76,28 @@ def parse_tcp6(data: bytes, peer: bytes, local: bytes) -> TcpAnswer | None:
     if len(data) < 20:
         return None
     sport, dport, seq, ack = _TCP_HEAD.unpack_from(data, 0)
-    return TcpAnswer(peer, local, sport, dport, seq, ack, data[13])
+    mss = mss_option(data) if data[13] & TCP_SYN else None
+    return TcpAnswer(peer, local, sport, dport, seq, ack, data[13], mss)
+
+
+def mss_option(tcp: bytes) -> int | None:
+    """The MSS option (kind 2, length 4) of a TCP header, or None (RFC 9293 3.1: options
+    run from byte 20 to the data offset; kind 0 ends them, kind 1 is one byte of padding)."""
+    end = min(len(tcp), (tcp[12] >> 4) * 4) if len(tcp) > 12 else 0
+    at = 20
+    while at < end:
+        kind = tcp[at]
+        if kind == 0:
+            return None
+        if kind == 1:
+            at += 1
+            continue
+        if at + 1 >= end or tcp[at + 1] < 2:
+            return None  # a malformed option: stop rather than guess
+        if kind == 2 and tcp[at + 1] == 4 and at + 4 <= end:
+            return int.from_bytes(tcp[at + 2 : at + 4], "big")
+        at += tcp[at + 1]
+    return None
 
 
 def parse_icmp4(data: bytes) -> IcmpQuote | None:

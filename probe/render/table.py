@@ -21,12 +21,21 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import yaml
 
-from probe.model import FAMILIES, Finding, ProbeState, Report, Severity, format_endpoint
+from probe.model import (
+    FAMILIES,
+    Family,
+    Finding,
+    Nat,
+    ProbeState,
+    Report,
+    Severity,
+    format_endpoint,
+)
 from probe.render.wide import section
 
 WIDTH = 80
@@ -218,8 +227,32 @@ def reach_group(report: Report, verbose: bool, style: Style) -> list[str]:
         )  # fmt: skip
         count = f"{len(ok)}/{len(probed)} open" if probed else "nothing to probe"
         body.append(style.item(kind, f"{family.value}  {count}  {shown}".rstrip()))
+        after = data_path_line(report, family, style)
+        if after:
+            body.append(fit(after))
     body += checks_lines(report, 2, verbose, style)
     return titled("Reachability", body, style)
+
+
+def data_path_line(report: Report, family: Family, style: Style) -> str:
+    """What followed the handshakes in `family`: outcomes, path MTU, NAT ('' if none)."""
+    paths = [d for d in report.data_path if d.family is family]
+    if not paths:
+        return ""
+    counts = Counter(d.after.value for d in paths)
+    parts = [", ".join(f"{n} {after}" for after, n in counts.most_common())]
+    # no RTT here: it changes from run to run (-o wide and the JSON have it; VP324 says
+    # when one family is much slower)
+    holes = [d.largest_passed or 0 for d in paths if d.black_hole is not None]
+    largest = [d.largest_passed for d in paths if d.largest_passed is not None]
+    if holes:
+        parts.append(f"MTU black hole above {min(holes)}")
+    elif largest:
+        parts.append(f"MTU {min(largest)} passes")
+    nats = sorted({str(d.nat) for d in paths if d.nat not in (None, Nat.NONE)})
+    if nats:
+        parts.append("NAT " + "/".join(nats))
+    return "      data path: " + f" {style.dot} ".join(parts)
 
 
 def recommendation_group(report: Report, verbose: bool, style: Style) -> list[str]:

@@ -9,11 +9,12 @@ from typing import Any
 import yaml
 from tabulate import tabulate
 
-from probe.model import Report, Severity
+from probe.model import Report, Severity, format_endpoint
 
 
 def render_wide(report: Report, verbose: bool = False) -> str:
-    parts = [_summary(report), probe_table(report), local_block(report.local)]
+    parts = [_summary(report), probe_table(report), _data_path_block(report)]
+    parts.append(local_block(report.local))
     parts.append(_findings(report, verbose))
     parts.append(_recommendation(report))
     if verbose and report.timings:
@@ -49,7 +50,38 @@ def probe_table(report: Report) -> str:
         for p in report.probes
     ]
     headers = ["TARGET", "FAMILY", "ADDRESS", "PORT", "STATE", "REASON", "RTT ms", "METHOD"]
+    if report.data_path:  # what followed the handshake, for open rows
+        headers.append("AFTER")
+        after = report.after_handshake()
+        for row, probe in zip(rows, report.probes, strict=True):
+            row.append(after.get((probe.address or "", probe.port), "-"))
     return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+
+
+def _data_path_block(report: Report) -> str:
+    """One line per open endpoint: what followed the handshake, RTT, NAT, path MTU."""
+    lines = []
+    for d in report.data_path:
+        parts = [f"  {format_endpoint(d.address, d.port)} {d.family}: {d.after} ({d.detail})"]
+        if d.rtt is not None:
+            parts.append(
+                f"RTT min/median/p95 {d.rtt.min:.2f}/{d.rtt.median:.2f}/{d.rtt.p95:.2f} ms"
+            )
+        nat = d.nat
+        if nat is not None and d.greeting is not None:
+            parts.append(f"seen as {d.greeting.client_address} (NAT: {nat})")
+        if d.mtu:
+            hole = d.black_hole
+            largest = d.largest_passed
+            parts.append(
+                f"MTU black hole: {largest} passes, {hole} stalls"
+                if hole
+                else f"packets up to {largest} bytes pass"
+                if largest
+                else "no MTU step passed"
+            )
+        lines.append("; ".join(parts))
+    return "Data path (after the handshake):\n" + "\n".join(lines) if lines else ""
 
 
 def section(local: Any, key: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,6 +51,8 @@ def responder(bind: str = "127.0.0.1") -> Iterator[int]:
         assert process.stderr is not None
         line = process.stderr.readline()
         assert "listening" in line, line
+        # the responder logs every connection on stderr: drain it, or a full pipe stalls it
+        threading.Thread(target=process.stderr.read, daemon=True).start()
         yield port
     finally:
         process.terminate()
