@@ -24,6 +24,7 @@ from probe.datapath.rules import data_path_problems
 from probe.facts import Facts
 from probe.jvm import JvmPrefer, jvm_view_of
 from probe.model import FAMILIES, Family, ProbeState, format_endpoint
+from probe.policyfacts import policy_problems
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,8 @@ def family_problems(facts: Facts, family: Family) -> list[str]:
         view = jvm_view_of(facts)
         if view.prefer is JvmPrefer.IPV4_STACK:
             problems.append(f"VoltDB's JVM cannot use IPv6 ({view.describe()})")
+    # the Volt pods' own policies, not the probing Job's (it does not carry their labels)
+    problems.extend(policy_problems(facts, family))
     # an IP literal counts only in its own family: it is never "missing" in the other
     missing = [t.text for t in facts.targets if not t.is_literal and not facts.addresses(t, family)]
     if missing:

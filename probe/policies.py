@@ -34,11 +34,13 @@ from __future__ import annotations
 import enum
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Union
 
-from probe.model import Family, parse_ip
+from probe.model import FAMILIES, Family, parse_ip
+
+Obj = dict[str, Any]
 
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]  # noqa: UP007 - runtime on 3.10
 
@@ -858,3 +860,49 @@ def remedy_yaml(policy: Mapping[str, Any]) -> str:
     import yaml
 
     return str(yaml.safe_dump(dict(policy), sort_keys=False, default_flow_style=False))
+
+
+# -- what the policy checks read --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyPod:
+    """A pod the policies may select: its name and labels."""
+
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PolicyFacts:
+    """What the policy checks read.
+
+    `policies`: the Volt namespace's NetworkPolicy wire dicts. `selector`: the labels
+    the DR Service selects the Volt pods by (the remedy's podSelector). `families`:
+    the families in use (the local pods' and the peer's). `egress`: the peer's DR
+    endpoints the Volt pods dial, (address, port), both families. `ingress_port`: the
+    Volt pods' DR target port (None: ingress is not evaluated); `ingress_sources`: the
+    peer's addresses, when known; `ingress_rewritten`: the peer comes in through a
+    NodePort or a load balancer that may rewrite the source. `probe_pod`: the Job's pod
+    when voltprobe runs in one. `recommended`: the family the verdict recommends.
+    `unevaluated`: served policy kinds not evaluated ("Kind (group/version)").
+    """
+
+    namespace: str
+    policies: tuple[Obj, ...]
+    volt_pods: tuple[PolicyPod, ...]
+    selector: Mapping[str, str]
+    families: tuple[Family, ...] = FAMILIES
+    egress: tuple[tuple[str, int], ...] = ()
+    ingress_port: int | None = None
+    ingress_sources: tuple[str, ...] = ()
+    ingress_rewritten: bool = False
+    named_ports: tuple[ContainerPort, ...] | None = None
+    probe_pod: PolicyPod | None = None
+    recommended: Family | None = None
+    unevaluated: tuple[str, ...] = ()
+
+    @cached_property
+    def policy_set(self) -> PolicySet:
+        """The policies decoded once (every check evaluates many connections)."""
+        return PolicySet.decode(self.policies)

@@ -86,12 +86,14 @@ def facts(*policies: dict[str, Any], **kw: Any) -> PolicyFacts:
     return PolicyFacts(**base)
 
 
-def test_ids_are_free_and_valid() -> None:
+def test_ids_are_valid_and_registered_behind_the_policies_requirement() -> None:
     from probe.checks import DEFAULT_REGISTRY
 
     for spec in SPECS:
         assert _ID.fullmatch(spec.id), spec.id
-        assert DEFAULT_REGISTRY.get(spec.id) is None, f"{spec.id} is taken"
+        registered = DEFAULT_REGISTRY.get(spec.id)
+        assert registered is not None and registered.title == spec.title
+        assert registered.requires == ("policies",)
     assert len({s.id for s in SPECS}) == len(SPECS)
 
 

@@ -173,8 +173,11 @@ def test_dual_stack_reads_are_get_or_list_one_call_per_kind(
     requests = fake_api.requests
     assert {r.method for r in requests} == {"GET"}
     lists = [r.resource for r in requests if r.verb == "list"]
-    assert sorted(lists) == ["endpointslices", "nodes", "pods", "servicecidrs", "services"]
-    gets = [(r.resource, r.path) for r in requests if r.verb == "get"]
+    assert sorted(lists) == [
+        "endpointslices", "networkpolicies", "nodes", "pods", "servicecidrs", "services",
+    ]  # fmt: skip
+    # API discovery (GET /apis): which policy kinds beyond NetworkPolicy are served
+    gets = [(r.resource, r.path) for r in requests if r.verb == "get" and r.resource != "discovery"]
     assert gets == [
         ("version", "/version/"),
         ("pods", f"/api/v1/namespaces/{NS}/pods/{objects.PROBE_POD}"),

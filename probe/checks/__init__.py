@@ -8,6 +8,7 @@ from probe.checks import (  # noqa: F401  (registration)
     datapath,
     dns,
     local,
+    policies,
     reach,
     services,
 )

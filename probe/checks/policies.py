@@ -8,69 +8,28 @@ per entry of `SPECS` that builds PolicyFacts from Facts (see the module's end).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from functools import cached_property
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from probe.checks.registry import Hit
-from probe.model import FAMILIES, Family, Severity, format_endpoint
+from probe.checks.registry import DEFAULT_REGISTRY, Hit, Registry
+from probe.choice import Choice
+from probe.facts import Facts
+from probe.model import Family, Severity, format_endpoint
 from probe.policies import (
-    ContainerPort,
     Decision,
     Direction,
     Policy,
-    PolicySet,
+    PolicyFacts,
+    PolicyPod,
     Verdict,
     remedy_policy,
     remedy_yaml,
     summarize,
 )
+from probe.policyfacts import policy_facts
 
 Obj = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class PolicyPod:
-    """A pod the policies may select: its name and labels."""
-
-    name: str
-    labels: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class PolicyFacts:
-    """What the policy checks read.
-
-    `policies`: the Volt namespace's NetworkPolicy wire dicts. `selector`: the labels
-    the DR Service selects the Volt pods by (the remedy's podSelector). `families`:
-    the families in use (the local pods' and the peer's). `egress`: the peer's DR
-    endpoints the Volt pods dial, (address, port), both families. `ingress_port`: the
-    Volt pods' DR target port (None: ingress is not evaluated); `ingress_sources`: the
-    peer's addresses, when known; `ingress_rewritten`: the peer comes in through a
-    NodePort or a load balancer that may rewrite the source. `probe_pod`: the Job's pod
-    when voltprobe runs in one. `recommended`: the family the verdict recommends.
-    `unevaluated`: served policy kinds not evaluated ("Kind (group/version)").
-    """
-
-    namespace: str
-    policies: tuple[Obj, ...]
-    volt_pods: tuple[PolicyPod, ...]
-    selector: Mapping[str, str]
-    families: tuple[Family, ...] = FAMILIES
-    egress: tuple[tuple[str, int], ...] = ()
-    ingress_port: int | None = None
-    ingress_sources: tuple[str, ...] = ()
-    ingress_rewritten: bool = False
-    named_ports: tuple[ContainerPort, ...] | None = None
-    probe_pod: PolicyPod | None = None
-    recommended: Family | None = None
-    unevaluated: tuple[str, ...] = ()
-
-    @cached_property
-    def policy_set(self) -> PolicySet:
-        """The policies decoded once (every check evaluates many connections)."""
-        return PolicySet.decode(self.policies)
 
 
 @dataclass(frozen=True)
@@ -332,6 +291,10 @@ SPECS: tuple[PolicyCheck, ...] = (
         "NetworkPolicy drops a family's DR traffic for the Volt pods",
         Severity.ERROR,
         blocked_family,
+        remedy=(
+            "Add a NetworkPolicy that allows the family on the DR port for the Volt pods "
+            "(the finding shows it in YAML; policies add up, so it changes nothing else)."
+        ),
     ),
     PolicyCheck(
         "VP112",
@@ -375,3 +338,21 @@ SPECS: tuple[PolicyCheck, ...] = (
         ),
     ),
 )
+
+
+def register(registry: Registry) -> None:
+    """Register every entry of SPECS: each builds the PolicyFacts of the run, given the
+    recommended family (which decides whether a dropped family is an error)."""
+    for spec in SPECS:
+
+        def run(facts: Facts, choice: Choice, spec: PolicyCheck = spec) -> Iterable[Hit]:
+            view = policy_facts(facts, choice.family)
+            return spec.func(view) if view is not None else ()
+
+        run.__doc__ = spec.func.__doc__
+        registry.check(
+            spec.id, spec.title, spec.severity, requires=("policies",), remedy=spec.remedy
+        )(run)
+
+
+register(DEFAULT_REGISTRY)

@@ -86,7 +86,22 @@ def _needs_recommendation(facts: Facts, choice: Choice) -> tuple[bool, str]:
     return True, ""
 
 
+def _needs_policies(facts: Facts, choice: Choice) -> tuple[bool, str]:
+    ok, reason = _needs_cluster(facts, choice)
+    if not ok:
+        return ok, reason
+    policies = facts.inventory.policies
+    if policies is None:
+        return False, "the NetworkPolicies were not read"
+    if policies.problem is not None:
+        return False, f"the NetworkPolicies could not be read ({policies.problem.reason})"
+    if not facts.inventory.volt_pods:
+        return False, "no Volt pods found: nothing for a policy to select"
+    return True, ""
+
+
 REQUIREMENTS: dict[str, Requirement] = {
+    "policies": _needs_policies,
     "cluster": _needs_cluster,
     "data-path": _needs_data_path,
     "dr-services": _needs_dr_services,

@@ -14,6 +14,7 @@ from typing import Any
 from probe.inventory import capability, parse, volt
 from probe.inventory.environment import Environment
 from probe.inventory.host import host_inventory, pod_ips_inventory
+from probe.inventory.policies import read_policies
 from probe.inventory.types import (
     DryRun,
     EndpointSliceInfo,
@@ -179,6 +180,9 @@ def _gather(conn: Connection, options: KubeOptions, dr_port: int, env: Environme
         ]
         dry_runs = _dry_runs(reader, core, namespace, undecided, dr_port, problems)
         evidence = replace(evidence, dry_runs=dry_runs)
+    policies = read_policies(reader, conn.api_client, namespace)
+    if policies.problem is not None and policies.problem.status != 404:
+        problems.append(policies.problem)  # VP104 names the rule; the policy checks skip
     families = capability.summarize(evidence)
     primary = capability.primary_ladder(evidence, families)
     pod_families, pod_source = _probe_families(probe_pod, downward, env)
@@ -206,6 +210,7 @@ def _gather(conn: Connection, options: KubeOptions, dr_port: int, env: Environme
             tuple(dr_services), tuple(nodes) if nodes is not None else None
         ),
         dry_runs=dry_runs,
+        policies=policies,
     )
 
 

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from probe.inventory.policies import named_ports, pod_labels
 from probe.inventory.types import (
     EndpointSliceInfo,
     LoadBalancerIngress,
@@ -184,6 +185,8 @@ def pod_info(obj: Any) -> tuple[PodInfo, str]:
         phase=_str(_dict(_dict(obj).get("status")).get("phase")),
         chart=_str(_dict(meta.get("labels")).get(CHART_LABEL)),
         jvm_sources=pod_jvm_sources(obj),
+        labels=tuple(sorted(pod_labels(_dict(obj)).items())),
+        named_ports=named_ports(_dict(obj)),
     )
     return info, error
 

@@ -135,7 +135,8 @@ def unevaluated_kinds(
 
 def pod_labels(pod: Obj) -> dict[str, str]:
     """A pod wire dict's labels (what NetworkPolicy podSelectors match); {} when absent."""
-    labels = (pod.get("metadata") or {}).get("labels") or {}
+    meta = pod.get("metadata")
+    labels = meta.get("labels") if isinstance(meta, dict) else None
     if not isinstance(labels, dict):
         return {}
     return {str(k): str(v) for k, v in labels.items()}
@@ -145,8 +146,13 @@ def named_ports(pod: Obj) -> tuple[ContainerPort, ...]:
     """A pod wire dict's named container ports (what a NetworkPolicy port name means on
     ingress), every container's; entries without a name or a valid number are left out."""
     found: list[ContainerPort] = []
-    for container in (pod.get("spec") or {}).get("containers") or []:
-        for entry in (container or {}).get("ports") or []:
+    spec = pod.get("spec")
+    containers = spec.get("containers") if isinstance(spec, dict) else None
+    for container in containers if isinstance(containers, list) else []:
+        ports = container.get("ports") if isinstance(container, dict) else None
+        for entry in ports if isinstance(ports, list) else []:
+            if not isinstance(entry, dict):
+                continue
             name, number = entry.get("name"), entry.get("containerPort")
             protocol = entry.get("protocol") or "TCP"
             if isinstance(name, str) and name and isinstance(number, int) and protocol in PROTOCOLS:

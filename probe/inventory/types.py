@@ -7,10 +7,14 @@ read them. `Inventory.to_json()` is the report's `local` section.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from probe.kube.errors import ApiProblem
 from probe.model import FAMILIES, Family
+from probe.policies import ContainerPort
+
+if TYPE_CHECKING:
+    from probe.inventory.policies import PolicyInventory
 
 Capability = Literal["yes", "no", "unknown"]
 
@@ -182,6 +186,8 @@ class PodInfo:
     # (valueFrom, envFrom). Read by probe.jvm for the JVM's family order.
     jvm_sources: tuple[tuple[str, str | None], ...] = ()
     chart: str | None = None  # the helm.sh/chart label
+    labels: tuple[tuple[str, str], ...] = ()  # what NetworkPolicy podSelectors match
+    named_ports: tuple[ContainerPort, ...] = ()  # what a policy's port name means for it
 
     @property
     def families(self) -> tuple[Family, ...]:
@@ -239,6 +245,7 @@ class Inventory:
     slices_unread: str = ""
     dr_reach: tuple[DrReach, ...] = ()  # per DR Service and family: can a peer reach it?
     dry_runs: tuple[DryRun, ...] = ()  # --dry-run-service answers
+    policies: PolicyInventory | None = None  # the namespace's NetworkPolicies (None: not read)
 
     def to_json(self) -> dict[str, Any]:
         """The report's `local` section."""
@@ -297,6 +304,7 @@ class Inventory:
                 for p in self.volt_pods
                 if p.networks
             ],
+            "networkPolicies": self.policies.to_json() if self.policies else None,
             "primaryFamily": self.primary_family.value if self.primary_family else None,
             "primaryFamilyEvidence": self.primary.to_json() if self.primary else None,
             "endpointSlicesUnread": self.slices_unread,

@@ -39,11 +39,14 @@ from probe.model import (
 from probe.render.wide import section
 
 WIDTH = 80
-GROUPS = ("Local cluster", "DNS", "Reachability", "Recommendation")
+GROUPS = ("Local cluster", "DNS", "Reachability", "Recommendation", "NetworkPolicies")
 # a finding's group, by the hundreds of its id (VP1xx local, VP2xx DNS, VP3xx
 # reachability, VP4xx Services of the local cluster, VP5xx recommendation caveats)
 GROUP_OF_HUNDRED = {"1": 0, "2": 1, "3": 2, "4": 0, "5": 3}
-GROUP_OF_ID = {"VP300": 3}  # "no family qualifies" is the recommendation's own line
+GROUP_OF_ID = {
+    "VP300": 3,  # "no family qualifies" is the recommendation's own line
+    **{f"VP{n}": 4 for n in range(111, 116)},  # the Volt pods' NetworkPolicies
+}
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ def render_table(report: Report, verbose: bool = False, style: Style | None = No
     verdict = verdict_line(report, style)
     lines = [fit(header(report, style)), verdict]
     lines += local_group(report, verbose, style)
+    lines += policies_group(report, verbose, style)
     lines += simple_group(report, 1, verbose, style)
     lines += reach_group(report, verbose, style)
     lines += recommendation_group(report, verbose, style)
@@ -104,11 +108,16 @@ def render_table(report: Report, verbose: bool = False, style: Style | None = No
 
 
 def short_verdict(report: Report) -> str:
-    """The verdict's first sentence: `PASS: ...; set ...` or `FAIL: ...` (the JSON and the
-    termination message keep the full text)."""
-    if report.error is not None or report.recommendation.ip_families:
+    """The verdict in one short line: `PASS: ...; set ...` (or without the Helm key when
+    it does not fit) or `FAIL: ...` (the JSON and the termination message keep it all)."""
+    rec = report.recommendation
+    if report.error is not None:
         return report.verdict
-    return "FAIL: no IP family reaches every peer DR endpoint"
+    if not rec.ip_families:
+        return "FAIL: no IP family reaches every peer DR endpoint"
+    if len(report.verdict) <= WIDTH - 3:
+        return report.verdict
+    return f"PASS: XDCR can use {','.join(f.value for f in rec.ip_families)} (Helm values below)"
 
 
 def verdict_line(report: Report, style: Style) -> str:
@@ -207,6 +216,19 @@ def local_group(report: Report, verbose: bool, style: Style) -> list[str]:
     return titled("Local cluster", body, style)
 
 
+def policies_group(report: Report, verbose: bool, style: Style) -> list[str]:
+    """The Volt pods' NetworkPolicies (shown when the namespace's policies were read)."""
+    read = section(report.local, "networkPolicies")
+    if not read.get("read"):
+        return []
+    names = [str(n) for n in read.get("networkPolicies") or []]
+    body = checks_lines(report, 4, verbose, style)
+    if not names:
+        return [f"NetworkPolicies {style.mark('pass')} none in the namespace"]
+    listed = elide_list(names, 40)
+    return titled(f"NetworkPolicies ({listed})", body, style)
+
+
 def simple_group(report: Report, group: int, verbose: bool, style: Style) -> list[str]:
     return titled(GROUPS[group], checks_lines(report, group, verbose, style), style)
 
@@ -258,11 +280,13 @@ def data_path_line(report: Report, family: Family, style: Style) -> str:
 def recommendation_group(report: Report, verbose: bool, style: Style) -> list[str]:
     rec = report.recommendation
     body = checks_lines(report, 3, verbose, style)
-    if rec.ip_families:
-        body.append(f"  Helm values ({rec.helm_key}):")
+    if rec.ip_families and rec.helm_values:
+        body.append("  Helm values, for values.yaml:")
         snippet = yaml.safe_dump(rec.helm_values, sort_keys=False).rstrip()
         body += ["    " + line for line in snippet.splitlines()]
-        body.append(f"  or: helm upgrade ... {rec.helm_set()}")
+        body.append("  or: helm upgrade ... \\")
+        sets = [f"--set {s}" for s in rec.helm_set().removeprefix("--set ").split(" --set ")]
+        body += [f"    {s}" + (" \\" if i < len(sets) - 1 else "") for i, s in enumerate(sets)]
         if rec.connection_source:
             value = rec.connection_source["value"]
             line = f"  connection.source in {rec.ip_families[0].value}: {value}"
