@@ -27,7 +27,6 @@ def policy_facts(facts: Facts, recommended: Family | None = None) -> PolicyFacts
     if not inventory.volt_pods:
         return None
     services = inventory.dr_services
-    discovery = next((s for s in services if not s.per_pod), services[0] if services else None)
     named = tuple(dict.fromkeys(p for pod in inventory.volt_pods for p in pod.named_ports))
     probe = inventory.probe_pod
     peer_families = {row.family for row in facts.probes if row.address}
@@ -36,7 +35,7 @@ def policy_facts(facts: Facts, recommended: Family | None = None) -> PolicyFacts
         namespace=inventory.namespace or "default",
         policies=policies.policies,
         volt_pods=tuple(PolicyPod(p.name, dict(p.labels)) for p in inventory.volt_pods),
-        selector=dict(discovery.selector) if discovery else {},
+        selector=_volt_selector(facts),
         families=tuple(f for f in FAMILIES if f in peer_families | pod_families),
         egress=tuple(dict.fromkeys((r.address, r.port) for r in facts.probes if r.address)),
         ingress_port=_target_port(facts),
@@ -50,11 +49,26 @@ def policy_facts(facts: Facts, recommended: Family | None = None) -> PolicyFacts
     )
 
 
+def _volt_selector(facts: Facts) -> dict[str, str]:
+    """Labels that select every Volt pod (the remedy's podSelector): the cluster-wide DR
+    Service's selector, else the labels all Volt pods share (a per-pod Service selects
+    one pod only)."""
+    inventory = facts.inventory
+    for service in inventory.dr_services:
+        if not service.per_pod and service.selector:
+            return dict(service.selector)
+    shared = [set(pod.labels) for pod in inventory.volt_pods]
+    common = set.intersection(*shared) if shared else set()
+    return dict(sorted(common))
+
+
 def _target_port(facts: Facts) -> int | None:
-    """The Volt pods' DR port: the DR Services' targetPort (a number, or a name the pods
-    define), else the Service port; None when no DR Service was read."""
+    """The Volt pods' DR port: the DR Services' targetPort for the DR port (a number, or a
+    name the pods define), else the Service port; None when no DR Service was read."""
+    dr_port = facts.options.port
     for service in facts.inventory.dr_services:
-        for port in service.ports:
+        ports = sorted(service.ports, key=lambda p: p.port != dr_port)  # the DR port first
+        for port in ports:
             target = port.target_port
             if target and target.isdigit():
                 return int(target)

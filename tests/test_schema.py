@@ -209,3 +209,17 @@ def test_documents_that_are_not_v1_are_refused_naming_the_field(
     with pytest.raises(UsageError, match=r"^x\.json: ") as caught:
         parse_document(json.dumps(document), "x.json")
     assert problem in str(caught.value)
+
+
+def test_the_schema_enums_are_the_models() -> None:
+    """Every state and DNS outcome the model can write is one the schema accepts (a new
+    state must be added to both, or reports holding it would not read back)."""
+    from probe.model import DnsOutcome, Method, ProbeState, Severity
+    from probe.schema import schema
+
+    text = json.dumps(schema())
+    for enum in (ProbeState, DnsOutcome, Method, Severity):
+        values = [v.value for v in enum]
+        assert json.dumps(values)[1:-1] in text or all(f'"{v}"' in text for v in values), enum
+        for value in values:
+            assert f'"{value}"' in text, (enum.__name__, value)

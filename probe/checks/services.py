@@ -9,7 +9,7 @@ from probe.choice import Choice
 from probe.facts import Facts
 from probe.inventory.types import LoadBalancerIngress, ServiceInfo
 from probe.model import Family, ProbeState, Severity
-from probe.recommend import helm_key
+from probe.recommend import helm_key, old_chart
 
 
 def _subject(svc: ServiceInfo) -> str:
@@ -73,6 +73,22 @@ def primary_family_mismatch(facts: Facts, choice: Choice) -> Iterable[Hit]:
             ),
         )
         return
+    old = old_chart(facts)
+    if old is not None:
+        # chart 1.3.x has no ipFamilies key: recreating through helm would bring back the
+        # same family, so the advice names the Service spec instead of values
+        yield Hit(
+            f"{described}, but {family} is recommended; the chart ({old}) has no ipFamilies "
+            f"key, so {names} must get ipFamilies [{family}] through the chart's Service "
+            "override before being recreated",
+            tuple(_subject(s) for s in mismatched),
+            remedy=(
+                f"Set spec.ipFamilies [{family}] in the chart's DR Service override "
+                "(cluster.serviceSpec.dr.override), then delete the Service(s) and helm upgrade; "
+                "or upgrade to a chart with cluster.serviceSpec.dr.ipFamilies."
+            ),
+        )
+        return
     keys = helm_key(facts)
     yield Hit(
         f"{described}, but {family} is recommended ({capability.services_rung}: "
@@ -124,11 +140,26 @@ def empty_family_slice(facts: Facts, choice: Choice) -> Iterable[Hit]:
                     f"(the remaining family is already allocated), or give the pods {family}."
                 )
             elif pods_lack:
-                remedy = (
-                    f"The pods have no {family} address, so this single-stack Service serves "
-                    "nothing: give the pods that family, or recreate the Service in a family "
-                    "they have (see VP401)."
-                )
+                # recreating is destructive: offer it only for a family the pods have and
+                # the cluster can allocate on positive evidence (unknown is not yes)
+                others = [
+                    f
+                    for f, cap in inv.families.items()
+                    if f is not family and cap.pods == "yes" and cap.services == "yes"
+                ]
+                if others:
+                    remedy = (
+                        f"The pods have no {family} address, so this single-stack Service serves "
+                        f"nothing: give the pods {family}, or recreate the Service in "
+                        f"{others[0]} (see VP401)."
+                    )
+                else:
+                    remedy = (
+                        f"The pods have no {family} address, so this single-stack Service serves "
+                        f"nothing: give the pods {family}. Whether the cluster can allocate a "
+                        "Service in another family is unknown: settle that first (grant `list "
+                        "servicecidrs`, or run with --dry-run-service) before recreating anything."
+                    )
             else:
                 remedy = "The pods have the family but no ready endpoint: check their readiness."
             kind = "dual-stack" if len(svc.ip_families) > 1 else "single-stack"
@@ -235,4 +266,16 @@ def nodeport_family_unserved(facts: Facts, choice: Choice) -> Iterable[Hit]:
                 f"NodePort DR Service {reach.service} lists {reach.family} but {reach.evidence}: "
                 f"a peer cannot reach it over {reach.family}",
                 (f"service/{reach.service}", reach.family.value),
+            )
+        elif reach.rung == "node-addresses" and reach.value == "unknown":
+            # unknown is not yes: say so where the answer hangs on it
+            yield Hit(
+                f"NodePort DR Service {reach.service}: whether a node has an {reach.family} "
+                f"address to serve it is unknown ({reach.evidence})",
+                (f"service/{reach.service}", reach.family.value),
+                severity=Severity.INFO if reach.family is not choice.family else None,
+                remedy=(
+                    "Grant `list nodes` (k8s/probe-clusterrole.yaml, or job run --cluster-read) "
+                    "so voltprobe can read the node addresses a peer dials a NodePort through."
+                ),
             )

@@ -137,6 +137,11 @@ def run(args: argparse.Namespace) -> int:
     if args.job_command not in ("run", "logs"):
         raise UsageError("voltprobe job needs an action: run or logs (see voltprobe job -h)")
     if args.job_command == "run" and len(args.context) > 1:
+        if args.from_volt_pod is not None:
+            raise UsageError(
+                "--from-volt-pod probes from one cluster's Volt pod: run it once per "
+                "--context (several contexts in one run are not supported with it yet)"
+            )
         return run_many(args)
     if args.job_command == "run":
         single_context(args)

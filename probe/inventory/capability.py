@@ -64,11 +64,21 @@ def pods_ladder(family: Family, ev: Evidence) -> Decided:
     read = [p for p in ev.pods if p.ips]
     if read:
         having = [p for p in read if family in p.families]
-        if having:
+        lacking = [p for p in read if family not in p.families]
+        if having and not lacking:
             return Decided(
                 "yes",
                 "volt-pods",
                 f"pods: {_names(having)} have an {family} address (status.podIPs)",
+            )
+        if having:
+            # every per-node address must work: a Service in `family` would have no
+            # endpoint for the pods without one (Service endpoints come from podIPs)
+            return Decided(
+                "no",
+                "volt-pods",
+                f"pods: {_names(lacking)} have no {family} address (status.podIPs) while "
+                f"{_names(having)} do: a DR Service in {family} would have no endpoint for them",
             )
         secondary = [p for p in read if any(family_of(ip) is family for ip in p.multus)]
         extra = (
