@@ -45,6 +45,21 @@ class CheckOptions:
     pcap: str | None = None
     resolv_conf: str = "/etc/resolv.conf"
     kube: KubeOptions = KubeOptions()
+    deadline: float | None = None  # seconds for the whole run; None: `default_deadline`
+
+    def run_deadline(self) -> float:
+        """--deadline, or the default derived from the timeouts and the target count."""
+        from probe.stop import default_deadline
+
+        if self.deadline is not None:
+            return self.deadline
+        return default_deadline(
+            len(self.targets),
+            self.timeout,
+            self.dns_timeout,
+            self.kube.request_timeout if self.kube.enabled else 0.0,
+            self.concurrency,
+        )
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -57,6 +72,7 @@ class CheckOptions:
             "quick": self.quick,
             "perPod": self.per_pod,
             "kube": self.kube.enabled,
+            "deadline": round(self.run_deadline(), 1),
         }
 
 

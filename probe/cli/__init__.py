@@ -16,6 +16,7 @@ turns it into one line on stderr and its exit code; a report's own code is
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -59,5 +60,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return CannotRunError.exit_code
 
 
+def console() -> None:
+    """The `voltprobe` command: `main`, then exit without waiting for worker threads.
+
+    A stopped run may leave a stage's thread blocked in an API call or a DNS lookup;
+    the interpreter's normal exit would run its finalisation beside such a daemon
+    thread (SIGABRT when it holds stderr's lock), so the process exits at once once
+    stdout and stderr are flushed. A stdout that is closed or full is not a traceback.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = code or CannotRunError.exit_code
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    console()

@@ -19,6 +19,7 @@ from probe.cli.args import (
 from probe.errors import UsageError
 from probe.options import CHECK_DEFAULTS, CheckOptions, KubeOptions, Mode, OutputOptions
 from probe.render import FORMATS
+from probe.stop import MAX_DEADLINE
 
 
 def add_probe_options(parser: Any) -> None:
@@ -32,6 +33,24 @@ def add_probe_options(parser: Any) -> None:
         "CAP_NET_RAW; connect: never needs privileges (default auto)",
     )
     add_report_options(parser, FORMATS, "table")
+
+
+# voltprobe is not a scanner: a pre-flight check of a few DR endpoints needs neither
+# (the benchmark runs at 25,000 packets a second)
+MAX_RATE = 50_000
+MAX_CONCURRENCY = 4096
+
+
+def add_deadline_option(parser: Any) -> None:
+    parser.add_argument(
+        "--deadline",
+        type=bounded_float("--deadline", 0, MAX_DEADLINE),
+        default=None,
+        metavar="SECONDS",
+        help="stop the whole run after this long and write what it learned (exit 3); "
+        "default 5 + max(2 x --dns-timeout, 4 x the API timeout) + --timeout x (2 + "
+        "ceil(8 x targets / --concurrency))",
+    )
 
 
 def add_parser(commands: Any) -> None:
@@ -57,13 +76,13 @@ def add_parser(commands: Any) -> None:
     )
     check.add_argument(
         "--concurrency",
-        type=int_range("--concurrency", 1, 65536),
+        type=int_range("--concurrency", 1, MAX_CONCURRENCY),
         default=d.concurrency,
         help=f"connect() probes in flight at once (default {d.concurrency})",
     )
     check.add_argument(
         "--rate",
-        type=int_range("--rate", 1, 1_000_000),
+        type=int_range("--rate", 1, MAX_RATE),
         default=d.rate,
         help=f"raw probe packets per second (default {d.rate})",
     )
@@ -73,6 +92,7 @@ def add_parser(commands: Any) -> None:
         help="raw mode: stop early once answers stop coming (RTT-adaptive)",
     )
     check.add_argument("--pcap", metavar="FILE", help="raw mode: write probes and answers here")
+    add_deadline_option(check)
     add_per_pod_option(check)
     add_output_files(check)
     kube = check.add_argument_group("Kubernetes (read-only)")
@@ -127,6 +147,7 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         per_pod=args.per_pod,
         pcap=args.pcap,
         resolv_conf=args.resolv_conf,
+        deadline=getattr(args, "deadline", None),
         kube=KubeOptions(
             enabled=not args.no_kube,
             kubeconfig=args.kubeconfig,

@@ -1,73 +1,161 @@
 """Run the check and deliver its report: the files first, then stdout; the exit code.
 
 A ticket's report must not depend on stdout still being open, so the files are written
-before anything is printed. A file that cannot be written makes the run exit 3 (the
-report exists but was not delivered); otherwise the exit code is the report's own.
+before anything is printed (probe.outfile: a temporary file renamed into place, never
+through a symlink; pipes and devices in place, never blocking past a bound). Every
+destination is checked before the run starts (exit 2 naming the file). A file that
+cannot be written makes the run exit 3 (the report exists but was not delivered);
+otherwise the exit code is the report's own.
+
+While the check runs, SIGTERM (what a Job's pod gets) and SIGINT (Ctrl-C) only ask the
+run to stop (`probe.stop.RunStop`): the run keeps what it learned and the report is
+written as usual, marked `"complete": false`, exit 3 (SIGTERM, the deadline) or 130
+(Ctrl-C). An incomplete run writes no values file: it recommends nothing.
 """
 
 from __future__ import annotations
 
+import json
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
 
-from probe.errors import CannotRunError
+from probe.errors import CannotRunError, Interrupted, UsageError, sanitize
 from probe.model import REPORT_BEGIN, REPORT_END, Report
 from probe.options import CheckOptions, OutputOptions
+from probe.stop import RunStop
 
 TERMINATION_LOG_LIMIT = 4000  # Kubernetes keeps at most 4096 bytes
+STDOUT = "-"  # --report-file -: the JSON report on stdout (with -o json)
+
+
+def check_outputs(output: OutputOptions) -> None:
+    """Raise UsageError (exit 2) for a destination that cannot be written, before the run."""
+    from probe.outfile import check_destination
+
+    if output.report_file == STDOUT and output.format != "json":
+        raise UsageError("--report-file - writes the JSON report to stdout: use it with -o json")
+    for option, path in (
+        ("--report-file", output.report_file),
+        ("--values-out", output.values_out),
+        ("--termination-log", output.termination_log),
+    ):
+        if path and path != STDOUT:
+            check_destination(option, path)
 
 
 def run_and_deliver(options: CheckOptions, output: OutputOptions) -> int:
     """Run the pipeline, write every requested output (partial or not), pick the exit code."""
     from probe.pipeline import run_check
 
+    check_outputs(output)
+
     def progress(message: str) -> None:
         if output.verbose:
             print(f"voltprobe: {message}", file=sys.stderr, flush=True)
 
-    return deliver(run_check(options, progress), output)
+    stop = RunStop.after(options.run_deadline())
+    with stop_on_signals(stop):
+        report = run_check(options, progress, stop=stop)
+        return deliver(report, output)
+
+
+@contextmanager
+def stop_on_signals(stop: RunStop) -> Iterator[None]:
+    """SIGTERM and SIGINT ask `stop` to stop instead of killing the process (main thread
+    only: elsewhere Python cannot install handlers, and the defaults stay)."""
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if signum == signal.SIGINT:
+            stop.request("interrupted", Interrupted.exit_code)
+        else:
+            stop.request(f"stopped by {name}")
+
+    try:
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def deliver(report: Report, output: OutputOptions) -> int:
     """Write the files, print the report; the exit code (`Report.exit_code`, or 3 when a
-    requested file could not be written)."""
+    requested file or stdout could not be written)."""
     from probe.render import render, render_json
 
     unwritten = write_files(report, output)
-    sys.stdout.write(render(report, output.format, output.verbose))
-    if output.log_json:
-        sys.stdout.write(f"{REPORT_BEGIN}\n{render_json(report)}{REPORT_END}\n")
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(render(report, output.format, output.verbose))
+        if output.log_json:
+            sys.stdout.write(f"{REPORT_BEGIN}\n{render_json(report)}{REPORT_END}\n")
+        sys.stdout.flush()
+    except (OSError, ValueError) as exc:  # closed (ValueError), full (ENOSPC), broken pipe
+        unwritten.append(f"cannot write the report to stdout: {_why(exc)}")
     for problem in unwritten:
-        print(f"voltprobe: error: {problem}", file=sys.stderr)
+        _say(f"voltprobe: error: {problem}")
     if report.error is not None:
-        print(f"voltprobe: error: {report.error}", file=sys.stderr)
+        _say(f"voltprobe: error: {sanitize(report.error, 1000)}")
     if unwritten and report.error is None:
         return CannotRunError.exit_code
     return report.exit_code
 
 
 def write_files(report: Report, output: OutputOptions) -> list[str]:
-    """Write the requested files; returns what could not be written (each is tried)."""
+    """Write the requested files; returns what could not be written (each is tried).
+    The values file only from a complete run."""
+    from probe.outfile import write_output
     from probe.render import render
 
     outputs: list[tuple[str | None, Callable[[], str]]] = [
-        (output.report_file, lambda: render(report, "json")),
-        (output.values_out, lambda: render(report, "values")),
-        (output.termination_log, lambda: termination_message(report.verdict)),
+        (output.values_out if report.complete else None, lambda: render(report, "values")),
+        (output.termination_log, lambda: termination_message(report)),
     ]
+    if output.report_file != STDOUT or output.format != "json":  # else stdout has it
+        outputs.insert(0, (output.report_file, lambda: render(report, "json")))
     unwritten = []
+    if output.values_out and not report.complete:
+        unwritten.append(
+            f"{sanitize(output.values_out)} not written: the run did not finish, so it "
+            "recommends nothing"
+        )
     for path, content in outputs:
         if not path:
             continue
         try:
-            with open(path, "w", encoding="utf-8") as out:
-                out.write(content())
+            write_output(path, content().encode())
         except OSError as exc:
-            unwritten.append(f"cannot write {path}: {exc.strerror}")
+            unwritten.append(f"cannot write {sanitize(path)}: {_why(exc)}")
     return unwritten
 
 
-def termination_message(verdict: str) -> str:
-    """The verdict cut to what Kubernetes keeps of a termination message (bytes, not chars)."""
-    return verdict.encode()[:TERMINATION_LOG_LIMIT].decode(errors="ignore") + "\n"
+def termination_message(report: Report) -> str:
+    """The verdict on one line, cut to what Kubernetes keeps of a termination message
+    (bytes, not chars); an incomplete run adds `{"complete": false, "exitCode": N}`."""
+    extra = ""
+    if not report.complete:
+        extra = json.dumps({"complete": False, "exitCode": report.exit_code}) + "\n"
+    room = TERMINATION_LOG_LIMIT - len(extra)
+    line = sanitize(" ".join(report.verdict.split()), TERMINATION_LOG_LIMIT)
+    return line.encode()[:room].decode(errors="ignore") + "\n" + extra
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return str(exc)
+
+
+def _say(line: str) -> None:
+    """One line on stderr; a closed stderr is not worth a traceback."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
