@@ -302,7 +302,15 @@ def _timed_inventory(options: CheckOptions) -> tuple[Inventory, float]:
     """The inventory and how long it took. It runs beside DNS, not beside probing: on
     a thread next to the raw send loop it cost more (GIL hand-offs) than it saved."""
     started = time.perf_counter()
-    return gather_inventory(options), _ms(started)
+    try:
+        return gather_inventory(options), _ms(started)
+    except (RecursionError, MemoryError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        # a decoder that met input it did not expect: the network check goes on without
+        # the cluster, and the report says why (never a traceback that loses it all)
+        from probe.inventory.host import host_inventory
+
+        why = f"the cluster inventory failed on the API's data ({type(exc).__name__}: {exc})"
+        return host_inventory(sanitize(why)), _ms(started)
 
 
 def build_report(

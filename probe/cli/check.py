@@ -133,6 +133,10 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
     # exist is a typo in the command
     if args.kubeconfig and not args.no_kube and not os.path.isfile(args.kubeconfig):
         raise UsageError(f"--kubeconfig {args.kubeconfig}: no such file")
+    if not args.no_kube:
+        from probe.kube.kubeconfig import check_kubeconfigs
+
+        check_kubeconfigs(args.kubeconfig, args.context)
     if args.pcap and args.mode == "connect":
         raise UsageError("--pcap records raw SYN probes: use it with --mode raw or auto")
     return CheckOptions(

@@ -227,8 +227,10 @@ def connect(kubeconfig: str | None, context: str | None) -> tuple[KubeApi, str |
     """(api, the context's namespace, a description), as `voltprobe check` would connect."""
     from probe.kube.config import ConfigSources, Unavailable
     from probe.kube.config import connect as connect_client
+    from probe.kube.kubeconfig import check_kubeconfigs
     from probe.options import KubeOptions
 
+    check_kubeconfigs(kubeconfig, context)
     found = connect_client(KubeOptions(kubeconfig=kubeconfig, context=context), ConfigSources())
     if isinstance(found, Unavailable):
         raise CannotRunError(f"no Kubernetes cluster to run the Job in: {found.reason}")
