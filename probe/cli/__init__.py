@@ -71,7 +71,8 @@ def console() -> None:
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
+            if stream is not None:
+                stream.flush()
         except (OSError, ValueError):
             code = code or CannotRunError.exit_code
     os._exit(code)

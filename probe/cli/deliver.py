@@ -15,6 +15,7 @@ written as usual, marked `"complete": false`, exit 3 (SIGTERM, the deadline) or 
 
 from __future__ import annotations
 
+import errno
 import json
 import signal
 import sys
@@ -93,6 +94,8 @@ def deliver(report: Report, output: OutputOptions) -> int:
 
     unwritten = write_files(report, output)
     try:
+        if sys.stdout is None:  # started with file descriptor 1 closed
+            raise OSError(errno.EBADF, "stdout is closed")
         sys.stdout.write(render(report, output.format, output.verbose))
         if output.log_json:
             sys.stdout.write(f"{REPORT_BEGIN}\n{render_json(report)}{REPORT_END}\n")
@@ -155,6 +158,8 @@ def _why(exc: BaseException) -> str:
 
 def _say(line: str) -> None:
     """One line on stderr; a closed stderr is not worth a traceback."""
+    if sys.stderr is None:
+        return
     try:
         print(line, file=sys.stderr, flush=True)
     except (OSError, ValueError):
