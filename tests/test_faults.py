@@ -57,7 +57,7 @@ def start_check(tmp_path: Path, peer: str, *extra: str) -> subprocess.Popen[str]
             "--values-out",
             str(tmp_path / "values.yaml"),
             *extra,
-        ],  # fmt: skip
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -166,7 +166,7 @@ def test_ctrl_c_while_the_inventory_waits_for_the_api_is_130_not_sigabrt(
                 str(tmp_path / "report.json"),
                 "-o",
                 "json",
-            ],  # fmt: skip
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -176,7 +176,7 @@ def test_ctrl_c_while_the_inventory_waits_for_the_api_is_130_not_sigabrt(
             time.sleep(0.05)
         assert api.requests, "the inventory never called the API"
         process.send_signal(signal.SIGINT)
-        code, out, err, took = finish(process, 5)
+        code, out, err, _took = finish(process, 5)
     assert code == 130, err
     assert "Fatal Python error" not in err and "Traceback" not in err
     report = json.loads(out)
