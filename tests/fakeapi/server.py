@@ -326,6 +326,8 @@ class FakeApiServer:
                     raise _Reply(self._fault_body(fault, verb, route))
                 if fault.body is not None:
                     return 200, fault.body, "application/json", fault.trickle
+            if fault is not None and fault.continue_token:  # every page is the first again
+                query = {k: v for k, v in query.items() if k != "continue"}
             answer = self._dispatch(method, route, query, body)
             if fault is not None and fault.continue_token:
                 answer = _with_continue(answer, fault)
