@@ -39,6 +39,8 @@ def _field(document: Any, key: str, kind: type | tuple[type, ...], where: str) -
 
 
 def _optional(document: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if not isinstance(document, dict):
+        raise ReportFormatError(f"{where or 'the report'} is not an object")
     return None if document.get(key) is None else _field(document, key, kind, where)
 
 

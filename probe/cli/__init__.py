@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from probe import __version__
 from probe.cli import check, demo, explain, job, manifest, serve
 from probe.cli.args import Parser
-from probe.errors import CannotRunError, Interrupted, VoltprobeError
+from probe.errors import CannotRunError, Interrupted, VoltprobeError, sanitize
 
 COMMANDS = (check, demo, serve, explain, manifest, job)
 
@@ -50,7 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return int(args.func(args))
     except VoltprobeError as exc:
-        print(f"voltprobe: error: {exc}", file=sys.stderr)
+        # messages echo input (a peer, a log, a file name): no control characters
+        print(f"voltprobe: error: {sanitize(str(exc), 2000)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("voltprobe: interrupted", file=sys.stderr)

@@ -8,8 +8,7 @@ so everything is located by whole marker lines, never by position. Pure function
 
 from __future__ import annotations
 
-import json
-
+from probe.jsondoc import DocumentError, load_json
 from probe.model import REPORT_BEGIN, REPORT_END, Report, ReportFormatError
 
 
@@ -29,11 +28,11 @@ def extract(log: str) -> Report:
         raise NoReport("the report in the log is cut off (no end marker)")
     text = "\n".join(lines[start + 1 : ends[0]])
     try:
-        return Report.from_json(json.loads(text))
+        return Report.from_json(load_json(text, "the report between the markers"))
     except ReportFormatError as exc:
         raise NoReport(f"the report between the markers is not readable: {exc}") from None
-    except ValueError as exc:
-        raise NoReport(f"the report between the markers is not valid JSON ({exc})") from None
+    except DocumentError as exc:
+        raise NoReport(str(exc)) from None
 
 
 def tail(log: str, lines: int = 5) -> str:

@@ -12,9 +12,9 @@ a mapping `cluster` / `context` / `user`; `current-context` a string.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from probe.errors import UsageError, sanitize
+from probe.jsondoc import depth as document_depth
 
 MAX_BYTES = 4 * 1024 * 1024  # kubeconfigs with embedded certificates are tens of KiB
 MAX_DEPTH = 16  # a kubeconfig nests five or six levels (users[].user.exec.env[].name)
@@ -65,7 +65,7 @@ def kubeconfig_problem(data: bytes) -> str:
         return "empty"
     if not isinstance(doc, dict):
         return f"not a mapping (a {type(doc).__name__})"
-    depth = _depth(doc)
+    depth = document_depth(doc, MAX_DEPTH, MAX_NODES)
     if depth > MAX_DEPTH:
         return f"nested deeper than {MAX_DEPTH} levels"
     if depth < 0:
@@ -90,26 +90,3 @@ def kubeconfig_problem(data: bytes) -> str:
     if not isinstance(doc.get("preferences"), (dict, type(None))):
         return "preferences is not a mapping"
     return ""
-
-
-def _depth(value: Any) -> int:
-    """Nesting depth of mappings and lists, without recursion; -1 past MAX_NODES values."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    visited = 0
-    while stack:
-        item, depth = stack.pop()
-        visited += 1
-        if visited > MAX_NODES:
-            return -1
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        deepest = max(deepest, depth)
-        if depth > MAX_DEPTH:
-            return depth
-        stack.extend((child, depth + 1) for child in children)
-    return deepest
