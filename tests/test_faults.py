@@ -300,3 +300,82 @@ def test_more_than_16_ports_is_exit_2() -> None:
 def test_scanner_sized_options_are_exit_2(option: str, value: str, message: str) -> None:
     done = run_cli("check", "--peer", "192.0.2.1", NO_KUBE, option, value)
     assert done.returncode == 2 and message in done.stderr
+
+
+# -- voltprobe job run ---------------------------------------------------------------
+
+
+def _stored(api: Any, group_version: str, plural: str, namespace: str | None) -> list[str]:
+    from tests.fakeapi import resources
+
+    rt = resources.find(group_version, plural)
+    assert rt is not None
+    return [o["metadata"]["name"] for o in api.store.list(rt, namespace, lambda o: True).items]
+
+
+OWNED = (
+    ("v1", "serviceaccounts", "volt"),
+    ("rbac.authorization.k8s.io/v1", "roles", "volt"),
+    ("rbac.authorization.k8s.io/v1", "rolebindings", "volt"),
+    ("batch/v1", "jobs", "volt"),
+    ("rbac.authorization.k8s.io/v1", "clusterroles", None),
+    ("rbac.authorization.k8s.io/v1", "clusterrolebindings", None),
+)
+
+
+def test_sigterm_during_job_run_deletes_what_it_created(tmp_path: Path) -> None:
+    from tests.fakeapi import FakeApiServer
+    from tests.fakeapi.files import kubeconfig_for
+
+    with FakeApiServer() as api:  # no hook completes the Job: the run waits
+        kubeconfig = kubeconfig_for(api, tmp_path / "kubeconfig", namespace="volt")
+        process = subprocess.Popen(
+            [
+                VOLTPROBE,
+                "job",
+                "run",
+                "--kubeconfig",
+                str(kubeconfig),
+                "--cluster-read",
+                "--peer",
+                "dr.peer.example:5555",
+                "--wait",
+                "60",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 15
+        while not _stored(api, "batch/v1", "jobs", "volt") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _stored(api, "batch/v1", "jobs", "volt"), "the Job was never created"
+        process.send_signal(signal.SIGTERM)
+        code, _out, err, took = finish(process, 10)
+        left = {plural: _stored(api, gv, plural, ns) for gv, plural, ns in OWNED}
+    assert code == 3, err
+    assert "stopped by SIGTERM" in err and "Traceback" not in err
+    assert took < 5
+    assert all(not names for names in left.values()), left
+
+
+def test_concurrent_cluster_read_runs_never_delete_each_others_cluster_role(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from probe import cli
+    from tests.fakeapi import FakeApiServer
+    from tests.fakeapi.files import kubeconfig_for
+    from tests.fakeapi.hooks import complete_jobs
+    from tests.test_job import report_log
+
+    with FakeApiServer() as api:
+        api.on_create("jobs", complete_jobs(report_log()))
+        kubeconfig = str(kubeconfig_for(api, tmp_path / "kubeconfig", namespace="volt"))
+        run = ["job", "run", "--kubeconfig", kubeconfig, "--cluster-read", "--peer", "p:5555"]
+        assert cli.main([*run, "--keep"]) == 0  # the first run's objects stay (still in use)
+        first = _stored(api, "rbac.authorization.k8s.io/v1", "clusterroles", None)
+        assert cli.main(run) == 0  # a second run comes and goes
+        after = _stored(api, "rbac.authorization.k8s.io/v1", "clusterroles", None)
+    capsys.readouterr()
+    assert len(first) == 1 and first[0].startswith("voltprobe-cluster-read-volt-voltprobe-")
+    assert after == first  # the second run deleted only its own

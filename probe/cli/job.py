@@ -12,8 +12,12 @@ not run); 3 as well when the Job could not be run or read.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from probe.cli.args import add_cluster_options, add_report_options, bounded_float
@@ -97,13 +101,40 @@ def run(args: argparse.Namespace) -> int:
     namespace = args.namespace or context_namespace or "default"
     progress(f"using {description}, namespace {namespace}")
     if opts is not None:
-        found = runner.run_job(api, in_namespace(opts, namespace), progress)
+        with cleanup_on_sigterm():
+            found = runner.run_job(api, in_namespace(opts, namespace), progress)
     else:
         found = runner.job_logs(api, namespace, args.job_name)
     sys.stdout.write(render(found, args.output, args.verbose))
     sys.stdout.flush()
     progress(f"verdict: {found.verdict}")
     return found.exit_code
+
+
+@contextmanager
+def cleanup_on_sigterm() -> Iterator[None]:
+    """SIGTERM raises RunStopped (exit 3) once, where the run is, so run_job's `finally`
+    deletes what it created (as Ctrl-C's KeyboardInterrupt does); a second SIGTERM during
+    that cleanup is ignored rather than leaving objects half deleted."""
+    from probe.stop import RunStopped
+
+    raised = False
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        nonlocal raised
+        if not raised:
+            raised = True
+            raise RunStopped("stopped by SIGTERM; deleted what this run created")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    except ValueError:  # not the main thread: no handler, the default stays
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_options(args: argparse.Namespace, namespace: str) -> RunOptions:

@@ -73,8 +73,16 @@ def run_job(
     progress(f"creating {kinds} {p.namespace}/{p.name} ({p.mode} mode, image {p.image})")
     try:
         for obj in objects:
-            api.create(obj)
+            # listed before the call: a stop (SIGTERM, Ctrl-C) or a lost answer during it
+            # still deletes what the server made; an answered refusal (403, 409: someone
+            # else's object) created nothing of ours
             created.append(obj)
+            try:
+                api.create(obj)
+            except ApiCallError as exc:
+                if exc.status is not None:
+                    created.pop()
+                raise
         pod = wait_for_pod(api, p, opts, progress, clock)
         return collect(api, p.namespace, p.name, pod)
     finally:
