@@ -407,7 +407,6 @@ def runner_role(namespace: str) -> Obj:
     """
     from probe.k8sjob.policy import marker_rule
 
-
     def rule(group: str, resources: list[str], verbs: list[str]) -> Obj:
         return {"apiGroups": [group], "resources": resources, "verbs": verbs}
 
