@@ -686,7 +686,6 @@ def test_dockerfile_final_stage_is_slim_non_root_and_runs_voltprobe() -> None:
 
 def test_the_lock_pins_every_dependency_with_hashes() -> None:
     import tomllib
-
     from packaging.requirements import Requirement
 
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
