@@ -379,3 +379,35 @@ def test_concurrent_cluster_read_runs_never_delete_each_others_cluster_role(
     capsys.readouterr()
     assert len(first) == 1 and first[0].startswith("voltprobe-cluster-read-volt-voltprobe-")
     assert after == first  # the second run deleted only its own
+
+
+def test_a_bind_mounted_termination_log_is_written_in_place(tmp_path: Path) -> None:
+    """The kubelet bind-mounts /dev/termination-log: rename cannot replace a mount point
+    (EBUSY), so the message is written into the file itself. A private mount namespace
+    (unshare -m, root) stands in for the kubelet's bind mount."""
+    kept = tmp_path / "kept"  # what the kubelet reads back
+    kept.write_text("")
+    log = tmp_path / "termination-log"
+    log.write_text("")
+    with responder() as port:
+        done = subprocess.run(
+            [
+                "unshare",
+                "--mount",
+                "sh",
+                "-c",
+                f'mount --bind "$1" "$2" && exec "$3" check --peer 127.0.0.1:{port} --no-kube '
+                '--termination-log "$2"',
+                "sh",
+                str(kept),
+                str(log),
+                VOLTPROBE,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    assert kept.read_text().startswith("PASS: XDCR can use IPv4")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".voltprobe-")] == []
