@@ -4,6 +4,7 @@ naming it, never a RecursionError or a walk that does not end.
 
     load_json(text, what)   -> Any      raises DocumentError ("<what>: <why>")
     depth(value)            -> int      nesting of dicts and lists, iteratively
+    printable(document)     -> Any      the same document, control characters escaped
     read_report(path)       -> Report   raises UsageError (exit 2) naming the file
 """
 
@@ -68,6 +69,36 @@ def load_json(
     return document
 
 
+def printable(document: Any) -> Any:
+    """A copy of a decoded JSON document whose strings (keys too) carry no terminal control
+    characters (escaped as by `probe.errors.sanitize`; newlines and tabs kept): a report read
+    from a pod's log is printed on the user's terminal. Iterative; call after load_json."""
+    from probe.errors import sanitize
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return sanitize(value, len(value), keep="\n\t")
+        if isinstance(value, dict):
+            return {}
+        if isinstance(value, list):
+            return []
+        return value
+
+    root = clean(document)
+    stack: list[tuple[Any, Any]] = [(document, root)]
+    while stack:
+        source, copy = stack.pop()
+        if isinstance(source, dict):
+            for key, item in source.items():
+                copy[clean(key)] = new = clean(item)
+                stack.append((item, new))
+        elif isinstance(source, list):
+            for item in source:
+                copy.append(new := clean(item))
+                stack.append((item, new))
+    return root
+
+
 def read_report(path: str) -> Report:
     """The voltprobe report in the file `path` (`--report-file` output); UsageError
     (exit 2) naming the file when it cannot be read or is not a voltprobe/v1 report."""
@@ -81,7 +112,7 @@ def read_report(path: str) -> Report:
     except OSError as exc:
         raise UsageError(f"report {shown}: {exc.strerror}") from None
     try:
-        return Report.from_json(load_json(data, f"report {shown}"))
+        return Report.from_json(printable(load_json(data, f"report {shown}")))
     except DocumentError as exc:
         raise UsageError(sanitize(str(exc))) from None
     except ReportFormatError as exc:

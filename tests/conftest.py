@@ -5,6 +5,7 @@ per-session SYN template cache (never the user's ~/.cache)."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,7 +21,7 @@ FUZZ_EXAMPLES = "10000"  # per decoder, for `pytest -m fuzz` (tests/test_fuzz.py
 
 def pytest_configure(config: pytest.Config) -> None:
     """`-m fuzz` runs the property-based decoder tests at full length."""
-    if "fuzz" in (config.getoption("markexpr", "") or ""):
+    if re.search(r"(?<!not )\bfuzz\b", config.getoption("markexpr", "") or ""):
         os.environ.setdefault("VOLTPROBE_FUZZ_EXAMPLES", FUZZ_EXAMPLES)
 
 

@@ -242,3 +242,36 @@ def test_sanitized_text_has_no_control_characters(text: str) -> None:
     shown = sanitize(text)
     assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in shown)
     assert "\u2028" not in shown and "\u2029" not in shown
+
+
+def test_a_report_from_a_log_carries_no_terminal_escapes() -> None:
+    document = copy.deepcopy(seed_report())
+    document["findings"][0]["message"] = "owned\x1b]0;title\x07\x1b[2J\rline\nnext"
+    log = f"{REPORT_BEGIN}\n{json.dumps(document)}\n{REPORT_END}\n"
+    message = logs.extract(log).findings[0].message
+    assert message == "owned\\x1b]0;title\\x07\\x1b[2J\\rline\nnext"
+
+
+@FUZZ
+@given(JSON)
+def test_printable_keeps_the_shape_and_drops_control_characters(document: Any) -> None:
+    from probe.jsondoc import printable
+
+    cleaned = printable(document)
+    strings, stack = [], [cleaned]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            strings.append(value)
+        elif isinstance(value, dict):
+            strings.extend(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    for text in strings:
+        assert not any(
+            (ord(c) < 0x20 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0 for c in text
+        ), text
+    assert type(cleaned) is type(document)
+    if not strings:  # nothing to clean: the same document
+        assert cleaned == document

@@ -8,7 +8,7 @@ so everything is located by whole marker lines, never by position. Pure function
 
 from __future__ import annotations
 
-from probe.jsondoc import DocumentError, load_json
+from probe.jsondoc import DocumentError, load_json, printable
 from probe.model import REPORT_BEGIN, REPORT_END, Report, ReportFormatError
 
 
@@ -28,7 +28,8 @@ def extract(log: str) -> Report:
         raise NoReport("the report in the log is cut off (no end marker)")
     text = "\n".join(lines[start + 1 : ends[0]])
     try:
-        return Report.from_json(load_json(text, "the report between the markers"))
+        # printed on the user's terminal: a hostile log's escape sequences are escaped
+        return Report.from_json(printable(load_json(text, "the report between the markers")))
     except ReportFormatError as exc:
         raise NoReport(f"the report between the markers is not readable: {exc}") from None
     except DocumentError as exc:
