@@ -34,7 +34,9 @@ def open_and_silent() -> Iterator[str]:
         yield f"127.0.0.1:{open_port},127.0.0.1:{silent_port}"
 
 
-def start_check(tmp_path: Path, peer: str, *extra: str) -> subprocess.Popen[str]:
+def start_check(
+    tmp_path: Path, peer: str, *extra: str, mode: str = "connect"
+) -> subprocess.Popen[str]:
     """`voltprobe check` that is probing (its -v line says so) when this returns."""
     process = subprocess.Popen(
         [
@@ -44,7 +46,7 @@ def start_check(tmp_path: Path, peer: str, *extra: str) -> subprocess.Popen[str]
             peer,
             NO_KUBE,
             "--mode",
-            "connect",
+            mode,
             "--timeout",
             "30",
             "-v",
@@ -97,15 +99,16 @@ def assert_partial(tmp_path: Path, stdout: str, exit_code: int, why: str) -> dic
     return report
 
 
+@pytest.mark.parametrize("mode", ["connect", "raw"])  # raw: root (CAP_NET_RAW), as in CI
 @pytest.mark.parametrize(
     ("sig", "exit_code", "why"),
     [(signal.SIGTERM, 3, "stopped by SIGTERM"), (signal.SIGINT, 130, "interrupted")],
 )
 def test_a_signal_mid_probe_keeps_the_answers_already_received(
-    tmp_path: Path, sig: signal.Signals, exit_code: int, why: str
+    tmp_path: Path, sig: signal.Signals, exit_code: int, why: str, mode: str
 ) -> None:
     with open_and_silent() as peer:
-        process = start_check(tmp_path, peer)
+        process = start_check(tmp_path, peer, mode=mode)
         process.send_signal(sig)
         code, out, err, took = finish(process, 5)
     assert code == exit_code, err
