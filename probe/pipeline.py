@@ -184,9 +184,7 @@ def _gather(
     learned.dns = resolve_targets(options.targets, options.resolv_conf, options.dns_timeout)
     learned.timings["resolve"] = _ms(started)
     _check(stop)
-    while not inventory.wait(POLL):
-        _check(stop)
-    learned.inventory, learned.timings["inventory"] = inventory.result()
+    learned.inventory, learned.timings["inventory"] = _wait_inventory(options, inventory, stop)
     endpoints, unprobed = plan_endpoints(options, learned.dns, prep.default_method())
     learned.probes = tuple(_in_target_order(options, unprobed))  # kept if probing fails
     check_bounds(endpoints)
@@ -199,6 +197,30 @@ def _gather(
     learned.raw_note = probed.raw_note
     rows = rows_per_target(endpoints, probed.rows)
     learned.probes = tuple(_in_target_order(options, rows + unprobed))
+
+
+def _wait_inventory(
+    options: CheckOptions, inventory: Background[tuple[Inventory, float]], stop: RunStop
+) -> tuple[Inventory, float]:
+    """The inventory, waited for until the run's deadline leaves only `probe_reserve`:
+    a slow API (each call may take its total time) must not cost the probes. Past that,
+    the check goes on as without a cluster, and says why."""
+    from probe.inventory.host import host_inventory
+    from probe.stop import probe_reserve
+
+    started = time.perf_counter()
+    reserve = probe_reserve(len(options.targets), options.timeout, options.concurrency)
+    while not inventory.wait(POLL):
+        _check(stop)
+        left = stop.remaining()
+        if left is not None and left <= reserve:
+            waited = time.perf_counter() - started
+            why = (
+                f"the Kubernetes API did not answer in time (the inventory was given up after "
+                f"{waited:.1f} s more, to leave {reserve:.0f} s of the run's deadline to probing)"
+            )
+            return host_inventory(why), _ms(started)
+    return inventory.result()
 
 
 def _check(stop: RunStop) -> None:

@@ -43,9 +43,15 @@ def default_deadline(
     targets: int, timeout: float, dns_timeout: float, api_timeout: float, concurrency: int
 ) -> float:
     """Seconds the whole run may take when --deadline is not given (formula above)."""
-    rounds = math.ceil(PROBES_PER_TARGET * max(1, targets) / max(1, concurrency))
     waiting = max(2 * dns_timeout, KUBE_CALLS * api_timeout)
-    return min(MAX_DEADLINE, STARTUP_AND_REPORT + waiting + timeout * (2 + rounds))
+    return min(MAX_DEADLINE, waiting + probe_reserve(targets, timeout, concurrency))
+
+
+def probe_reserve(targets: int, timeout: float, concurrency: int) -> float:
+    """Seconds kept for probing and the report: a slow Kubernetes API may use the run's
+    time only up to the deadline minus this, then the check probes without it."""
+    rounds = math.ceil(PROBES_PER_TARGET * max(1, targets) / max(1, concurrency))
+    return STARTUP_AND_REPORT + timeout * (2 + rounds)
 
 
 @dataclass

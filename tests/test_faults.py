@@ -414,3 +414,28 @@ def test_a_bind_mounted_termination_log_is_written_in_place(tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     assert kept.read_text().startswith("PASS: XDCR can use IPv4")
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".voltprobe-")] == []
+
+
+def test_a_trickling_api_costs_the_inventory_not_the_probes(tmp_path: Path) -> None:
+    """Every API answer trickles (one byte per 0.2 s: each read within the client's
+    timeout): the inventory is given up when the deadline leaves only the probes' reserve
+    (5 s + 3 x --timeout), and the probes still run; the report is complete."""
+    from tests.fakeapi import FakeApiServer, Fault, objects
+    from tests.fakeapi.files import kubeconfig_for
+
+    with FakeApiServer() as api, responder() as port:
+        api.load(objects.dual_stack())
+        api.add_fault(Fault(trickle=0.2))
+        kubeconfig = kubeconfig_for(api, tmp_path / "kubeconfig", namespace="volt")
+        started = time.monotonic()
+        done = run_cli(
+            "check", "--peer", f"127.0.0.1:{port}", "--kubeconfig", str(kubeconfig),
+            "--mode", "connect", "--timeout", "1", "--deadline", "12", "-o", "json",
+            timeout=60,
+        )  # fmt: skip
+        took = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["complete"] is True and report["probes"][0]["state"] == "open"
+    assert "did not answer in time" in report["local"]["kubernetes"]["reason"]
+    assert took < 9
