@@ -136,3 +136,13 @@ def test_a_replaced_file_is_never_seen_half_written(tmp_path: Path) -> None:
     write_output(str(path), b"new")
     assert path.read_bytes() == b"new" and path.stat().st_ino != inode  # renamed into place
     assert stat.S_IMODE(path.stat().st_mode) == 0o640  # the existing file's mode kept
+
+
+@pytest.mark.parametrize(("active", "check"), [(300, "240"), (120, "96")])
+def test_the_job_passes_the_check_its_own_deadline(active: int, check: str) -> None:
+    from probe.k8sjob.objects import JobParams, job
+
+    rendered = job(JobParams(peers=("p:5555",), active_deadline_seconds=active))
+    args = rendered["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert rendered["spec"]["activeDeadlineSeconds"] == active
+    assert args[args.index("--deadline") + 1] == check
