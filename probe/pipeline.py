@@ -141,20 +141,16 @@ def _run_until_stopped(
     """Run `_gather` on a worker thread until it ends or `stop` says stop; the error that
     stopped the run, or None when it ran to the end."""
     worker = Background(partial(_gather, options, progress, probing, learned, stop), "stages")
-    for budget in (None, STOP_GRACE):  # until stopped, then the grace
-        waited = 0.0
-        try:
-            while not worker.wait(POLL):
-                waited += POLL
-                if (budget is None and stop.stopped()) or (budget and waited >= budget):
-                    break
-        except KeyboardInterrupt:
-            stop.request("interrupted", Interrupted.exit_code)
-        if worker.wait(0):
-            break
+    try:
+        while not worker.wait(POLL) and not stop.stopped():
+            pass
+    except KeyboardInterrupt:  # no handler installed (in-process use): Python's default
+        stop.request("interrupted", Interrupted.exit_code)
     if stop.reason is not None:
-        return stop.error()
-    if not worker.wait(0):  # cannot happen: the loop above ends only stopped or done
+        try:  # the stage in progress hands back what it has (the probers within ~0.1 s)
+            worker.wait(STOP_GRACE)
+        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting
+            pass
         return stop.error()
     try:
         worker.result()
