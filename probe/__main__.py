@@ -1,3 +1,3 @@
-from probe.cli import main
+from probe.cli import console
 
-raise SystemExit(main())
+console()

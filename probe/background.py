@@ -33,6 +33,11 @@ class Background(Generic[T]):
     def done(self) -> bool:
         return not self._thread.is_alive()
 
+    def wait(self, timeout: float | None) -> bool:
+        """Wait up to `timeout` seconds (None: for ever); True once `work()` has ended."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
     def result(self) -> T:
         """Wait for `work()`; its return value, or its exception raised here."""
         self._thread.join()

@@ -40,3 +40,19 @@ class Interrupted(VoltprobeError):
 
     def __init__(self) -> None:
         super().__init__("interrupted")
+
+
+def sanitize(text: str, limit: int = 300, keep: str = "") -> str:
+    """`text` safe to print on a terminal or in a manifest: control characters (C0, DEL,
+    C1, line and paragraph separators; all but those in `keep`) shown as escapes, at most
+    `limit` characters."""
+    out = []
+    for ch in text[:limit]:
+        code = ord(ch)
+        if ch in keep:
+            out.append(ch)
+        elif code < 0x20 or 0x7F <= code < 0xA0 or ch in "\u2028\u2029":
+            out.append(ascii(ch)[1:-1])
+        else:
+            out.append(ch)
+    return "".join(out) + ("..." if len(text) > limit else "")

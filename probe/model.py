@@ -906,6 +906,12 @@ class Report:
         return 0 if self.recommendation.ip_families else 1
 
     @property
+    def complete(self) -> bool:
+        """False when the run stopped early (`error` says why, the verdict is INCOMPLETE):
+        the report holds what was learned before, and recommends nothing."""
+        return self.error is None
+
+    @property
     def verdict(self) -> str:
         if self.error is not None:
             return f"INCOMPLETE: {self.error}"
@@ -925,6 +931,7 @@ class Report:
             "version": self.version,
             "verdict": self.verdict,
             "exitCode": self.exit_code,
+            "complete": self.complete,
             "error": self.error,
             "options": self.options,
             "targets": [t.to_json() for t in self.targets],
@@ -958,6 +965,9 @@ class Report:
         expected = (0, 1) if error is None else STOPPED_EXIT_CODES
         if exit_code not in expected:
             raise ReportFormatError(f"exitCode {exit_code} does not fit error {error!r}")
+        complete = _optional(doc, "complete", bool, "")  # optional: older reports lack it
+        if complete is not None and complete != (error is None):
+            raise ReportFormatError("complete disagrees with error")
         timings = _field(doc, "timings", dict, "")
         if not all(isinstance(v, NUMBER) for v in timings.values()):
             raise ReportFormatError("timings holds a non-number")

@@ -55,6 +55,21 @@ class CheckOptions:
     cluster: ClusterLabel = field(default_factory=ClusterLabel)
     jvm_prefer: str | None = None  # --jvm-prefer (probe.jvm.JvmPrefer value); None: not given
     data_path: DataPathOptions = field(default_factory=DataPathOptions)
+    deadline: float | None = None  # seconds for the whole run; None: `default_deadline`
+
+    def run_deadline(self) -> float:
+        """--deadline, or the default derived from the timeouts and the target count."""
+        from probe.stop import default_deadline
+
+        if self.deadline is not None:
+            return self.deadline
+        return default_deadline(
+            len(self.targets),
+            self.timeout,
+            self.dns_timeout,
+            self.kube.request_timeout if self.kube.enabled else 0.0,
+            self.concurrency,
+        )
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -73,6 +88,7 @@ class CheckOptions:
             "responder": self.data_path.responder,
             "pathQuality": self.data_path.path_quality.value,
             "samples": self.data_path.samples,
+            "deadline": round(self.run_deadline(), 1),
         }
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from probe import __version__
 from probe.background import Background
-from probe.errors import Interrupted, UsageError, VoltprobeError
+from probe.errors import Interrupted, UsageError, VoltprobeError, sanitize
 from probe.model import (
     CANNOT_RUN,
     DnsAnswer,
@@ -34,6 +34,7 @@ from probe.model import (
     Report,
 )
 from probe.options import CheckOptions
+from probe.stop import RunStop, activate
 
 if TYPE_CHECKING:
     from probe.checks.registry import Registry
@@ -46,6 +47,8 @@ Progress = Callable[[str], None]
 # voltprobe probes what the user or the cluster named, never ranges: a peer cluster has
 # a handful of DR endpoints, so thousands of addresses mean a mistake, not a cluster.
 MAX_ENDPOINTS = 4096
+MAX_PORTS = 16  # distinct ports per run: a DR peer uses one or a few
+MAX_ADDRESSES_PER_NAME = 256  # addresses one name may expand to, per family
 # the report's `timings`, in this order; the inventory runs beside DNS, so those two
 # overlap. "checks" covers the family choice, the checks and the recommendation.
 PHASES = ("startup", "inventory", "resolve", "probe", "dataPath", "checks")
@@ -53,6 +56,11 @@ PHASES = ("startup", "inventory", "resolve", "probe", "dataPath", "checks")
 # responder's per-source cap (512, probe/serve.py), which a NAT may share among checks
 DATA_PATH_CONCURRENCY = 256
 PATH_QUALITY_CONCURRENCY = 64
+# seconds the run waits, once stopped, for the stage in progress to hand back what it has
+# (the probers return within ~0.1 s); a stage blocked in a call is left behind
+STOP_GRACE = 1.0
+NOT_PROBED = "not probed: the run stopped first"
+POLL = 0.1  # seconds between looks at the RunStop while the stages run
 
 
 def _quiet(message: str) -> None:
@@ -131,28 +139,68 @@ class Learned:
     raw_note: str = ""
     data_path: tuple[DataPath, ...] = ()
 
+    def snapshot(self) -> Learned:
+        """A copy the stages' worker can no longer change (it may outlive a stopped run)."""
+        return Learned(
+            dict(self.timings), self.dns, self.inventory, self.probes, self.raw_note, self.data_path
+        )
+
 
 def run_check(
     options: CheckOptions,
     progress: Progress = _quiet,
     probing: Probing | None = None,
     registry: Registry | None = None,
+    stop: RunStop | None = None,
 ) -> Report:
     """The report of one run. Never raises VoltprobeError or KeyboardInterrupt: a run
-    that stops early gives a report holding its error (`Report.error`) and all it learned."""
+    that stops early gives a report holding its error (`Report.error`) and all it learned.
+
+    The stages run on a worker thread; this thread waits for them until `stop` asks to
+    stop (a signal handler, the deadline: default `options.run_deadline()` seconds from
+    now) or Ctrl-C comes, then gives them STOP_GRACE seconds to hand back what they have.
+    """
+    stop = stop or RunStop.after(options.run_deadline())
+    previous = activate(stop)
     learned = Learned()
-    error: VoltprobeError | None = None
     try:
-        _gather(options, progress, probing or Probing(), learned)
+        error = _run_until_stopped(options, progress, probing or Probing(), learned, stop)
+    finally:
+        activate(previous)
+    return build_report(options, learned.snapshot(), error, registry)
+
+
+def _run_until_stopped(
+    options: CheckOptions, progress: Progress, probing: Probing, learned: Learned, stop: RunStop
+) -> VoltprobeError | None:
+    """Run `_gather` on a worker thread until it ends or `stop` says stop; the error that
+    stopped the run, or None when it ran to the end."""
+    worker = Background(partial(_gather, options, progress, probing, learned, stop), "stages")
+    try:
+        while not worker.wait(POLL) and not stop.stopped():
+            pass
+    except KeyboardInterrupt:  # no handler installed (in-process use): Python's default
+        stop.request("interrupted", Interrupted.exit_code)
+    if stop.reason is not None:
+        try:  # the stage in progress hands back what it has (the probers within ~0.1 s)
+            worker.wait(STOP_GRACE)
+        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting
+            pass
+        return stop.error()
+    try:
+        worker.result()
     except VoltprobeError as exc:
-        error = exc
+        return exc
     except KeyboardInterrupt:
-        error = Interrupted()
-    return build_report(options, learned, error, registry)
+        return Interrupted()
+    return None
 
 
-def _gather(options: CheckOptions, progress: Progress, probing: Probing, learned: Learned) -> None:
-    """Run the stages in order, keeping each one's result in `learned` as soon as it exists."""
+def _gather(
+    options: CheckOptions, progress: Progress, probing: Probing, learned: Learned, stop: RunStop
+) -> None:
+    """Run the stages in order, keeping each one's result in `learned` as soon as it exists;
+    between stages, a requested stop ends the run (RunStopped)."""
     from probe.resolve import resolve_targets
 
     startup = process_age_ms()
@@ -166,17 +214,15 @@ def _gather(options: CheckOptions, progress: Progress, probing: Probing, learned
     progress(f"resolving {len(options.targets)} peer endpoint(s)")
     learned.dns = resolve_targets(options.targets, options.resolv_conf, options.dns_timeout)
     learned.timings["resolve"] = _ms(started)
+    _check(stop)
     if not inventory.done():
         where = "the Kubernetes API" if options.kube.enabled else "this host's interfaces"
         progress(f"reading the local cluster from {where}")
-    learned.inventory, learned.timings["inventory"] = inventory.result()
+    learned.inventory, learned.timings["inventory"] = _wait_inventory(options, inventory, stop)
     endpoints, unprobed = plan_endpoints(options, learned.dns, prep.default_method())
     learned.probes = tuple(_in_target_order(options, unprobed))  # kept if probing fails
-    if len(endpoints) > MAX_ENDPOINTS:
-        raise UsageError(
-            f"{len(endpoints)} addresses to probe is over the cap of {MAX_ENDPOINTS}: "
-            "voltprobe checks a peer's DR endpoints, it is not a scanner"
-        )
+    check_bounds(endpoints)
+    _check(stop)
     progress(f"probing {len(endpoints)} address(es) on the DR port")
     started = time.perf_counter()
     unique = list({(e.address, e.port): e for e in endpoints}.values())
@@ -190,6 +236,61 @@ def _gather(options: CheckOptions, progress: Progress, probing: Probing, learned
         started = time.perf_counter()
         learned.data_path = probing.measure(options, learned.probes)
         learned.timings["dataPath"] = _ms(started)
+
+
+def _wait_inventory(
+    options: CheckOptions, inventory: Background[tuple[Inventory, float]], stop: RunStop
+) -> tuple[Inventory, float]:
+    """The inventory, waited for until the run's deadline leaves only `probe_reserve`:
+    a slow API (each call may take its total time) must not cost the probes. Past that,
+    the check goes on as without a cluster, and says why."""
+    from probe.inventory.host import host_inventory
+    from probe.stop import probe_reserve
+
+    started = time.perf_counter()
+    reserve = probe_reserve(len(options.targets), options.timeout, options.concurrency)
+    while not inventory.wait(POLL):
+        _check(stop)
+        left = stop.remaining()
+        if left is not None and left <= reserve:
+            waited = time.perf_counter() - started
+            why = (
+                f"the Kubernetes API did not answer in time (the inventory was given up after "
+                f"{waited:.1f} s more, to leave {reserve:.0f} s of the run's deadline to probing)"
+            )
+            return host_inventory(why), _ms(started)
+    return inventory.result()
+
+
+def _check(stop: RunStop) -> None:
+    if stop.stopped():
+        raise stop.error()
+
+
+def check_bounds(endpoints: Sequence[Endpoint]) -> None:
+    """voltprobe checks a peer's DR endpoints, it is not a scanner: at most MAX_ENDPOINTS
+    addresses, MAX_PORTS distinct ports, MAX_ADDRESSES_PER_NAME addresses per (name,
+    family). Raises UsageError (exit 2) naming the bound."""
+    if len(endpoints) > MAX_ENDPOINTS:
+        raise UsageError(
+            f"{len(endpoints)} addresses to probe is over the cap of {MAX_ENDPOINTS}: "
+            "voltprobe checks a peer's DR endpoints, it is not a scanner"
+        )
+    ports = {e.port for e in endpoints}
+    if len(ports) > MAX_PORTS:
+        raise UsageError(
+            f"{len(ports)} distinct ports is over the cap of {MAX_PORTS}: a DR peer listens "
+            "on one or a few ports; voltprobe is not a port scanner"
+        )
+    per_name: dict[tuple[str, Family], int] = {}
+    for e in endpoints:
+        per_name[(e.target, e.family)] = per_name.get((e.target, e.family), 0) + 1
+    for (name, family), count in per_name.items():
+        if count > MAX_ADDRESSES_PER_NAME:
+            raise UsageError(
+                f"{sanitize(name)} has {count} {family} addresses, over the cap of "
+                f"{MAX_ADDRESSES_PER_NAME} per name: name the peer's DR endpoints instead"
+            )
 
 
 def plan_endpoints(
@@ -228,7 +329,7 @@ def rows_per_target(
     by_key = {(row.address or "", row.port): row for row in probed}
     rows = []
     for endpoint in endpoints:
-        found = by_key[(endpoint.address, endpoint.port)]
+        found = by_key.get((endpoint.address, endpoint.port)) or _not_probed(endpoint)
         rows.append(
             ProbeResult(
                 endpoint.target,
@@ -246,11 +347,32 @@ def rows_per_target(
     return rows
 
 
+def _not_probed(endpoint: Endpoint) -> ProbeResult:
+    """The row of an endpoint the prober gave nothing for (the run stopped first)."""
+    return ProbeResult(
+        endpoint.target,
+        endpoint.family,
+        endpoint.port,
+        ProbeState.ERROR,
+        NOT_PROBED,
+        Method.CONNECT,
+        endpoint.address,
+    )
+
+
 def _timed_inventory(options: CheckOptions) -> tuple[Inventory, float]:
     """The inventory and how long it took. It runs beside DNS, not beside probing: on
     a thread next to the raw send loop it cost more (GIL hand-offs) than it saved."""
     started = time.perf_counter()
-    return gather_inventory(options), _ms(started)
+    try:
+        return gather_inventory(options), _ms(started)
+    except (RecursionError, MemoryError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        # a decoder that met input it did not expect: the network check goes on without
+        # the cluster, and the report says why (never a traceback that loses it all)
+        from probe.inventory.host import host_inventory
+
+        why = f"the cluster inventory failed on the API's data ({type(exc).__name__}: {exc})"
+        return host_inventory(sanitize(why)), _ms(started)
 
 
 def build_report(

@@ -5,6 +5,7 @@ per-session SYN template cache (never the user's ~/.cache)."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +17,13 @@ import pytest
 pytest_plugins = ("tests.fakeapi.fixtures",)
 
 SYSTEM_RESOLV_CONF = "/etc/resolv.conf"
+FUZZ_EXAMPLES = "10000"  # per decoder, for `pytest -m fuzz` (tests/test_fuzz.py)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """`-m fuzz` runs the property-based decoder tests at full length."""
+    if re.search(r"(?<!not )\bfuzz\b", config.getoption("markexpr", "") or ""):
+        os.environ.setdefault("VOLTPROBE_FUZZ_EXAMPLES", FUZZ_EXAMPLES)
 
 
 @pytest.fixture(autouse=True, scope="session")

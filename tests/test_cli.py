@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -272,15 +273,33 @@ def test_serve_answers_with_one_json_line_naming_the_client() -> None:
     assert answer["client"] == f"{local[0]}:{local[1]}"
 
 
-def test_an_unwritable_file_is_exit_3_and_the_other_outputs_still_happen(tmp_path: Path) -> None:
+def test_an_unwritable_destination_is_exit_2_before_the_run(tmp_path: Path) -> None:
     values = tmp_path / "values.yaml"
+    missing = tmp_path / "missing-dir" / "report.json"
+    done = run_cli(
+        "check", "--peer", "192.0.2.1", NO_KUBE, "--report-file", str(missing),
+        "--values-out", str(values),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert f"--report-file {missing}: directory" in done.stderr and "does not exist" in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""  # nothing ran
+    assert not values.exists()
+
+
+def test_a_pipe_with_no_reader_is_exit_3_and_the_other_outputs_still_happen(
+    tmp_path: Path,
+) -> None:
+    values = tmp_path / "values.yaml"
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
     with responder() as port:
         done = run_cli(
             "check", "--peer", f"127.0.0.1:{port}", NO_KUBE,
-            "--report-file", str(tmp_path / "missing-dir" / "report.json"),
-            "--values-out", str(values),
+            "--report-file", str(fifo), "--values-out", str(values),
+            timeout=20,
         )  # fmt: skip
     assert done.returncode == 3
-    assert "cannot write" in done.stderr and "Traceback" not in done.stderr
+    assert f"cannot write {fifo}: a pipe with no reader" in done.stderr
+    assert "Traceback" not in done.stderr
     assert "PASS: XDCR can use" in done.stdout  # the report still reached stdout
     assert yaml.safe_load(values.read_text()) is not None  # and the other file was written

@@ -665,6 +665,9 @@ def test_dockerfile_final_stage_is_slim_non_root_and_runs_voltprobe() -> None:
     froms = [i for i, (k, _) in enumerate(instructions) if k == "FROM"]
     final = instructions[froms[-1] :]
     base = final[0][1].split()[0]
+    args = dict(rest.partition("=")[::2] for k, rest in instructions if k == "ARG")
+    if base.startswith("${"):  # FROM ${PYTHON_IMAGE}: the ARG's default (a digest at build time)
+        base = args[base[2:-1]]
     assert re.fullmatch(r"python:3\.1[0-9]+-slim(-\w+)?", base), base
     users = [rest for k, rest in final if k == "USER"]
     assert users == [f"{IMAGE_UID}:{IMAGE_UID}"], "the image must end as the numeric non-root user"
@@ -673,7 +676,31 @@ def test_dockerfile_final_stage_is_slim_non_root_and_runs_voltprobe() -> None:
     # The final stage installs only the built wheels, offline.
     installs = [rest for k, rest in final if k == "RUN" and "pip install" in rest]
     assert installs and all("--no-index" in rest for rest in installs)
+    # ... the dependencies from the lock file, hashes required, in both stages
+    downloads = [rest for k, rest in instructions if k == "RUN" and "pip download" in rest]
+    assert downloads
+    for command in [*installs[:1], *downloads]:
+        assert "--require-hashes" in command and "requirements.lock" in command, command
     assert not any(k == "COPY" and "." in rest.split()[:1] for k, rest in final)
+
+
+def test_the_lock_pins_every_dependency_with_hashes() -> None:
+    import tomllib
+    from packaging.requirements import Requirement
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    text = (ROOT / "requirements.lock").read_text().replace("\\\n", " ")
+    pinned: dict[str, str] = {}
+    for line in text.splitlines():
+        if line and not line.startswith(("#", " ")):
+            name, _, rest = line.partition("==")
+            assert "--hash=sha256:" in rest, f"{name} has no hash"
+            pinned[name.strip().lower().replace("_", "-")] = rest.split()[0]
+    for dependency in declared:
+        requirement = Requirement(dependency)
+        name = requirement.name.lower().replace("_", "-")
+        assert name in pinned, f"{name} is not in requirements.lock: run pip-compile (Dockerfile)"
+        assert requirement.specifier.contains(pinned[name]), (name, pinned[name])
 
 
 def test_the_image_builds_the_template_cache_as_root(tmp_path: Path) -> None:

@@ -119,6 +119,16 @@ NOT_A_BARE_SYN = {
     "v4 IP options": v4(patched(GOOD4, 0, b"\x46")),
     "v4 truncated": v4(GOOD4[:30]),
     "v4 another TCP option": v4(patched(GOOD4, 40, b"\x03")),
+    "v4 More-Fragments": v4(patched(GOOD4, 6, b"\x20")),
+    "v4 Don't-Fragment": v4(patched(GOOD4, 6, b"\x40")),
+    "v4 a fragment offset": v4(patched(GOOD4, 7, b"\x01")),
+    "v4 an IP id": v4(patched(GOOD4, 4, b"\x00\x01")),
+    "v4 a TOS": v4(patched(GOOD4, 1, b"\x10")),
+    "v4 another TTL": v4(patched(GOOD4, 8, b"\x3f")),
+    "v4 the urgent pointer": v4(patched(GOOD4, 38, b"\x00\x01")),
+    "v4 another MSS": v4(patched(GOOD4, 42, b"\x05\xb5")),
+    "v6 a flow label": v6(patched(GOOD6, 3, b"\x01")),
+    "v6 a traffic class": v6(patched(GOOD6, 0, b"\x61")),
     "v6 SYN+RST": v6(patched(GOOD6, 53, b"\x06")),
     "v6 a source": v6(patched(GOOD6, 8, b"\x20\x01\x0d\xb8")),
     "v6 another next header": v6(patched(GOOD6, 6, b"\x00")),
@@ -129,6 +139,39 @@ NOT_A_BARE_SYN = {
 
 def test_scapys_templates_pass_the_check() -> None:
     assert all(rawcache.check_template(t) for t in SCAPY_BUILT.values())
+
+
+@pytest.mark.parametrize("family", list(Family))
+def test_the_reference_written_without_scapy_is_what_scapy_builds(family: Family) -> None:
+    assert rawcache.reference_syn(family) == SCAPY_BUILT[family].data
+
+
+@pytest.mark.parametrize("family", list(Family))
+def test_every_single_flipped_bit_fails_the_check(family: Family) -> None:
+    good = SCAPY_BUILT[family].data
+    for bit in range(len(good) * 8):
+        damaged = bytearray(good)
+        damaged[bit // 8] ^= 0x80 >> (bit % 8)
+        assert not rawcache.check_template(make_template(family, bytes(damaged))), bit
+
+
+def test_a_stored_template_with_the_more_fragments_bit_is_rebuilt(cache: Path) -> None:
+    rawcache.templates()
+    document = json.loads(cache.read_text())
+    document["templates"][Family.IPV4.value] = NOT_A_BARE_SYN["v4 More-Fragments"].data.hex()
+    cache.write_text(json.dumps(document))
+    assert rawcache.cached_templates() is None
+    assert rawcache.templates() == SCAPY_BUILT  # rebuilt by scapy
+    assert rawcache.cached_templates() == SCAPY_BUILT  # and stored again
+
+
+def test_a_fifo_or_deep_json_as_the_cache_file_is_not_used(cache: Path) -> None:
+    cache.parent.mkdir(parents=True)
+    os.mkfifo(cache)  # no writer: a blocking open would hang the run
+    assert rawcache.cached_templates() is None
+    cache.unlink()
+    cache.write_text("[" * 100_000 + "]" * 100_000)
+    assert rawcache.cached_templates() is None
 
 
 @pytest.mark.parametrize("name", list(NOT_A_BARE_SYN))

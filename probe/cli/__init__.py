@@ -18,13 +18,14 @@ turns it into one line on stderr and its exit code; a report's own code is
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from probe import __version__
 from probe.cli import check, demo, explain, inventory, job, manifest, report, serve
 from probe.cli.args import Parser
-from probe.errors import CannotRunError, Interrupted, VoltprobeError
+from probe.errors import CannotRunError, Interrupted, VoltprobeError, sanitize
 
 COMMANDS = (check, report, inventory, demo, serve, explain, manifest, job)
 
@@ -51,7 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return int(args.func(args))
     except VoltprobeError as exc:
-        print(f"voltprobe: error: {exc}", file=sys.stderr)
+        # messages echo input (a peer, a log, a file name): no control characters
+        print(f"voltprobe: error: {sanitize(str(exc), 2000)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("voltprobe: interrupted", file=sys.stderr)
@@ -61,5 +63,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return CannotRunError.exit_code
 
 
+def console() -> None:
+    """The `voltprobe` command: `main`, then exit without waiting for worker threads.
+
+    A stopped run may leave a stage's thread blocked in an API call or a DNS lookup;
+    the interpreter's normal exit would run its finalisation beside such a daemon
+    thread (SIGABRT when it holds stderr's lock), so the process exits at once once
+    stdout and stderr are flushed. A stdout that is closed or full is not a traceback.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            code = code or CannotRunError.exit_code
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    console()

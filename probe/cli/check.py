@@ -24,6 +24,7 @@ from probe.errors import UsageError
 from probe.model import ClusterLabel, Severity, Target
 from probe.options import CHECK_DEFAULTS, CheckOptions, Mode, OutputOptions
 from probe.render import FORMATS
+from probe.stop import MAX_DEADLINE
 
 
 def add_probe_options(parser: Any, mode: Mode = CHECK_DEFAULTS.mode) -> None:
@@ -37,6 +38,24 @@ def add_probe_options(parser: Any, mode: Mode = CHECK_DEFAULTS.mode) -> None:
         f"CAP_NET_RAW; connect: never needs privileges (default {mode.value})",
     )
     add_report_options(parser, FORMATS, OutputOptions().format)
+
+
+# voltprobe is not a scanner: a pre-flight check of a few DR endpoints needs neither
+# (the benchmark runs at 25,000 packets a second)
+MAX_RATE = 50_000
+MAX_CONCURRENCY = 4096
+
+
+def add_deadline_option(parser: Any) -> None:
+    parser.add_argument(
+        "--deadline",
+        type=bounded_float("--deadline", 0, MAX_DEADLINE),
+        default=None,
+        metavar="SECONDS",
+        help="stop the whole run after this long and write what it learned (exit 3); "
+        "default 5 + max(2 x --dns-timeout, 4 x the API timeout) + --timeout x (2 + "
+        "ceil(8 x targets / --concurrency))",
+    )
 
 
 def add_parser(commands: Any) -> None:
@@ -71,13 +90,13 @@ def add_parser(commands: Any) -> None:
     )
     check.add_argument(
         "--concurrency",
-        type=int_range("--concurrency", 1, 65536),
+        type=int_range("--concurrency", 1, MAX_CONCURRENCY),
         default=d.concurrency,
         help=f"connect() probes in flight at once (default {d.concurrency})",
     )
     check.add_argument(
         "--rate",
-        type=int_range("--rate", 1, 1_000_000),
+        type=int_range("--rate", 1, MAX_RATE),
         default=d.rate,
         help=f"raw probe packets per second (default {d.rate})",
     )
@@ -88,6 +107,7 @@ def add_parser(commands: Any) -> None:
     )
     check.add_argument("--pcap", metavar="FILE", help="raw mode: write probes and answers here")
     add_data_path_options(check)
+    add_deadline_option(check)
     add_per_pod_option(check)
     add_output_files(check)
     check.add_argument(
@@ -222,6 +242,9 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
             raise UsageError(f"{', '.join(given)} cannot be used with --no-kube")
     kube = kube_options(args, enabled=not args.no_kube)
     if kube.enabled:
+        from probe.kube.kubeconfig import check_kubeconfigs
+
+        check_kubeconfigs(kube.kubeconfig, kube.context)  # malformed files: exit 2
         # a cluster that cannot be reached is a finding; a kubeconfig or context that
         # does not exist is a typo in the command
         check_selection(kube)
@@ -246,6 +269,7 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         pcap=args.pcap,
         resolv_conf=args.resolv_conf,
         jvm_prefer=args.jvm_prefer,
+        deadline=getattr(args, "deadline", None),
         kube=kube,
         data_path=DataPathOptions(
             enabled=args.data_path == "on",
@@ -311,13 +335,17 @@ def output_options(args: argparse.Namespace) -> OutputOptions:
 
 def terminal_color(no_color: bool) -> bool:
     """Colour only for a terminal, and never with NO_COLOR set (https://no-color.org)."""
-    return not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+    stdout = sys.stdout
+    return (
+        not no_color and not os.environ.get("NO_COLOR") and stdout is not None and stdout.isatty()
+    )
 
 
 def stdout_takes_marks() -> bool:
     """Whether stdout's encoding can show the checklist's marks (else ASCII ones)."""
     try:
-        "\u2714\u00d7\u203c\u2013\u00b7\u2026".encode(sys.stdout.encoding or "ascii")
+        encoding = sys.stdout.encoding if sys.stdout is not None else "utf-8"
+        "\u2714\u00d7\u203c\u2013\u00b7\u2026".encode(encoding or "ascii")
     except (UnicodeEncodeError, LookupError):
         return False
     return True

@@ -19,8 +19,12 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from probe.cli.args import (
@@ -176,7 +180,8 @@ def run(args: argparse.Namespace) -> int:
         params = replace(pod_opts.params, namespace=namespace)
         found = ephemeral.run_from_volt_pod(api, replace(pod_opts, params=params), progress)
     elif opts is not None:
-        found = runner.run_job(api, in_namespace(opts, namespace), progress)
+        with cleanup_on_sigterm():
+            found = runner.run_job(api, in_namespace(opts, namespace), progress)
     else:
         assert job_name is not None
         found = runner.job_logs(api, namespace, job_name)
@@ -184,6 +189,32 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     progress(f"verdict: {found.verdict}")
     return found.exit_code
+
+
+@contextmanager
+def cleanup_on_sigterm() -> Iterator[None]:
+    """SIGTERM raises RunStopped (exit 3) once, where the run is, so run_job's `finally`
+    deletes what it created (as Ctrl-C's KeyboardInterrupt does); a second SIGTERM during
+    that cleanup is ignored rather than leaving objects half deleted."""
+    from probe.stop import RunStopped
+
+    raised = False
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        nonlocal raised
+        if not raised:
+            raised = True
+            raise RunStopped("stopped by SIGTERM; deleted what this run created")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    except ValueError:  # not the main thread: no handler, the default stays
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_options(args: argparse.Namespace, namespace: str) -> RunOptions:

@@ -6,6 +6,7 @@
     voltprobe manifest responder [--service-type T] [--ip-family-policy P] [--ip-families F,F]
     voltprobe manifest runner-role [--namespace NS] [--with-ephemeral]
                                                         what `voltprobe job run` needs
+    voltprobe manifest runner-policy [--image IMG]      the admission policy limiting it
 
 The output is what k8s/*.yaml hold with the defaults (both come from probe/k8sjob/).
 """
@@ -18,7 +19,7 @@ from typing import Any
 
 from probe.cli.args import add_peer_options, add_per_pod_option, add_timeout_option, int_range
 
-WHAT = ("job", "clusterrole", "responder", "runner-role")
+WHAT = ("job", "clusterrole", "responder", "runner-role", "runner-policy")
 
 
 def add_parser(commands: Any) -> None:
@@ -35,8 +36,9 @@ def add_parser(commands: Any) -> None:
         help="render the in-cluster Job (or responder) manifests for kubectl/GitOps",
         description="Print Kubernetes manifests with the parameters filled in: the probe Job "
         "with its ServiceAccount and read-only RBAC (default), the optional cluster-wide read "
-        "access (clusterrole), the DR-port responder (responder), or the Role a person needs "
-        "to use `voltprobe job run` (runner-role).",
+        "access (clusterrole), the DR-port responder (responder), the Role a person needs "
+        "to use `voltprobe job run` (runner-role), or the ValidatingAdmissionPolicy that "
+        "limits that Role to voltprobe's own Jobs and objects (runner-policy).",
     )
     parser.add_argument(
         "what", nargs="?", choices=WHAT, default="job", help="which manifests (default job)"
@@ -108,6 +110,8 @@ def manifest_text(args: argparse.Namespace) -> str:
         return files.responder_file(responder_params(args, args.name or DEFAULT_RESPONDER_NAME))
     if args.what == "runner-role":
         return files.runner_role_file(args.namespace, args.with_ephemeral)
+    if args.what == "runner-policy":
+        return files.runner_policy_file(args.image)
     if args.what == "clusterrole":
         return files.cluster_role_file(args.name or DEFAULT_NAME, args.namespace)
     if not args.peer:

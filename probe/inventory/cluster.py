@@ -9,6 +9,7 @@ A failed read becomes an ApiProblem and the run goes on with what it has.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from probe.inventory import capability, parse, volt
@@ -385,22 +386,28 @@ def _volt_pods(
     sels = volt.selectors(candidates)
     if sels:
         common = volt.selector_text(volt.common_selector(sels))
+
+        def keep(obj: Obj) -> bool:
+            return volt.matches_any(obj, sels)
+
         pods = reader.list_all(
             Read("list", "pods", namespace=namespace),
             core.list_namespaced_pod,
             namespace,
             label_selector=common or None,
+            keep=partial(parse.trim_pod, keep),
         )
-
-        def keep(obj: Obj) -> bool:
-            return volt.matches_any(obj, sels)
     elif release:
-        pods = reader.list_all(
-            Read("list", "pods", namespace=namespace), core.list_namespaced_pod, namespace
-        )
 
         def keep(obj: Obj) -> bool:
             return volt.is_release_pod(obj, release)
+
+        pods = reader.list_all(
+            Read("list", "pods", namespace=namespace),
+            core.list_namespaced_pod,
+            namespace,
+            keep=partial(parse.trim_pod, keep),
+        )
     else:
         return []
     if isinstance(pods, ApiProblem):

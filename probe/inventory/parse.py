@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from probe.inventory.policies import named_ports, pod_labels
@@ -153,6 +153,30 @@ def multus_networks(annotations: Any) -> tuple[tuple[MultusNetwork, ...], str]:
         )
     error = f"{NETWORK_STATUS}: {skipped} malformed entries ignored" if skipped else ""
     return tuple(networks), error
+
+
+# what pod_info reads: a list of 20,000 pods keeps only these (not containers,
+# managedFields, conditions), so the inventory stays far under the Job's 256Mi
+_POD_FIELDS = {
+    "metadata": ("name", "namespace", "labels", "annotations"),
+    # containers: their args and env carry the JVM's flags (probe.jvm), their named
+    # ports what a NetworkPolicy port name means (probe.policies)
+    "spec": ("nodeName", "hostNetwork", "containers"),
+    "status": ("phase", "podIP", "podIPs"),
+}
+
+
+def trim_pod(keep: Callable[[Obj], bool], obj: Obj) -> Obj | None:
+    """`obj` cut to what pod_info reads, or None when `keep(obj)` is false (a paged
+    list's `keep`, probe.kube.reader)."""
+    if not keep(obj):
+        return None
+    trimmed: Obj = {}
+    for part, names in _POD_FIELDS.items():
+        value = obj.get(part)
+        if isinstance(value, dict):
+            trimmed[part] = {name: value[name] for name in names if name in value}
+    return trimmed
 
 
 def pod_info(obj: Any) -> tuple[PodInfo, str]:

@@ -160,6 +160,17 @@ def runner_role_file(namespace: str = DEFAULT_NAMESPACE, with_ephemeral: bool = 
         "log and events). `voltprobe check` itself needs none of this.",
         f"Rendered by: {shlex.join(argv)}",
         "",
+        "WHAT IT REALLY ALLOWS, on its own: `create jobs` runs any image as any",
+        "ServiceAccount of the namespace, mounting any Secret, and `get pods/log` reads what",
+        "that pod prints: the holder can read every Secret of the namespace. Its delete",
+        "rights cover every ServiceAccount, Role, RoleBinding and Job there, not only",
+        "voltprobe's. RBAC cannot narrow this (no label selectors; per-run names).",
+        "Apply k8s/runner-policy.yaml (a ValidatingAdmissionPolicy, Kubernetes 1.30+) with",
+        "it: holders of this Role may then create only voltprobe Jobs (the voltprobe image,",
+        "a voltprobe-* ServiceAccount, no Secret volumes or Secret env) and delete only",
+        "objects labelled app.kubernetes.io/name=voltprobe. Or run voltprobe in a namespace",
+        "of its own that holds no Secrets (the check reads another namespace with -n).",
+        "",
         "Bind it to the support engineer who runs the probe, for example:",
         f"  kubectl -n {namespace} create rolebinding {RUNNER_ROLE} --role={RUNNER_ROLE} --user=U",
         "`voltprobe job run --cluster-read` also needs create/delete on clusterroles and",
@@ -182,6 +193,32 @@ def runner_role_file(namespace: str = DEFAULT_NAMESPACE, with_ephemeral: bool = 
             "a write to the Volt pods: render this Role with --with-ephemeral.",
         ]
     return _comment(lines) + to_yaml([runner_role(namespace, with_ephemeral)])
+
+
+def runner_policy_file(image: str = DEFAULT_IMAGE) -> str:
+    """k8s/runner-policy.yaml: the limits of the runner role (probe.k8sjob.policy)."""
+    from probe.k8sjob.objects import check_image
+    from probe.k8sjob.policy import POLICY, runner_policy
+
+    check_image(image)
+    argv = ["voltprobe", "manifest", "runner-policy"]
+    if image != DEFAULT_IMAGE:
+        argv += ["--image", image]
+    lines = [
+        f"ValidatingAdmissionPolicy {POLICY}: what holders of the Role {RUNNER_ROLE}",
+        "(voltprobe manifest runner-role) may create and delete, in every namespace.",
+        f"Rendered by: {shlex.join(argv)}",
+        "Needs Kubernetes 1.30+ (admissionregistration.k8s.io/v1) and cluster-admin to apply.",
+        "",
+        "It limits only users whose rules grant `use` on voltprobe.io/runners (the Role above",
+        "does) and not `use` on voltprobe.io/unrestricted (only wildcard rules, as admins",
+        "hold, do). For them: Jobs run exactly the image below as a voltprobe-* ServiceAccount",
+        "with only emptyDir volumes and no Secret or ConfigMap environment; ServiceAccounts,",
+        "Roles and RoleBindings are named voltprobe-*; deletes hit only objects labelled",
+        "app.kubernetes.io/name=voltprobe. Render it again with --image when you mirror the",
+        "image (pin a digest: --image REGISTRY/voltprobe@sha256:...).",
+    ]
+    return _comment(lines) + to_yaml(runner_policy(image))
 
 
 def responder_command(r: ResponderParams) -> str:
@@ -225,6 +262,7 @@ STATIC_FILES: dict[str, Callable[[], str]] = {
     "k8s/probe-job-raw.yaml": lambda: job_file(_default_job(raw=True)),
     "k8s/probe-clusterrole.yaml": lambda: cluster_role_file(),
     "k8s/responder.yaml": lambda: responder_file(ResponderParams()),
+    "k8s/runner-policy.yaml": lambda: runner_policy_file(),
 }
 
 

@@ -141,8 +141,17 @@ class KubeApi:
         *args: Any,
         **kwargs: Any,
     ) -> Any:
+        from probe.kube.reader import TOTAL_FACTOR, CallTimedOut, bounded_call
+
+        # the read timeout restarts with every byte: a total bound per call as well
+        total = TOTAL_FACTOR * self._timeout
         try:
-            return fn(*args, _request_timeout=self._timeout, **kwargs)
+            return bounded_call(
+                lambda: fn(*args, _request_timeout=self._timeout, **kwargs), total, f"api-{verb}"
+            )
+        except CallTimedOut as exc:
+            timeout = TimeoutError(str(exc))
+            raise translate(timeout, verb, RESOURCES[kind], namespace, self.server) from None
         except api_errors() as exc:
             raise translate(exc, verb, RESOURCES[kind], namespace, self.server) from exc
 
@@ -265,7 +274,9 @@ def connect(options: KubeOptions) -> tuple[KubeApi, str | None, str]:
     when no cluster can be reached."""
     from probe.kube.config import ConfigSources, Unavailable, check_selection
     from probe.kube.config import connect as connect_client
+    from probe.kube.kubeconfig import check_kubeconfigs
 
+    check_kubeconfigs(options.kubeconfig, options.context)  # malformed files: exit 2
     check_selection(options)
     found = connect_client(options, ConfigSources())
     if isinstance(found, Unavailable):

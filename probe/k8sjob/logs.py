@@ -8,8 +8,7 @@ so everything is located by whole marker lines, never by position. Pure function
 
 from __future__ import annotations
 
-import json
-
+from probe.jsondoc import DocumentError, load_json, printable
 from probe.model import REPORT_BEGIN, REPORT_END, Report, ReportFormatError
 
 
@@ -21,11 +20,12 @@ def extract(log: str) -> Report:
     """The last complete report in `log`, typed; raises NoReport when there is none."""
     text = report_text(log)
     try:
-        return Report.from_json(json.loads(text))
+        # printed on the user's terminal: a hostile log's escape sequences are escaped
+        return Report.from_json(printable(load_json(text, "the report between the markers")))
     except ReportFormatError as exc:
         raise NoReport(f"the report between the markers is not readable: {exc}") from None
-    except ValueError as exc:
-        raise NoReport(f"the report between the markers is not valid JSON ({exc})") from None
+    except DocumentError as exc:
+        raise NoReport(str(exc)) from None
 
 
 def report_text(log: str) -> str:

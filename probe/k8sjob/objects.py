@@ -282,12 +282,14 @@ def role_binding(p: JobParams) -> Obj:
     }
 
 
-def cluster_role() -> Obj:
-    """Optional, cluster-wide, still read-only: node and Service CIDR families."""
+def cluster_role(name: str = CLUSTER_ROLE) -> Obj:
+    """Optional, cluster-wide, still read-only: node and Service CIDR families. `job run`
+    gives each run its own (named like its binding), so a run never deletes a ClusterRole
+    another run still uses; the static manifest shares CLUSTER_ROLE."""
     return {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "ClusterRole",
-        "metadata": _meta(CLUSTER_ROLE, None, labels(CLUSTER_ROLE, "probe")),
+        "metadata": _meta(name, None, labels(name, "probe")),
         "rules": [
             {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list"]},
             {
@@ -304,8 +306,8 @@ def cluster_role_binding_name(name: str, namespace: str) -> str:
     return f"{CLUSTER_ROLE}-{namespace}-{name}"
 
 
-def cluster_role_binding(name: str, namespace: str) -> Obj:
-    """Binds the optional ClusterRole to the probe's ServiceAccount `namespace/name`."""
+def cluster_role_binding(name: str, namespace: str, role: str = CLUSTER_ROLE) -> Obj:
+    """Binds the optional ClusterRole `role` to the probe's ServiceAccount `namespace/name`."""
     return {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "ClusterRoleBinding",
@@ -313,10 +315,22 @@ def cluster_role_binding(name: str, namespace: str) -> Obj:
         "roleRef": {
             "apiGroup": "rbac.authorization.k8s.io",
             "kind": "ClusterRole",
-            "name": CLUSTER_ROLE,
+            "name": role,
         },
         "subjects": [_subject(name, namespace)],
     }
+
+
+def check_deadline(active_deadline_seconds: int) -> int:
+    """The check's own --deadline inside a Job with this activeDeadlineSeconds.
+
+    When Kubernetes enforces activeDeadlineSeconds it deletes the pod, and the log and
+    termination message go with it; so the check stops itself first. The margin, 20%
+    of the Job's deadline (at least 10 s, at most 60 s), covers what the Job's clock
+    counts before the check starts (scheduling, image pull, interpreter start-up) and
+    the writing of the report after it stops."""
+    margin = min(60, max(10, active_deadline_seconds // 5))
+    return max(1, active_deadline_seconds - margin)
 
 
 def probe_args(p: JobParams) -> list[str]:
@@ -334,6 +348,8 @@ def probe_args(p: JobParams) -> list[str]:
         "--termination-log",
         TERMINATION_LOG,
         "--log-json",
+        "--deadline",
+        str(check_deadline(p.active_deadline_seconds)),
     ]
     if p.per_pod:
         args.append("--per-pod")
@@ -443,11 +459,16 @@ def ephemeral_container(p: JobParams, name: str) -> Obj:
     }
 
 
-def job_objects(p: JobParams, cluster_read: bool = False) -> list[Obj]:
+def job_objects(
+    p: JobParams, cluster_read: bool = False, cluster_role_name: str = CLUSTER_ROLE
+) -> list[Obj]:
     """In creation order: the Job last, so its ServiceAccount and RBAC exist when it starts."""
     objects = [service_account(p), role(p), role_binding(p)]
     if cluster_read:
-        objects += [cluster_role(), cluster_role_binding(p.name, p.namespace)]
+        objects += [
+            cluster_role(cluster_role_name),
+            cluster_role_binding(p.name, p.namespace, cluster_role_name),
+        ]
     return [*objects, job(p)]
 
 
@@ -461,7 +482,12 @@ def runner_role(namespace: str, with_ephemeral: bool = False) -> Obj:
     hence get/list on services and endpointslices although `job run` never reads them.
     `with_ephemeral` adds `patch pods/ephemeralcontainers` for `job run --from-volt-pod`:
     a write to the Volt pods themselves, so it is opt-in.
+    RBAC alone lets the holder create any Job and delete any ServiceAccount, Role,
+    RoleBinding or Job of the namespace; the last rule marks the holder for the
+    ValidatingAdmissionPolicy of probe.k8sjob.policy (k8s/runner-policy.yaml), which
+    limits both to what voltprobe itself creates.
     """
+    from probe.k8sjob.policy import marker_rule
 
     def rule(group: str, resources: list[str], verbs: list[str]) -> Obj:
         return {"apiGroups": [group], "resources": resources, "verbs": verbs}
@@ -483,6 +509,8 @@ def runner_role(namespace: str, with_ephemeral: bool = False) -> Obj:
             rule("networking.k8s.io", ["networkpolicies"], ["list"]),
             # --from-volt-pod: add the probe to a Volt pod (it stays until the pod restarts).
             *([rule("", ["pods/ephemeralcontainers"], ["patch"])] if with_ephemeral else []),
+            # Marks the holder for the runner policy (voltprobe.io serves nothing).
+            marker_rule(),
         ],
     }
 

@@ -17,7 +17,7 @@ from typing import Any
 from probe.errors import CannotRunError
 from probe.k8sjob.kube import ApiCallError, KubeApi
 from probe.k8sjob.logs import NoReport, extract, tail
-from probe.k8sjob.objects import CONTAINER, JobParams, job_objects
+from probe.k8sjob.objects import CONTAINER, JobParams, cluster_role_binding_name, job_objects
 from probe.model import Report
 
 Obj = dict[str, Any]
@@ -65,20 +65,24 @@ def run_job(
 ) -> Report:
     clock = clock or Clock()
     p = opts.params
-    objects = job_objects(p, opts.cluster_read)
+    # this run's own ClusterRole (named like its binding): deleting it can never take
+    # the read access away from another run
+    objects = job_objects(p, opts.cluster_read, cluster_role_binding_name(p.name, p.namespace))
     created: list[Obj] = []
     kinds = ", ".join(o["kind"] for o in objects)
     progress(f"creating {kinds} {p.namespace}/{p.name} ({p.mode} mode, image {p.image})")
     try:
         for obj in objects:
+            # listed before the call: a stop (SIGTERM, Ctrl-C) or a lost answer during it
+            # still deletes what the server made; an answered refusal (403, 409: someone
+            # else's object) created nothing of ours
+            created.append(obj)
             try:
                 api.create(obj)
             except ApiCallError as exc:
-                # The shared ClusterRole may already exist from an earlier run: reuse it.
-                if exc.status == 409 and obj["kind"] == "ClusterRole":
-                    continue
+                if exc.status is not None:
+                    created.pop()
                 raise
-            created.append(obj)
         pod = wait_for_pod(api, p, opts, progress, clock)
         return collect(api, p.namespace, p.name, pod)
     finally:

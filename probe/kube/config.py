@@ -41,7 +41,42 @@ class Unavailable:
     reason: str
 
 
+# seconds for loading the configuration, exec credential plugins included (`aws eks
+# get-token` and `gke-gcloud-auth-plugin` take a second or two); a slower one is a finding
+CONNECT_SECONDS = 15.0
+
+
 def connect(options: KubeOptions, env: ConfigSources) -> Connection | Unavailable:
+    """The client for the cluster to read, or why there is none. Total: a kubeconfig the
+    client cannot read, or an exec plugin that takes longer than CONNECT_SECONDS (cut to
+    the run's deadline), is `Unavailable`, never an exception."""
+    from probe.kube.reader import CallTimedOut, bounded_call
+    from probe.stop import current
+
+    seconds = current().bound(CONNECT_SECONDS)
+    try:
+        found: Connection | Unavailable = bounded_call(
+            lambda: _connect(options, env), seconds, "kube-connect"
+        )
+    except CallTimedOut:
+        return Unavailable(
+            f"loading the Kubernetes credentials took more than {seconds:.3g} s "
+            "(a slow exec credential plugin in the kubeconfig?)"
+        )
+    except (RecursionError, AttributeError, TypeError, ValueError, KeyError) as exc:
+        return Unavailable(f"kubeconfig unusable: {type(exc).__name__}: {str(exc)[:200]}")
+    return found
+
+
+def kubeconfig_files(options: KubeOptions, env: ConfigSources) -> list[str]:
+    """The kubeconfig files `connect` would read (in-cluster config reads none)."""
+    if not (options.kubeconfig or options.context) and env.environ.get("KUBERNETES_SERVICE_HOST"):
+        return []
+    path = kubeconfig_path(options, env)
+    return [os.path.expanduser(p) for p in path.split(os.pathsep) if p]
+
+
+def _connect(options: KubeOptions, env: ConfigSources) -> Connection | Unavailable:
     if options.kubeconfig or options.context:
         return _from_kubeconfig(options, env)
     if env.environ.get("KUBERNETES_SERVICE_HOST"):
@@ -124,7 +159,16 @@ def _config_errors() -> tuple[type[BaseException], ...]:
     import yaml
     from kubernetes.config import ConfigException
 
-    return (ConfigException, OSError, ValueError, TypeError, KeyError, yaml.YAMLError)
+    return (
+        ConfigException,
+        OSError,
+        ValueError,
+        TypeError,
+        KeyError,
+        AttributeError,
+        RecursionError,
+        yaml.YAMLError,
+    )
 
 
 def _in_cluster(options: KubeOptions, env: ConfigSources) -> Connection | Unavailable:

@@ -154,5 +154,7 @@ def api_errors() -> tuple[type[BaseException], ...]:
     import urllib3.exceptions as u3
     from kubernetes.client.exceptions import ApiException
 
-    # ValueError covers pydantic's ValidationError and json's JSONDecodeError.
-    return (ApiException, u3.HTTPError, OSError, ValueError, TypeError)
+    # ValueError covers pydantic's ValidationError, json's JSONDecodeError and
+    # probe.jsondoc's DocumentError;
+    # RecursionError a body nested deeper than the decoder goes (a hostile API).
+    return (ApiException, u3.HTTPError, OSError, ValueError, TypeError, RecursionError)

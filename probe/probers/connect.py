@@ -24,6 +24,10 @@ from probe.probers.verdict import (
     describe_icmp,
     errno_name,
 )
+from probe.stop import current as current_stop
+
+STOP_POLL = 0.1  # seconds between looks at the run's stop while probes are in flight
+STOPPED = "not answered before the run stopped"
 
 # <linux/in.h>, <linux/in6.h>, <linux/errqueue.h>; not all are in the socket module
 SOL_IP = 0
@@ -57,7 +61,32 @@ class ConnectProber:
             async with slots:
                 return await probe_endpoint(endpoint, self.timeout)
 
-        return list(await asyncio.gather(*(bounded(e) for e in endpoints)))
+        tasks = [asyncio.ensure_future(bounded(e)) for e in endpoints]
+        stop = current_stop()
+        pending = set(tasks)
+        while pending:
+            _done, pending = await asyncio.wait(pending, timeout=STOP_POLL)
+            if pending and stop.stopped():
+                for task in pending:  # the answers already in are kept
+                    task.cancel()
+                await asyncio.wait(pending)
+                break
+        return [
+            _stopped(endpoint) if task.cancelled() else task.result()
+            for endpoint, task in zip(endpoints, tasks, strict=True)
+        ]
+
+
+def _stopped(endpoint: Endpoint) -> ProbeResult:
+    return ProbeResult(
+        endpoint.target,
+        endpoint.family,
+        endpoint.port,
+        ProbeState.ERROR,
+        STOPPED,
+        Method.CONNECT,
+        endpoint.address,
+    )
 
 
 async def probe_endpoint(endpoint: Endpoint, timeout: float) -> ProbeResult:

@@ -46,8 +46,11 @@ from probe.probers.verdict import (
     describe_icmp,
     errno_name,
 )
+from probe.stop import current as current_stop
 
 _SENT, _FULL, _REFUSED = "sent", "full", "refused"  # what one sendto() did
+STOP_POLL = 0.1  # seconds: the longest the loop waits before looking at the run's stop
+STOPPED = "not answered before the run stopped"
 BURST = 64  # packets per send round; the receive sockets are drained between rounds
 DRAIN_LIMIT = 512  # packets read from one socket per wake-up, so sending never starves
 RECV_SIZE = 2048
@@ -172,6 +175,7 @@ class Batch:
         self._routes: dict[str, bytes | int] = {}  # address -> source, or errno (no route)
         self._sums: dict[bytes, int] = {}  # address -> its checksum word sum
         self.schedule: Schedule | None = None
+        self.stopped = False  # the run stopped mid-batch: unanswered probes are unknown
 
     def _prepare(self, probe: int) -> bool:
         """Learn the source and patch the SYN; False when there is no route (nothing to send)."""
@@ -208,6 +212,7 @@ class Batch:
         started = clock()
         bucket = TokenBucket(rate, min(BURST, max(1, rate // 50)), started)
         selector = selectors.DefaultSelector()
+        stop = current_stop()
         try:
             for family, group in self.sockets.families.items():
                 selector.register(group.tcp, selectors.EVENT_READ, (family, True))
@@ -216,6 +221,9 @@ class Batch:
             sends = [self.sockets.families[self.endpoints[i].family].send for i in self.order]
             now = started
             while not schedule.done(now):
+                if stop.stopped():
+                    self.stopped = True  # keep the answers received so far
+                    break
                 budget = bucket.available(now)
                 sent = 0
                 while sent < budget:
@@ -241,7 +249,7 @@ class Batch:
                 bucket.take(sent)
                 if not schedule.pending_first_sends() and stats.send_seconds == 0.0:
                     stats.send_seconds = clock() - started
-                wait = schedule.next_event(now)
+                wait = min(schedule.next_event(now), STOP_POLL)
                 if schedule.pending_first_sends():
                     wait = min(wait, bucket.wait(now))
                 for key, _events in selector.select(wait):
@@ -372,7 +380,9 @@ class Batch:
                 rows.append(_local_error(endpoint, *self.local_errors[probe]))
                 continue
             evidence = self.evidence[probe]
-            if evidence is None:
+            if evidence is None and self.stopped:
+                rows.append(_result(endpoint, ProbeState.ERROR, STOPPED))
+            elif evidence is None:
                 reason = "no-response"
                 if quick:
                     reason += f" (no answer within {window_ms:.0f} ms, --quick)"

@@ -9,8 +9,12 @@ runs load them without importing scapy. A stored file is used only when
 * its key matches this scapy installation (directory, VERSION, size and mtime of the
   modules that build the packets) and voltprobe's SYN fields;
 * it is owned by this user and writable by nobody else (the bytes go out as root);
-* each template still checks out as a bare SYN with exactly our fields
-  (`check_template`), so a damaged file can never put anything else on the wire.
+* each template is, byte for byte, the SYN voltprobe means to send (`reference_syn`,
+  written out here field by field without scapy): one flipped bit (the IPv4
+  More-Fragments flag, say) and the file is rebuilt, so a damaged file can never put
+  anything else on the wire;
+* it is a regular file no larger than MAX_BYTES (a FIFO or a device there is never
+  opened blocking) whose JSON is a flat object.
 
 Anything else means scapy builds the templates again and the file is rewritten.
 VOLTPROBE_CACHE_DIR picks the directory; set it empty to turn the cache off.
@@ -40,6 +44,7 @@ FILE_NAME = "syn-templates.json"
 _SCAPY_FILES = ("VERSION", "packet.py", "fields.py", "layers/inet.py", "layers/inet6.py")
 _TCP_SYN = 0x02
 _TCP_OPTION_MSS = 2
+MAX_BYTES = 64 * 1024  # the file holds two ~60-byte templates and a key
 
 
 def cache_dir() -> str | None:
@@ -115,18 +120,31 @@ def load(path: str) -> dict[Family, SynTemplate] | None:
     if key is None:
         return None
     try:
-        with open(path, "rb") as stored:
+        # O_NONBLOCK: a FIFO planted as the cache file must not hang the run
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as stored:
             info = os.fstat(stored.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
+                return None
             if info.st_uid != os.geteuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
                 return None
-            document = json.loads(stored.read())
+            document = json.loads(stored.read(MAX_BYTES + 1))
         if document.get("key") != key:
             return None
         loaded = {
             family: make_template(family, bytes.fromhex(document["templates"][family.value]))
             for family in (Family.IPV4, Family.IPV6)
         }
-    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError, struct.error):
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        IndexError,
+        TypeError,
+        AttributeError,
+        RecursionError,
+        struct.error,
+    ):
         return None
     if not all(check_template(template) for template in loaded.values()):
         return None
@@ -159,46 +177,29 @@ def store(path: str, built: dict[Family, SynTemplate]) -> None:
         return
 
 
+def reference_syn(family: Family) -> bytes:
+    """The bare SYN voltprobe sends, with the fields it patches (addresses, ports,
+    sequence number, checksums) zero, written out field by field (RFC 791, RFC 8200,
+    RFC 9293): no IP options, id 0 and no fragment flags (DF, MF) or offset, TTL /
+    hop limit HOP_LIMIT, window SYN_WINDOW, one MSS option, no payload. What scapy
+    builds for `build_templates` (tests/test_raw_cache.py checks it)."""
+    mss = struct.pack("!BBH", _TCP_OPTION_MSS, 4, SYN_MSS)
+    tcp_length = 20 + len(mss)
+    #                     sport dport seq ack  data offset    flags     window     sum urg
+    tcp = struct.pack("!HHIIBBHHH", 0, 0, 0, 0, (tcp_length // 4) << 4, _TCP_SYN, SYN_WINDOW, 0, 0)
+    tcp += mss
+    if family is Family.IPV4:
+        #                  ver/IHL tos total            id frag ttl        proto sum
+        ip = struct.pack("!BBHHHBBH", 0x45, 0, 20 + tcp_length, 0, 0, HOP_LIMIT, 6, 0)
+        return ip + bytes(8) + tcp  # source and destination zero
+    #                  version 6, traffic class and flow label 0; payload, next, hop limit
+    ip = struct.pack("!IHBB", 6 << 28, tcp_length, 6, HOP_LIMIT)
+    return ip + bytes(32) + tcp
+
+
 def check_template(template: SynTemplate) -> bool:
-    """A bare SYN with voltprobe's fields: right header lengths and protocol, zero
-    addresses, ports, sequence and checksums, SYN only, our window, an MSS option, no
-    payload. Guards the bytes a file hands to a raw socket."""
-    data = template.data
-    try:
-        if template.family is Family.IPV4:
-            version_ihl, _tos, total, _id, _frag, ttl, proto, checksum = struct.unpack_from(
-                "!BBHHHBBH", data
-            )
-            ip_ok = (
-                version_ihl == 0x45
-                and total == len(data)
-                and ttl == HOP_LIMIT
-                and proto == 6
-                and checksum == 0
-                and data[12:20] == bytes(8)
-            )
-        else:
-            first, payload, next_header, hop_limit = struct.unpack_from("!IHBB", data)
-            ip_ok = (
-                first >> 28 == 6
-                and payload == len(data) - 40
-                and next_header == 6
-                and hop_limit == HOP_LIMIT
-                and data[8:40] == bytes(32)
-            )
-        tcp = data[template.tcp_at :]
-        sport, dport, seq, ack, offset, flags, window, checksum, urgent = struct.unpack_from(
-            "!HHIIBBHHH", tcp
-        )
-        options = tcp[20 : (offset >> 4) * 4]
-    except struct.error:
-        return False
-    return (
-        ip_ok
-        and (sport, dport, seq, ack, checksum, urgent) == (0, 0, 0, 0, 0, 0)
-        and (offset >> 4) * 4 == len(tcp)
-        and flags == _TCP_SYN
-        and window == SYN_WINDOW
-        and options[:4] == struct.pack("!BBH", _TCP_OPTION_MSS, 4, SYN_MSS)
-        and all(b in (0, 1) for b in options[4:])  # only end-of-list / no-op padding
-    )
+    """True when the template is, byte for byte, `reference_syn` of its family and its
+    offsets and partial sums are the ones `make_template` derives from those bytes.
+    Guards the bytes a file hands to a raw socket."""
+    reference = reference_syn(template.family)
+    return template.data == reference and template == make_template(template.family, reference)

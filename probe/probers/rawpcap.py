@@ -7,12 +7,12 @@ dissects packets the fast parser ignored, to say what they were.
 
 from __future__ import annotations
 
-import os
+import io
 import socket
 from dataclasses import dataclass, field
 
-from probe.errors import UsageError
 from probe.model import Family
+from probe.outfile import check_destination, write_output
 
 LINKTYPE_RAW = 101  # each record starts with an IPv4 or IPv6 header
 
@@ -57,34 +57,26 @@ def full_packet(packet: Captured) -> bytes:
 
 def check_pcap_path(path: str) -> None:
     """UsageError (one line) unless `path` can be created or overwritten: checked before
-    probing, so a typo in --pcap never costs a whole run."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise UsageError(f"--pcap {path}: is a directory, not a file")
-    if not os.path.isdir(directory):
-        raise UsageError(f"--pcap {path}: directory {directory} does not exist")
-    if os.path.exists(path):
-        if not os.access(path, os.W_OK):
-            raise UsageError(f"--pcap {path}: the file is not writable")
-    elif not os.access(directory, os.W_OK | os.X_OK):
-        raise UsageError(f"--pcap {path}: directory {directory} is not writable")
+    probing, so a typo in --pcap never costs a whole run (rules: probe.outfile)."""
+    check_destination("--pcap", path)
 
 
 def write_pcap(path: str, capture: Capture) -> None:
-    """Write the capture with scapy's pcap writer (linktype RAW: v4 and v6 in one file).
+    """Write the capture with scapy's pcap writer (linktype RAW: v4 and v6 in one file),
+    through probe.outfile (a temporary file renamed into place, no symlink followed).
 
     Raises OSError when the file cannot be written; the caller keeps its results."""
     from scapy.utils import RawPcapWriter
 
-    writer = RawPcapWriter(path, linktype=LINKTYPE_RAW)
-    try:
-        writer.write_header(None)  # write_packet() alone writes no file header
-        for packet in sorted(capture.packets, key=lambda p: p.time):
-            seconds = int(packet.time)
-            micros = int((packet.time - seconds) * 1_000_000)
-            writer.write_packet(full_packet(packet), sec=seconds, usec=micros)
-    finally:
-        writer.close()
+    buffer = io.BytesIO()
+    writer = RawPcapWriter(buffer, linktype=LINKTYPE_RAW)
+    writer.write_header(None)  # write_packet() alone writes no file header
+    for packet in sorted(capture.packets, key=lambda p: p.time):
+        seconds = int(packet.time)
+        micros = int((packet.time - seconds) * 1_000_000)
+        writer.write_packet(full_packet(packet), sec=seconds, usec=micros)
+    writer.flush()
+    write_output(path, buffer.getvalue())
 
 
 def describe(packet: Captured) -> str:

@@ -70,6 +70,12 @@ class Fault:
     `status` answers with that code and a proper Status body; `delay` sleeps
     first; `reset` closes the connection with a TCP RST; `times` limits how
     many requests the fault applies to (None: all).
+
+    Hostile modes (issue 16): `trickle` sends the answer one byte every `trickle`
+    seconds (each read well inside the client's read timeout, the whole far past it);
+    `continue_token` "endless" gives every list page a new continue token, "repeat"
+    the same one (a server that never ends a list); `body` answers 200 with these
+    bytes instead (deeply nested JSON, garbage).
     """
 
     verb: str = "*"
@@ -82,6 +88,9 @@ class Fault:
     message: str = ""
     group_version: str | None = None
     path: str | None = None  # only this exact path (e.g. "/api/v1/services": all namespaces)
+    trickle: float = 0.0
+    continue_token: str = ""  # "" | "endless" | "repeat"
+    body: bytes | None = None
     hits: int = field(default=0, init=False)
 
     def matches(
@@ -302,8 +311,9 @@ class FakeApiServer:
 
     def handle(
         self, method: str, raw_path: str, headers: Any, body: bytes
-    ) -> tuple[int, bytes, str] | None:
-        """Answer one request: (code, body, content type), or None to reset the connection."""
+    ) -> tuple[Any, ...] | None:
+        """Answer one request: (code, body, content type[, seconds per byte]), or None to
+        reset the connection."""
         url = urlsplit(raw_path)
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         route = _parse_path(url.path)
@@ -333,8 +343,17 @@ class FakeApiServer:
                     return None
                 if fault.status is not None:
                     raise _Reply(self._fault_body(fault, verb, route))
+                if fault.body is not None:
+                    return 200, fault.body, "application/json", fault.trickle
+            if fault is not None and fault.continue_token:  # every page is the first again
+                query = {k: v for k, v in query.items() if k != "continue"}
             content_type = str(headers.get("Content-Type") or "")
-            return self._dispatch(method, route, query, body, content_type)
+            answer = self._dispatch(method, route, query, body, content_type)
+            if fault is not None and fault.continue_token:
+                answer = _with_continue(answer, fault)
+            if fault is not None and fault.trickle:
+                return (*answer[:3], fault.trickle)
+            return answer
         except _Reply as reply:
             return reply.code, json.dumps(reply.body).encode(), "application/json"
 
@@ -608,6 +627,17 @@ class FakeApiServer:
         }
 
 
+def _with_continue(answer: tuple[Any, ...], fault: Fault) -> tuple[Any, ...]:
+    """A list answer given a continue token that never ends the list."""
+    code, payload, content_type = answer[:3]
+    document = json.loads(payload)
+    if code != 200 or not isinstance(document.get("items"), list):
+        return answer
+    token = "repeat" if fault.continue_token == "repeat" else f"endless-{fault.hits}"
+    document.setdefault("metadata", {})["continue"] = token
+    return code, json.dumps(document).encode(), content_type
+
+
 def _json(code: int, body: dict[str, Any]) -> tuple[int, bytes, str]:
     return code, json.dumps(body).encode(), "application/json"
 
@@ -649,13 +679,25 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.close()
             self.close_connection = True
             return
-        code, payload, content_type = answer
+        code, payload, content_type, *rest = answer
         self.send_response(code)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Audit-Id", "00000000-0000-0000-0000-000000000000")
         self.end_headers()
-        self.wfile.write(payload)
+        trickle = rest[0] if rest else 0.0
+        if not trickle:
+            self.wfile.write(payload)
+            return
+        self.wfile.flush()
+        for index in range(len(payload)):  # one byte at a time, until the client gives up
+            if self.server.app._stopping.wait(trickle):
+                return
+            try:
+                self.wfile.write(payload[index : index + 1])
+                self.wfile.flush()
+            except OSError:
+                return
 
     do_GET = _serve
     do_POST = _serve

@@ -1,0 +1,140 @@
+"""The runner policy (k8s/runner-policy.yaml) evaluated with a CEL interpreter (cel-python)
+over voltprobe's own objects, which it must admit, and over what a holder of the runner
+Role could otherwise do with `create jobs` and its delete rights, which it must refuse.
+
+The `authorizer` of the match condition exists only in the apiserver: its expression is
+compiled here, not run."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import celpy
+import pytest
+
+from probe.k8sjob.objects import JobParams, job_objects, runner_role
+from probe.k8sjob.policy import MARKER_GROUP, MARKER_RESOURCE, runner_policy
+
+IMAGE = "registry.example.com/voltprobe@sha256:" + "0" * 64
+Obj = dict[str, Any]
+RESOURCES = {
+    "Job": "jobs",
+    "ServiceAccount": "serviceaccounts",
+    "Role": "roles",
+    "RoleBinding": "rolebindings",
+}
+ENV = celpy.Environment()
+POLICY = runner_policy(IMAGE)[0]
+PROGRAMS = [
+    (ENV.program(ENV.compile(v["expression"])), v["message"]) for v in POLICY["spec"]["validations"]
+]
+
+
+def refusals(operation: str, obj: Obj) -> list[str]:
+    """The messages of the validations `obj` fails, as the apiserver would evaluate them."""
+    activation = {
+        "request": celpy.json_to_cel(
+            {
+                "operation": operation,
+                "namespace": "volt",
+                "resource": {"resource": RESOURCES[obj["kind"]]},
+            }
+        ),
+        "object": celpy.json_to_cel(obj if operation == "CREATE" else None),
+        "oldObject": celpy.json_to_cel(obj if operation == "DELETE" else None),
+    }
+    return [message for program, message in PROGRAMS if not admitted(program.evaluate(activation))]
+
+
+def admitted(result: Any) -> bool:
+    """A validation admits when it evaluates to true; false or an error refuses."""
+    return isinstance(result, celpy.celtypes.BoolType) and bool(result)
+
+
+def own_objects() -> list[Obj]:
+    params = JobParams(
+        peers=("dr.peer.example:5555",), name="voltprobe-ab12c", namespace="volt", image=IMAGE
+    )
+    return [o for o in job_objects(params, cluster_read=False) if o["kind"] in RESOURCES]
+
+
+def the_job() -> Obj:
+    return copy.deepcopy(next(o for o in own_objects() if o["kind"] == "Job"))
+
+
+def pod(job: Obj) -> Obj:
+    spec: Obj = job["spec"]["template"]["spec"]
+    return spec
+
+
+@pytest.mark.parametrize("operation", ["CREATE", "DELETE"])
+def test_voltprobes_own_objects_are_admitted(operation: str) -> None:
+    for obj in own_objects():
+        assert refusals(operation, obj) == [], obj["kind"]
+
+
+HOSTILE_JOBS: dict[str, Callable[[Obj], None]] = {
+    "another image": lambda j: pod(j)["containers"][0].update(image="alpine"),
+    "a second container": lambda j: pod(j)["containers"].append({"name": "x", "image": "alpine"}),
+    "the default ServiceAccount": lambda j: pod(j).update(serviceAccountName="default"),
+    "a Secret volume": lambda j: pod(j)["volumes"].append(
+        {"name": "s", "secret": {"secretName": "db-password"}}
+    ),
+    "a projected volume": lambda j: pod(j)["volumes"].append(
+        {"name": "p", "projected": {"sources": []}}
+    ),
+    "a hostPath volume": lambda j: pod(j)["volumes"].append(
+        {"name": "h", "hostPath": {"path": "/"}}
+    ),
+    "env from a Secret": lambda j: pod(j)["containers"][0].update(
+        envFrom=[{"secretRef": {"name": "db-password"}}]
+    ),
+    "an env value from a Secret": lambda j: pod(j)["containers"][0]["env"].append(
+        {"name": "P", "valueFrom": {"secretKeyRef": {"name": "db", "key": "p"}}}
+    ),
+    "an init container": lambda j: pod(j).update(initContainers=[{"name": "i", "image": IMAGE}]),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_JOBS))
+def test_a_job_that_could_read_secrets_is_refused(name: str) -> None:
+    job = the_job()
+    HOSTILE_JOBS[name](job)
+    assert refusals("CREATE", job), name
+
+
+def test_a_binding_to_another_role_or_subject_is_refused() -> None:
+    binding = next(o for o in own_objects() if o["kind"] == "RoleBinding")
+    to_admin = copy.deepcopy(binding)
+    to_admin["roleRef"] = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "admin"}
+    assert refusals("CREATE", to_admin)
+    to_user = copy.deepcopy(binding)
+    to_user["subjects"] = [
+        {"kind": "User", "name": "mallory", "apiGroup": "rbac.authorization.k8s.io"}
+    ]
+    assert refusals("CREATE", to_user)
+    other_namespace = copy.deepcopy(binding)
+    other_namespace["subjects"][0]["namespace"] = "kube-system"
+    assert refusals("CREATE", other_namespace)
+
+
+@pytest.mark.parametrize("kind", list(RESOURCES))
+def test_deleting_what_voltprobe_did_not_create_is_refused(kind: str) -> None:
+    theirs = {
+        "apiVersion": "v1",
+        "kind": kind,
+        "metadata": {"name": "volt-db", "labels": {"app": "voltdb"}},
+    }
+    assert refusals("DELETE", theirs)
+    unlabelled = {"apiVersion": "v1", "kind": kind, "metadata": {"name": "voltprobe-x"}}
+    assert refusals("DELETE", unlabelled)
+
+
+def test_the_runner_role_carries_the_marker_and_the_condition_compiles() -> None:
+    rules = runner_role("volt")["rules"]
+    assert {"apiGroups": [MARKER_GROUP], "resources": [MARKER_RESOURCE], "verbs": ["use"]} in rules
+    condition = POLICY["spec"]["matchConditions"][0]["expression"]
+    ENV.compile(condition)  # a syntax error raises
+    assert "unrestricted" in condition and condition.count("check('use')") == 2
