@@ -120,7 +120,8 @@ def flags_of(sources: Iterable[tuple[str, str | None]]) -> tuple[JvmPrefer, str,
         if text is None:
             unreadable.append(source)
             continue
-        for name, value in _FLAG.findall(text):
+        for name, raw in _FLAG.findall(text):
+            value = raw.strip("'\"\\")  # shell quoting around the flag or its value
             if name == "preferIPv4Stack":
                 stack = value
             else:

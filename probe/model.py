@@ -739,6 +739,8 @@ class DataPath:
         seen = self.greeting.client_address if self.greeting else None
         if not seen or not self.source:
             return None
+        if seen.lower().startswith("::ffff:") and "." in seen:  # an IPv4 client, mapped
+            seen = seen[len("::ffff:") :]
         seen_family = Family.IPV6 if ":" in seen else Family.IPV4
         if seen_family is not self.family:
             return Nat.NAT64 if self.family is Family.IPV6 else Nat.NAT46
@@ -757,10 +759,12 @@ class DataPath:
         black hole: the too-big packets are dropped and the ICMP error that would
         lower the path MTU (ICMPv6 Packet Too Big, ICMP fragmentation needed) never
         arrives (RFC 4890 section 4.3.1, RFC 8201).
+
+        When no rung passed but one stalled, the greeting (a small segment) came through
+        and full segments of even the smallest size did not: that stalls too, from the
+        smallest size on ("replication connects, then stalls").
         """
-        largest = self.largest_passed
-        if largest is None:
-            return None
+        largest = self.largest_passed or 0
         stalled = [
             s.size for s in self.mtu if s.outcome is StepOutcome.STALLED and s.size > largest
         ]

@@ -59,9 +59,13 @@ class Progress:
             self._drawn = False
 
     def close(self) -> None:
+        """Stop the timer and erase its line: the report that follows starts clean."""
         self._stop.set()
         if self._ticker is not None:
             self._ticker.join(2 * TICK)
         with self._lock:
-            self._finish_line()
+            if self._drawn:
+                self.stream.write("\r\033[K")
+                self.stream.flush()
+                self._drawn = False
             self._message = ""

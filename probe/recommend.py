@@ -139,7 +139,9 @@ def _state_of(facts: Facts, target: Target, address: str) -> ProbeState | None:
 def connection_source(facts: Facts, family: Family) -> dict[str, str] | None:
     """The peer endpoints in `family`, ready for dr.connection.source (plain and for --set);
     see connection_source_plan for when a name is replaced by its addresses."""
-    endpoints = [t for entry in connection_source_plan(facts, family) for t in entry.written]
+    written = [t for entry in connection_source_plan(facts, family) for t in entry.written]
+    # two names may resolve to one address: each endpoint once
+    endpoints = list({(t.host, t.port): t for t in written}.values())
     if not endpoints:
         return None
     value = format_endpoints(endpoints)

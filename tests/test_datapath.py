@@ -107,8 +107,10 @@ def test_black_hole_is_the_smallest_stall_above_a_pass_and_capped_rungs_do_not_c
     assert (hole.largest_passed, hole.black_hole) == (1280, 1400)
     capped = path((1280, StepOutcome.PASSED), (1400, StepOutcome.CAPPED))
     assert capped.black_hole is None
-    nothing = path((1280, StepOutcome.STALLED))
-    assert nothing.black_hole is None  # no size passed: not an MTU problem
+    nothing = path((1280, StepOutcome.STALLED), (1400, StepOutcome.STALLED))
+    # the greeting came through, full segments of every size did not: "connects, then stalls"
+    assert (nothing.largest_passed, nothing.black_hole) == (None, 1280)
+    assert path((1280, StepOutcome.FAILED)).black_hole is None  # no stall, no black hole
 
 
 def test_nat_kinds() -> None:
@@ -122,6 +124,8 @@ def test_nat_kinds() -> None:
     assert seen(Family.IPV4, "192.0.2.1", "198.51.100.7") is Nat.SNAT
     assert seen(Family.IPV6, "2001:db8::1", "192.0.2.9") is Nat.NAT64
     assert seen(Family.IPV4, "192.0.2.1", "2001:db8::9") is Nat.NAT46
+    # an old dual-stack responder writes an IPv4 client as ::ffff:a.b.c.d
+    assert seen(Family.IPV4, "192.0.2.1", "::ffff:192.0.2.1") is Nat.NONE
 
 
 def test_json_round_trip() -> None:

@@ -37,4 +37,4 @@ def test_on_a_terminal_a_long_stage_shows_its_time(monkeypatch) -> None:
     p.close()
     text = stream.getvalue()
     assert "\rvoltprobe: waiting for the API server... " in text.replace("\033[K", "")
-    assert text.endswith("\n")  # the line is finished for what follows
+    assert text.endswith("\r\033[K")  # the line is erased: the report starts clean

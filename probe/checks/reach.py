@@ -24,8 +24,11 @@ def _subjects(rows: Iterable[ProbeResult]) -> tuple[str, ...]:
     """Each row as `endpoint` (an IP literal) or `name endpoint` (a named target)."""
     subjects = []
     for r in rows:
+        if r.address is None:  # nothing to probe (DNS): the name and port say which
+            subjects.append(f"{r.target}:{r.port}" if ":" not in r.target else r.target)
+            continue
         endpoint = endpoint_of(r)
-        subjects.append(endpoint if r.address in (None, r.target) else f"{r.target} {endpoint}")
+        subjects.append(endpoint if r.address == r.target else f"{r.target} {endpoint}")
     return tuple(dict.fromkeys(subjects))
 
 

@@ -45,24 +45,19 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
 
+    from probe.cli.args import kube_options
     from probe.cli.identity import kube_context
     from probe.documents import InventoryReport
-    from probe.errors import UsageError
+    from probe.kube.config import check_selection
+    from probe.kube.kubeconfig import check_kubeconfigs
     from probe.model import ClusterLabel
-    from probe.options import KubeOptions
     from probe.pipeline import gather_inventory
     from probe.render import dumps_lines
 
-    if args.kubeconfig and not os.path.isfile(args.kubeconfig):
-        raise UsageError(f"--kubeconfig {args.kubeconfig}: no such file")
-    kube = KubeOptions(
-        kubeconfig=args.kubeconfig,
-        context=args.context,
-        namespace=args.namespace,
-        release=args.release,
-    )
+    kube = kube_options(args)
+    check_kubeconfigs(kube.kubeconfig, kube.context)  # malformed files: exit 2
+    check_selection(kube)  # a kubeconfig or context that does not exist: exit 2
     context = kube_context(kube)
     inventory = gather_inventory(replace_options(kube, args.port))
     document = InventoryReport(

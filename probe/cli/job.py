@@ -17,7 +17,6 @@ With several contexts: the merged result's (`voltprobe report`).
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import signal
 import sys
@@ -35,6 +34,7 @@ from probe.cli.args import (
     kube_options,
 )
 from probe.cli.manifest import add_job_options
+from probe.k8sjob.defaults import DEFAULT_IMAGE
 from probe.options import OutputOptions
 from probe.render import FORMATS
 
@@ -42,6 +42,11 @@ if TYPE_CHECKING:
     from probe.k8sjob.ephemeral import EphemeralOptions
     from probe.k8sjob.runner import RunOptions
 
+PLACEHOLDER_IMAGE = (
+    f"--image is needed: the default {DEFAULT_IMAGE} is a placeholder that no registry "
+    "serves. Build the image from this repository's Dockerfile (docker build -t "
+    "REGISTRY/voltprobe:TAG .), push it, and pass --image REGISTRY/voltprobe:TAG"
+)
 NAMESPACE_HELP = (
     "namespace (default: the context's, else default); for `run` use the Volt cluster's "
     "namespace so the check can read its Services"
@@ -221,17 +226,11 @@ def run_options(args: argparse.Namespace, namespace: str) -> RunOptions:
     """RunOptions from the command line, validated (a UsageError for bad input)."""
     from probe.cli.manifest import job_params
     from probe.errors import UsageError
-    from probe.k8sjob.defaults import DEFAULT_IMAGE
     from probe.k8sjob.runner import RunOptions, unique_name
 
     params = job_params(args, unique_name(), namespace)
     if params.image == DEFAULT_IMAGE:
-        raise UsageError(
-            f"--image is needed: the default {DEFAULT_IMAGE} is a placeholder that no "
-            "registry serves. Build the image from this repository's Dockerfile "
-            "(docker build -t REGISTRY/voltprobe:TAG .), push it, and pass "
-            "--image REGISTRY/voltprobe:TAG"
-        )
+        raise UsageError(PLACEHOLDER_IMAGE)
     wait = args.wait if args.wait is not None else args.deadline + 60
     return RunOptions(
         params=params, wait_seconds=wait, keep=args.keep, cluster_read=args.cluster_read
@@ -295,6 +294,8 @@ def run_many(args: argparse.Namespace) -> int:
     from probe.errors import UsageError
     from probe.k8sjob import multi
     from probe.k8sjob.runner import RunOptions
+    from probe.kube.config import check_selection
+    from probe.options import KubeOptions
     from probe.render.merged import MERGED_FORMATS, render_merged
 
     if args.peer:
@@ -307,10 +308,11 @@ def run_many(args: argparse.Namespace) -> int:
             f"-o {args.output}: the merged result is one of {', '.join(MERGED_FORMATS)}"
         )
     specs = multi.plan_clusters(args.context, args.kubeconfig, args.namespace, args.cluster)
-    for spec in specs:
-        if spec.kubeconfig and not os.path.isfile(spec.kubeconfig):
-            raise UsageError(f"--kubeconfig {spec.kubeconfig}: no such file")
+    for spec in specs:  # a kubeconfig or context that does not exist: exit 2, nothing created
+        check_selection(KubeOptions(kubeconfig=spec.kubeconfig, context=spec.context))
     args.peer, args.cluster = ["placeholder.invalid"], None  # filled per cluster
+    if args.image == DEFAULT_IMAGE:
+        raise UsageError(PLACEHOLDER_IMAGE)
     params = job_params(args, "voltprobe", "default")
     wait = args.wait if args.wait is not None else args.deadline + 60
     run_opts = RunOptions(

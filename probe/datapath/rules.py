@@ -100,8 +100,9 @@ def data_path_problems(facts: Facts, family: Family) -> list[str]:
     holes = black_hole_rows(facts, family)
     if holes:
         shown = ", ".join(
-            f"{format_endpoint(d.address, d.port)} passes {d.largest_passed} bytes, "
-            f"stalls at {d.black_hole}"
+            f"{format_endpoint(d.address, d.port)} "
+            + (f"passes {d.largest_passed} bytes, " if d.largest_passed else "greets, then ")
+            + f"stalls at {d.black_hole}"
             for _, d in holes[:4]
         )
         problems.append(f"path-MTU black hole over {family}: {shown}")

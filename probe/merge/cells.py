@@ -81,14 +81,17 @@ def unknown(family: Family, why: str) -> Cell:
     return Cell(family, CellStatus.UNKNOWN, detail=why)
 
 
+TargetKey = tuple[str, int]  # (Target.text, port): which peer cluster a row probed
+
+
 def measure(
     report: Report,
-    targets: Sequence[str],
+    targets: Sequence[TargetKey],
     family: Family,
     expected: Sequence[Advertised] | None,
     source: str = "the source",
 ) -> Cell:
-    """The cell for the report's rows of `targets` (Target.text) in `family`.
+    """The cell for the report's rows of `targets` ((Target.text, port)) in `family`.
 
     `expected`: the destination's advertised endpoints (all families), or None when its
     inventory is not known; an advertised endpoint the report did not probe fails the cell
@@ -96,7 +99,7 @@ def measure(
     if report.error is not None:
         return unknown(family, f"the check stopped: {report.error}")
     names = set(targets)
-    rows = [r for r in report.probes if r.target in names and r.family is family]
+    rows = [r for r in report.probes if (r.target, r.port) in names and r.family is family]
     probed = {(r.address, r.port): r for r in rows if r.address is not None}
     offered = [e for e in expected or () if e.family is family]
     missing = [e for e in offered if e.key not in probed]

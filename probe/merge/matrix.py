@@ -25,7 +25,7 @@ from typing import Any
 from probe.documents import Document, InventoryReport
 from probe.errors import UsageError
 from probe.merge.advertised import Advertised, advertised
-from probe.merge.cells import Cell, CellStatus, measure, unknown
+from probe.merge.cells import Cell, CellStatus, TargetKey, measure, unknown
 from probe.model import (
     DEFAULT_DR_PORT,
     FAMILIES,
@@ -216,7 +216,7 @@ def merge(inputs: Sequence[Input], version: str = "") -> Merged:
     """The matrix and the per-cluster recommendations; raises UsageError (exit 2) when two
     reports measure the same direction or a report's peer cannot be told."""
     clusters = _clusters(inputs)
-    measured: dict[tuple[str, str], tuple[Input, tuple[str, ...]]] = {}
+    measured: dict[tuple[str, str], tuple[Input, tuple[TargetKey, ...]]] = {}
     for item in inputs:
         if not isinstance(item.document, Report):
             continue
@@ -292,12 +292,13 @@ def _named_peers(report: Report) -> list[str]:
     return [n for n in dict.fromkeys(named) if n and n != report.cluster.name]
 
 
-def _peers(item: Input, clusters: dict[str, _Cluster]) -> dict[str, tuple[str, ...]]:
-    """Which cluster each of the report's targets belongs to: {peer: (Target.text, ...)}."""
+def _peers(item: Input, clusters: dict[str, _Cluster]) -> dict[str, tuple[TargetKey, ...]]:
+    """Which cluster each of the report's targets belongs to: {peer: ((text, port), ...)}
+    (by host and port: two clusters may advertise the same address on other ports)."""
     report = item.document
     assert isinstance(report, Report)
     default = report.cluster.peer or _inferred_peer(item, report, clusters)
-    peers: dict[str, list[str]] = {}
+    peers: dict[str, list[TargetKey]] = {}
     for target in report.targets:
         peer = target.cluster or default
         if peer is None:
@@ -308,7 +309,7 @@ def _peers(item: Input, clusters: dict[str, _Cluster]) -> dict[str, tuple[str, .
             )
         if peer == item.cluster:
             raise UsageError(f"{item.name}: {item.cluster} probed itself ({target.text})")
-        peers.setdefault(peer, []).append(target.text)
+        peers.setdefault(peer, []).append((target.text, target.port))
     if not peers and default:
         peers[default] = []
     return {peer: tuple(texts) for peer, texts in peers.items()}
@@ -493,7 +494,7 @@ def _with_source(
     result: ClusterResult,
     results: Sequence[ClusterResult],
     clusters: dict[str, _Cluster],
-    measured: dict[tuple[str, str], tuple[Input, tuple[str, ...]]],
+    measured: dict[tuple[str, str], tuple[Input, tuple[TargetKey, ...]]],
 ) -> ClusterResult:
     """Add the cluster's connection.source: each peer's endpoints, as this cluster probed
     them, in the family that peer is recommended."""
@@ -518,7 +519,7 @@ def _with_source(
     return replace(result, connection_source=source, helm_values=values)
 
 
-def _source_text(report: Report, targets: Sequence[str], family: Family) -> str:
+def _source_text(report: Report, targets: Sequence[TargetKey], family: Family) -> str:
     """The peer's endpoints in `family` for connection.source; a name with A and AAAA
     records becomes its IPv6 addresses when IPv6 is wanted (the JVM dials IPv4 first)."""
     from probe.targets import format_endpoints
@@ -527,7 +528,7 @@ def _source_text(report: Report, targets: Sequence[str], family: Family) -> str:
     answers = {(a.target, a.family): a for a in report.dns if a.outcome is DnsOutcome.OK}
     chosen: list[Target] = []
     for target in report.targets:
-        if target.text not in wanted:
+        if (target.text, target.port) not in wanted:
             continue
         if target.is_literal:
             if target.literal_family is family:

@@ -17,7 +17,7 @@ import struct
 import time
 from collections.abc import Sequence
 
-from probe.model import Endpoint, Family, IcmpError, Method, ProbeResult, ProbeState
+from probe.model import Endpoint, Family, IcmpError, Method, ProbeResult, ProbeState, parse_ip
 from probe.probers.verdict import (
     LOCAL_DENY_REASON,
     connect_errno_state,
@@ -163,6 +163,10 @@ async def probe_endpoint(endpoint: Endpoint, timeout: float) -> ProbeResult:
             if syn_never_left(sock):
                 return result(ProbeState.LOCAL_DENY, LOCAL_DENY_REASON)
             return result(ProbeState.FILTERED, "no-response")
+        if icmp is not None and icmp.sender == _local_address(sock):
+            # the error came from this host itself: a local rule (nftables OUTPUT reject,
+            # a prohibit route), not a router or the peer
+            return result(ProbeState.LOCAL_DENY, LOCAL_DENY_REASON, rtt, icmp)
         if icmp is not None:
             reason = f"{describe_icmp(family, icmp)}, {errno_name(err or errno.EHOSTUNREACH)}"
             return result(ProbeState.UNREACHABLE, reason, rtt, icmp)
@@ -247,3 +251,13 @@ def _fd_budget(wanted: int) -> int:
         except (ValueError, OSError):
             pass
     return max(16, min(soft, 65536) - 64)
+
+
+def _local_address(sock: socket.socket) -> str | None:
+    """The socket's own address (canonical text), or None when it has none yet."""
+    try:
+        address = sock.getsockname()[0]
+    except OSError:
+        return None
+    parsed = parse_ip(address.split("%")[0])
+    return parsed[1] if parsed else None

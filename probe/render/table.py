@@ -129,7 +129,9 @@ def verdict_line(report: Report, style: Style) -> str:
 def header(report: Report, style: Style) -> str:
     kube = section(report.local, "kubernetes")
     if kube.get("available"):
-        where = f"{kube.get('source')}, namespace {kube.get('namespace') or '-'}"
+        context = report.cluster.context
+        source = f"context {context}" if context else kube.get("source")
+        where = f"{source}, namespace {kube.get('namespace') or '-'}"
     else:
         where = f"no cluster ({kube.get('reason') or 'not read'})"
     mode = report.options.get("mode", "-") if isinstance(report.options, dict) else "-"
@@ -212,6 +214,7 @@ def local_group(report: Report, verbose: bool, style: Style) -> list[str]:
     if kube.get("available") and not report.local.get("services"):
         namespace = kube.get("namespace") or "-"
         body.append(style.item("warning", f"no Volt DR Service in namespace {namespace}"))
+        body.append("      hint: -n NAMESPACE of the Volt cluster (kubectl get svc -A | grep dr)")
     body += checks_lines(report, 0, verbose, style)
     return titled("Local cluster", body, style)
 

@@ -294,8 +294,13 @@ def test_prefer_ipv4_stack_rules_ipv6_out(j: JvmLab) -> None:
 
 
 @pytest.mark.parametrize("method", [Method.CONNECT, Method.RAW], ids=str)
-def test_a_local_output_rule_is_local_deny_in_both_modes(j: JvmLab, method: Method) -> None:
-    rule = f"tcp dport {DR_PORT} drop"
+@pytest.mark.parametrize(
+    "verdict", ["drop", "reject with icmpx admin-prohibited"], ids=["drop", "reject"]
+)
+def test_a_local_output_rule_is_local_deny_in_both_modes(
+    j: JvmLab, method: Method, verdict: str
+) -> None:
+    rule = f"tcp dport {DR_PORT} {verdict}"
     with j.output_rule(rule):
         # connect mode sees the refusal at the SYN's first retransmission (~1 s)
         run, report = check(j, "--peer", "dual", "--timeout", "2", method=method)
