@@ -278,3 +278,15 @@ def test_diff_says_what_changed_between_two_runs(tmp_path: Path) -> None:
     done = run_cli("report", "--diff", files[0], other)
     assert done.returncode == 2 and "same cluster" in done.stderr
     assert "No changes." in run_cli("report", "--diff", files[0], files[0]).stdout
+
+
+def test_the_merged_table_fits_80_columns_even_with_unknown_directions() -> None:
+    from probe.render.merged import merged_table
+
+    a, b = one_way_each()
+    stopped = report("a", "b", {}, A_LOCAL, error="the Job did not finish " + "x" * 200)
+    for pair in ((a, b), (stopped, b)):
+        text = merged_table(merged_of(("a.json", pair[0]), ("b.json", pair[1])), verbose=True)
+        assert max(len(line) for line in text.splitlines()) <= 80, text
+        lines = text.splitlines()
+        assert lines[0] == lines[-1]  # the verdict first and last

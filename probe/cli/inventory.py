@@ -84,10 +84,11 @@ def replace_options(kube: Any, port: int) -> Any:
 
 def inventory_table(document: Any) -> str:
     from probe.merge.advertised import advertised
+    from probe.render.table import wrap_lines
     from probe.render.wide import local_block
 
     lines = [f"Cluster {document.cluster.name or '-'}", local_block(document.local)]
     offered = advertised(document.local, document.options.get("port", CHECK_DEFAULTS.port))
     lines.append("Advertised DR endpoints (what other clusters dial):")
     lines += [f"  {e.endpoint:<28} {e.family or '-':<5} {e.via}" for e in offered] or ["  none"]
-    return "\n".join(lines) + "\n"
+    return wrap_lines("\n".join(lines) + "\n")

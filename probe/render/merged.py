@@ -35,20 +35,23 @@ def render_merged(merged: Merged, fmt: str, verbose: bool = False) -> str:
 
 
 def merged_table(merged: Merged, verbose: bool = False) -> str:
+    """The verdict, the direction x family matrix, asymmetries, each cluster's values and
+    the findings; every line within 80 columns (the matrix cells' details on lines of
+    their own)."""
+    from probe.render.table import wrap_lines
+
     rows = []
+    details: list[str] = []
     for d in merged.directions:
         cells = [f"{d.source} -> {d.target}"]
         for family in FAMILIES:
             cell = d.cell(family)
-            text = cell.summary()
+            cells.append(cell.summary())
             if not cell.ok and cell.detail:
-                text += f"\n  {cell.detail}"
-            cells.append(text)
+                details.append(f"  {d.source} -> {d.target} {family}: {cell.detail}")
         rows.append(cells)
-    parts = [
-        merged.verdict,
-        tabulate(rows, headers=["DIRECTION", *map(str, FAMILIES)], tablefmt="simple"),
-    ]
+    matrix = tabulate(rows, headers=["DIRECTION", *map(str, FAMILIES)], tablefmt="simple")
+    parts = [merged.verdict, "\n".join([matrix, *details])]
     if merged.asymmetries:
         parts.append("\n".join(["Asymmetries:"] + [f"  {a}" for a in merged.asymmetries]))
     for cluster in merged.clusters:
@@ -69,7 +72,8 @@ def merged_table(merged: Merged, verbose: bool = False) -> str:
             if finding.remedy and verbose:
                 lines.append(f"      fix: {finding.remedy}")
         parts.append("\n".join(lines))
-    return "\n\n".join(parts) + "\n"
+    parts.append(merged.verdict)
+    return wrap_lines("\n\n".join(parts) + "\n")
 
 
 def render_diff(change: ReportDiff, fmt: str) -> str:
@@ -88,7 +92,8 @@ def render_diff(change: ReportDiff, fmt: str) -> str:
         head += f"  after:  {change.new_verdict}\n"
         if not change.changes:
             return head + "\nNo changes.\n"
-        rows = [[c.kind, c.key, c.old or "-", c.new or "-"] for c in change.changes]
-        table = tabulate(rows, headers=["KIND", "WHAT", "BEFORE", "AFTER"], tablefmt="simple")
-        return f"{head}\n{table}\n"
+        from probe.render.table import wrap_lines
+
+        lines = [f"{c.kind} {c.key}: {c.old or '-'} -> {c.new or '-'}" for c in change.changes]
+        return wrap_lines(f"{head}\n" + "\n".join(f"  {line}" for line in lines) + "\n")
     raise ValueError(f"--diff has no {fmt} format (use table, json, yaml or markdown)")

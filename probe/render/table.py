@@ -346,6 +346,26 @@ def elide_list(items: list[str] | tuple[str, ...], width: int = 56) -> str:
     return ", ".join(kept) + (f", +{more} more" if kept else f"{more} items")
 
 
+def wrap_lines(text: str, width: int = WIDTH) -> str:
+    """Every line of `text` wrapped to `width` columns, continuation lines indented under
+    their line's text (for the merged, diff and inventory tables, whose sentences are long)."""
+    out: list[str] = []
+    for line in text.splitlines():
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = " " * (len(line) - len(line.lstrip()))
+        out += textwrap.wrap(
+            line.strip(),
+            width,
+            initial_indent=indent,
+            subsequent_indent=indent + "    ",
+            break_on_hyphens=False,
+            break_long_words=True,
+        )
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+
+
 def fit(line: str) -> str:
     """A plain (uncoloured) line cut to WIDTH columns."""
     return elide(line, WIDTH)
