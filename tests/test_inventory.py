@@ -6,6 +6,7 @@ loading the client, and for the fallbacks (POD_IPS, this host's interfaces).
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from pathlib import Path
@@ -191,6 +192,30 @@ def test_dual_stack_reads_are_get_or_list_one_call_per_kind(
     )
     assert all(r.query.get("limit") == "500" for r in requests if r.verb == "list")
     assert all(r.authorization == "Bearer fake-api-token" for r in requests)
+
+
+def test_a_servicecidr_the_typed_client_would_reject_is_still_read(
+    fake_api: FakeApiServer, tmp_path: Path
+) -> None:
+    """A reduced dump's ServiceCIDR without lastTransitionTime: the typed client refuses the
+    whole list for it; voltprobe reads the list as JSON and keeps the ranges."""
+    from dataclasses import replace as replaced
+
+    flavour = objects.dual_stack()
+    stripped = []
+    for obj in flavour.objects:
+        if obj.get("kind") == "ServiceCIDR":
+            obj = json.loads(json.dumps(obj))
+            for condition in obj["status"]["conditions"]:
+                condition.pop("lastTransitionTime", None)
+        stripped.append(obj)
+    flavour = replaced(flavour, objects=tuple(stripped))
+    fake_api.load(flavour)
+    inv = run(fake_api, tmp_path, flavour)
+    assert inv.service_cidrs == ("10.96.0.0/16", "fd00:10:96::/112")
+    assert inv.primary_family is V4 and not [
+        p for p in inv.problems if p.resource == "servicecidrs"
+    ]
 
 
 def test_ipv4_only(fake_api: FakeApiServer, tmp_path: Path) -> None:

@@ -161,6 +161,14 @@ def test_values_out_is_never_replaced_by_a_fail(tmp_path: Path) -> None:
         (["--mode", "connect", "--pcap", "x.pcap"], "--pcap works on raw SYN probes"),
         (["--no-kube", "--namespace", "volt"], "--namespace cannot be used with --no-kube"),
         (["--context", "nope", "--kubeconfig", "KUBECONFIG"], 'context "nope" does not exist'),
+        (["--mode", "connect", "--rate", "100"], "--rate paces raw SYN probes"),
+        (["--mode", "raw", "--concurrency", "10"], "--concurrency bounds connect() probes"),
+        (["--data-path", "off", "--samples", "3"], "--samples times handshakes"),
+        (
+            ["--no-kube", "--request-timeout", "3"],
+            "--request-timeout cannot be used with --no-kube",
+        ),
+        (["--no-kube", "--dry-run-service"], "--dry-run-service cannot be used with --no-kube"),
     ],
 )
 def test_options_that_contradict_the_mode_are_usage_errors(
@@ -184,3 +192,10 @@ def test_report_file_dash_is_stdout_with_json_only() -> None:
         done.returncode == 0 and done.stdout.startswith("{") and done.stdout.count('"schema"') == 1
     )
     assert table.returncode == 2 and "use -o json" in table.stderr
+
+
+def test_request_timeout_takes_kubectls_spelling() -> None:
+    from probe.cli.args import seconds
+
+    parse = seconds("--request-timeout", 0, 300)
+    assert (parse("5s"), parse("2m"), parse("500ms"), parse("7")) == (5.0, 120.0, 0.5, 7.0)

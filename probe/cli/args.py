@@ -39,6 +39,20 @@ def bounded_float(name: str, low: float, high: float) -> Callable[[str], float]:
     return parse
 
 
+def seconds(name: str, low: float, high: float) -> Callable[[str], float]:
+    """bounded_float that also takes kubectl's spelling: 5s, 2m, 500ms."""
+    number = bounded_float(name, low, high)
+    units = (("ms", 0.001), ("s", 1.0), ("m", 60.0))
+
+    def parse(text: str) -> float:
+        for suffix, scale in units:
+            if text.endswith(suffix) and text[: -len(suffix)].replace(".", "", 1).isdigit():
+                return number(str(float(text[: -len(suffix)]) * scale))
+        return number(text)
+
+    return parse
+
+
 def int_range(name: str, low: int, high: int) -> Callable[[str], int]:
     """A parser for a whole number from low to high inclusive."""
 
@@ -138,8 +152,8 @@ def add_identity_options(parser: Any) -> None:
     timeout = KubeOptions().request_timeout
     parser.add_argument(
         "--request-timeout",
-        type=bounded_float("--request-timeout", 0, 300),
-        default=timeout,
+        type=seconds("--request-timeout", 0, 300),
+        default=None,  # KubeOptions' when not given
         help=f"seconds per Kubernetes API call (default {timeout:g})",
     )
 
@@ -152,7 +166,7 @@ def kube_options(args: Any, enabled: bool = True) -> KubeOptions:
         context=args.context,
         namespace=args.namespace,
         release=getattr(args, "release", None),
-        request_timeout=args.request_timeout,
+        request_timeout=args.request_timeout or KubeOptions().request_timeout,
         as_user=args.as_user,
         as_group=args.as_group,
         dry_run_service=getattr(args, "dry_run_service", False),

@@ -91,14 +91,14 @@ def add_parser(commands: Any) -> None:
     check.add_argument(
         "--concurrency",
         type=int_range("--concurrency", 1, MAX_CONCURRENCY),
-        default=d.concurrency,
-        help=f"connect() probes in flight at once (default {d.concurrency})",
+        default=None,  # CHECK_DEFAULTS when not given; given with --mode raw it is an error
+        help=f"connect() probes in flight at once (default {d.concurrency}; not with --mode raw)",
     )
     check.add_argument(
         "--rate",
         type=int_range("--rate", 1, MAX_RATE),
-        default=d.rate,
-        help=f"raw probe packets per second (default {d.rate})",
+        default=None,  # CHECK_DEFAULTS when not given; given with --mode connect it is an error
+        help=f"raw probe packets per second (default {d.rate}; not with --mode connect)",
     )
     check.add_argument(
         "--quick",
@@ -181,8 +181,8 @@ def add_data_path_options(parser: Any) -> None:
     data_path.add_argument(
         "--samples",
         type=int_range("--samples", 1, 100),
-        default=5,
-        help="handshakes timed per endpoint for the RTT figures (default 5)",
+        default=None,  # DataPathOptions' when not given
+        help=f"handshakes timed per endpoint for the RTT figures (default {DataPathOptions().samples})",
     )
 
 
@@ -221,6 +221,22 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         raise UsageError(
             "check needs --peer HOST[:PORT][,...] or --peer-report FILE (see: voltprobe check -h)"
         )
+    # an option that does nothing in the chosen mode is an error, never ignored
+    for given, option, why in (
+        (args.rate is not None and args.mode == "connect", "--rate", "paces raw SYN probes"),
+        (
+            args.concurrency is not None and args.mode == "raw",
+            "--concurrency",
+            "bounds connect() probes",
+        ),
+        (
+            args.samples is not None and "off" in (args.data_path, args.path_quality),
+            "--samples",
+            "times handshakes for the data path's RTT figures",
+        ),
+    ):
+        if given:
+            raise UsageError(f"{option} {why}: it has no effect with the mode chosen here")
     if args.data_path == "off" and (args.responder or args.path_quality == "on"):
         raise UsageError(
             "--responder and --path-quality on read the data path: drop --data-path off"
@@ -235,6 +251,8 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
                 ("--release", args.release),
                 ("--as", args.as_user),
                 ("--as-group", args.as_group),
+                ("--request-timeout", args.request_timeout),
+                ("--dry-run-service", args.dry_run_service),
             )
             if value
         ]
@@ -262,8 +280,8 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         timeout=args.timeout,
         dns_timeout=args.dns_timeout,
         mode=Mode(args.mode),
-        concurrency=args.concurrency,
-        rate=args.rate,
+        concurrency=args.concurrency or CHECK_DEFAULTS.concurrency,
+        rate=args.rate or CHECK_DEFAULTS.rate,
         quick=args.quick,
         per_pod=args.per_pod,
         pcap=args.pcap,
@@ -275,7 +293,7 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
             enabled=args.data_path == "on",
             responder=args.responder,
             path_quality=PathQuality(args.path_quality),
-            samples=args.samples,
+            samples=args.samples or DataPathOptions().samples,
         ),
     )
 

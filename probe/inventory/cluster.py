@@ -469,11 +469,12 @@ def _nodes(reader: ApiReader, core: Any, problems: list[ApiProblem]) -> list[Nod
 def _service_cidrs(
     reader: ApiReader, api_client: Any, problems: list[ApiProblem]
 ) -> list[Obj] | None:
-    """networking.k8s.io/v1, else v1beta1 through the generic call (no typed v1beta1 API)."""
-    from kubernetes import client
-
+    """networking.k8s.io/v1, else v1beta1, both through the generic call: the typed
+    client rejects a whole list for one object it cannot validate (a Ready condition
+    without lastTransitionTime, as reduced dumps have), and every rung of the ladder
+    would then be lost for one field voltprobe never reads."""
     read = Read("list", "servicecidrs", group="networking.k8s.io", cluster_scoped=True)
-    result = reader.list_all(read, client.NetworkingV1Api(api_client).list_service_cidr)
+    result = reader.list_raw(read, "/apis/networking.k8s.io/v1/servicecidrs")
     if isinstance(result, ApiProblem) and result.status == 404:
         result = reader.list_raw(read, "/apis/networking.k8s.io/v1beta1/servicecidrs")
         if isinstance(result, ApiProblem) and result.status == 404:
