@@ -658,3 +658,33 @@ def test_translate_of_a_cluster_scoped_kind_is_cluster_wide() -> None:
     error = kube.translate(exc, "create", kube.RESOURCES["ClusterRole"], NS, "https://k")
     assert "create clusterroles.rbac.authorization.k8s.io cluster-wide" in str(error)
     assert error.problem is not None and error.problem.cluster_scoped
+
+
+def test_the_job_resolves_as_the_volt_pods_do(
+    rbac_api: FakeApiServer, kubeconfig: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 12: the Volt pods' hostAliases, dnsPolicy and dnsConfig are copied into the
+    Job's pod (the JVM's getaddrinfo reads /etc/hosts and resolv.conf they shape)."""
+    from tests.fakeapi import objects
+
+    flavour = objects.dual_stack()
+    aliases = [{"ip": "192.0.2.77", "hostnames": ["peer-dr.b.example"]}]
+    dns_config = {"searches": ["b.example"], "options": [{"name": "ndots", "value": "5"}]}
+    volt = []
+    for obj in flavour.objects:
+        if obj.get("kind") == "Pod" and obj["metadata"]["name"] != objects.PROBE_POD:
+            obj = copy.deepcopy(obj)
+            obj["spec"].update(hostAliases=aliases, dnsConfig=dns_config)
+        volt.append(obj)
+    rbac_api.store.put_many(volt)
+    created: list[Obj] = []
+    rbac_api.on_create("jobs", lambda server, job: created.append(copy.deepcopy(job)))
+    rbac_api.on_create("jobs", complete_jobs(report_log()))
+
+    code, _out, err = run_cli(capsys, job_cli(kubeconfig))
+
+    assert code == 0, err
+    (job,) = created
+    pod_spec = job["spec"]["template"]["spec"]
+    assert pod_spec["hostAliases"] == aliases and pod_spec["dnsConfig"] == dns_config
+    assert "the Job resolves as the Volt pods do" in err

@@ -39,8 +39,13 @@ from probe.options import OutputOptions
 from probe.render import FORMATS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from probe.k8sjob.ephemeral import EphemeralOptions
+    from probe.k8sjob.kube import KubeApi
     from probe.k8sjob.runner import RunOptions
+
+    Progress = Callable[[str], None]
 
 PLACEHOLDER_IMAGE = (
     f"--image is needed: the default {DEFAULT_IMAGE} is a placeholder that no registry "
@@ -185,8 +190,9 @@ def run(args: argparse.Namespace) -> int:
         params = replace(pod_opts.params, namespace=namespace)
         found = ephemeral.run_from_volt_pod(api, replace(pod_opts, params=params), progress)
     elif opts is not None:
+        opts = with_volt_resolver(api, in_namespace(opts, namespace), progress)
         with cleanup_on_sigterm():
-            found = runner.run_job(api, in_namespace(opts, namespace), progress)
+            found = runner.run_job(api, opts, progress)
     else:
         assert job_name is not None
         found = runner.job_logs(api, namespace, job_name)
@@ -235,6 +241,28 @@ def run_options(args: argparse.Namespace, namespace: str) -> RunOptions:
     return RunOptions(
         params=params, wait_seconds=wait, keep=args.keep, cluster_read=args.cluster_read
     )
+
+
+def with_volt_resolver(api: KubeApi, opts: RunOptions, progress: Progress) -> RunOptions:
+    """The run with the Volt pods' hostAliases, dnsPolicy and dnsConfig copied into the
+    Job's pod, so the probe's getaddrinfo sees what theirs sees; says what was copied, or
+    why nothing was (no Volt pod read, or pods that disagree)."""
+    from probe.inventory.parse import resolver_settings
+    from probe.k8sjob.ephemeral import volt_pods
+
+    pods = volt_pods(api, opts.params.namespace, opts.params.port) or []
+    settings = {resolver_settings(pod.get("spec") or {}) for pod in pods}
+    if not pods:
+        progress("no Volt pod read: the Job resolves with the namespace's default DNS")
+        return opts
+    if len(settings) > 1:
+        progress("the Volt pods' resolver settings differ: not copied (the Job uses the defaults)")
+        return opts
+    (resolver,) = settings
+    if not resolver:
+        return opts
+    progress(f"the Job resolves as the Volt pods do: {resolver}")
+    return replace(opts, params=replace(opts.params, resolver=resolver))
 
 
 def in_namespace(opts: RunOptions, namespace: str) -> RunOptions:

@@ -161,7 +161,7 @@ _POD_FIELDS = {
     "metadata": ("name", "namespace", "labels", "annotations"),
     # containers: their args and env carry the JVM's flags (probe.jvm), their named
     # ports what a NetworkPolicy port name means (probe.policies)
-    "spec": ("nodeName", "hostNetwork", "containers"),
+    "spec": ("nodeName", "hostNetwork", "containers", "hostAliases", "dnsPolicy", "dnsConfig"),
     "status": ("phase", "podIP", "podIPs"),
 }
 
@@ -177,6 +177,17 @@ def trim_pod(keep: Callable[[Obj], bool], obj: Obj) -> Obj | None:
         if isinstance(value, dict):
             trimmed[part] = {name: value[name] for name in names if name in value}
     return trimmed
+
+
+RESOLVER_FIELDS = ("hostAliases", "dnsPolicy", "dnsConfig")
+
+
+def resolver_settings(spec: Obj) -> str:
+    """A pod spec's resolver settings as canonical JSON ('' when none is set): hostAliases
+    land in /etc/hosts, dnsPolicy and dnsConfig shape /etc/resolv.conf
+    (https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/)."""
+    found = {key: spec[key] for key in RESOLVER_FIELDS if spec.get(key) not in (None, [], {})}
+    return json.dumps(found, sort_keys=True) if found else ""
 
 
 def pod_info(obj: Any) -> tuple[PodInfo, str]:
@@ -211,6 +222,7 @@ def pod_info(obj: Any) -> tuple[PodInfo, str]:
         jvm_sources=pod_jvm_sources(obj),
         labels=tuple(sorted(pod_labels(_dict(obj)).items())),
         named_ports=named_ports(_dict(obj)),
+        resolver=resolver_settings(spec),
     )
     return info, error
 

@@ -188,6 +188,9 @@ class PodInfo:
     chart: str | None = None  # the helm.sh/chart label
     labels: tuple[tuple[str, str], ...] = ()  # what NetworkPolicy podSelectors match
     named_ports: tuple[ContainerPort, ...] = ()  # what a policy's port name means for it
+    # its resolver settings as canonical JSON ({hostAliases, dnsPolicy, dnsConfig}, those
+    # set): what getaddrinfo sees in the pod; `job run` gives the probe Job the same
+    resolver: str = ""
 
     @property
     def families(self) -> tuple[Family, ...]:

@@ -76,6 +76,20 @@ def run_from_volt_pod(
     return replace(report, vantage=Vantage(VANTAGE_KIND, pod_name, ns, name))
 
 
+def volt_pods(api: KubeApi, namespace: str, dr_port: int) -> list[Obj] | None:
+    """The Volt pods by name: those the DR Services' selectors pick, as the inventory finds
+    them (probe/inventory/volt.py); None when no DR Service with a selector exists."""
+    candidates, _ = find_dr_services(api.list_services(namespace), dr_port, None)
+    sels = selectors(candidates)
+    if not sels:
+        return None
+    listed = api.list_pods(namespace, selector_text(common_selector(sels)))
+    return sorted(
+        (pod for pod in listed if matches_any(pod, sels)),
+        key=lambda pod: str(pod["metadata"]["name"]),
+    )
+
+
 def pick_pod(
     api: KubeApi, namespace: str, wanted: str | None, dr_port: int, progress: Progress
 ) -> Obj:
@@ -90,18 +104,12 @@ def pick_pod(
             raise
         _require_running(pod)
         return pod
-    candidates, _ = find_dr_services(api.list_services(namespace), dr_port, None)
-    sels = selectors(candidates)
-    if not sels:
+    volt = volt_pods(api, namespace, dr_port)
+    if volt is None:
         raise CannotRunError(
             f"no Volt DR Service with a selector in namespace {namespace} (a Service with a "
             f"port named `replication` or port {dr_port}); name the pod: --from-volt-pod POD"
         )
-    listed = api.list_pods(namespace, selector_text(common_selector(sels)))
-    volt = sorted(
-        (pod for pod in listed if matches_any(pod, sels)),
-        key=lambda pod: str(pod["metadata"]["name"]),
-    )
     running = [pod for pod in volt if _phase(pod) == "Running"]
     if not running:
         seen = ", ".join(f"{pod['metadata']['name']} {_phase(pod)}" for pod in volt) or "none"

@@ -11,6 +11,7 @@ plus NET_RAW for SYN probes, which needs a namespace at the "privileged" level.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -96,6 +97,9 @@ class JobParams:
     # so the Job names its cluster explicitly and `voltprobe report` can pair the reports
     cluster: str | None = None
     peer_cluster: str | None = None
+    # the Volt pods' resolver settings (canonical JSON of hostAliases, dnsPolicy and
+    # dnsConfig; probe.inventory.parse.resolver_settings): the probe resolves as they do
+    resolver: str = ""
 
     def __post_init__(self) -> None:
         for what, value in (("--cluster", self.cluster), ("--peer-cluster", self.peer_cluster)):
@@ -413,6 +417,7 @@ def job(p: JobParams) -> Obj:
                     "securityContext": _raw_pod_security() if p.raw else restricted_pod_security(),
                     "containers": [container],
                     "volumes": [volume],
+                    **(json.loads(p.resolver) if p.resolver else {}),
                 },
             },
         },
@@ -503,7 +508,8 @@ def runner_role(namespace: str, with_ephemeral: bool = False) -> Obj:
             rule("", ["pods"], ["get", "list"]),
             rule("", ["pods/log"], ["get"]),
             rule("", ["events"], ["list"]),
-            # Held so that the probe's Role may be created (not used by job run itself).
+            # the Volt DR Services (job run copies the Volt pods' resolver settings); held
+            # also so that the probe's Role may be created
             rule("", ["services"], ["get", "list"]),
             rule("discovery.k8s.io", ["endpointslices"], ["get", "list"]),
             rule("networking.k8s.io", ["networkpolicies"], ["list"]),
