@@ -200,3 +200,21 @@ def test_rtt_disparity_is_information_above_twice_and_5_ms() -> None:
     assert hits(1.0, 30.0) == ["median handshake RTT IPv6 30.0 ms vs IPv4 1.0 ms"]
     assert hits(1.0, 4.0) == []  # 4 times, but only 3 ms: noise on a LAN
     assert hits(40.0, 60.0) == []  # 20 ms slower, but not twice
+
+
+def test_a_busy_responder_is_said_not_measured() -> None:
+    """VP325: a responder over its caps greets `busy` and echoes nothing, so no MTU ladder
+    ran; unknown is not yes."""
+    from probe.checks.datapath import busy_responder
+    from probe.choice import Choice
+    from probe.model import ProbeState
+    from tests.support.facts import make_facts, row
+
+    busy = Greeting(1, "0.2.0", "192.0.2.1", None, busy=True)
+    path = DataPath("192.0.2.7", 5555, Family.IPV4, AfterHandshake.GREETING, greeting=busy)
+    facts = make_facts("192.0.2.7", rows=[row("192.0.2.7", "192.0.2.7", ProbeState.OPEN)])
+    facts = dataclasses.replace(facts, data_path=(path,))
+    (hit,) = busy_responder(facts, Choice(Family.IPV4))
+    assert "not measured" in hit.message
+    calm = dataclasses.replace(path, greeting=Greeting(1, "0.2.0", "192.0.2.1", None))
+    assert list(busy_responder(dataclasses.replace(facts, data_path=(calm,)), Choice(None))) == []

@@ -194,3 +194,27 @@ def rtt_disparity(facts: Facts, choice: Choice) -> Iterable[Hit]:
             f"median handshake RTT {slow} {slow_ms:.1f} ms vs {fast} {fast_ms:.1f} ms",
             (str(slow),),
         )
+
+
+@check(
+    "VP325",
+    "A responder was too busy to measure the path",
+    Severity.WARNING,
+    requires=("data-path",),
+    remedy=(
+        "Run the check again when fewer clients hold connections to the responder (its "
+        "per-source and global caps are in the README), or run one check at a time: "
+        "the path MTU of that endpoint was not measured."
+    ),
+)
+def busy_responder(facts: Facts, choice: Choice) -> Iterable[Hit]:
+    """A voltprobe responder over its connection caps greets with `busy: true` and takes
+    no echo, so no RTT samples or path-MTU ladder ran for it: a black hole on that path
+    would go unseen. Unknown is not yes: say that the path quality was not measured."""
+    for family in FAMILIES:
+        pairs = [(r, d) for r, d in observed_rows(facts, family) if d.greeting and d.greeting.busy]
+        if pairs:
+            yield Hit(
+                f"{family}: the responder was busy, the path quality was not measured",
+                _subjects(pairs),
+            )
