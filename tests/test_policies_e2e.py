@@ -65,6 +65,11 @@ def test_an_ipv4_only_policy_keeps_ipv6_from_passing_for_the_volt_pods(tmp_path:
     assert "::1/128" in blocked["remedy"] and "kind: NetworkPolicy" in blocked["remedy"]
     assert report["local"]["networkPolicies"]["networkPolicies"] == ["volt-dr-egress"]
     assert report["recommendation"]["ipFamilies"] == ["IPv4"]  # IPv4 egress is allowed
+    decided = {
+        f["message"].split(":")[0]: f["message"] for f in report["findings"] if f["id"] == "VP116"
+    }
+    assert "allowed by volt/volt-dr-egress spec.egress[0]" in decided["IPv4 Egress"]
+    assert "dropped: isolated by volt/volt-dr-egress" in decided["IPv6 Egress"]
     table = render(Report.from_json(report), "table")
     assert "NetworkPolicies (volt-dr-egress)" in table and "VP111" in table
     assert all(len(line) <= 80 for line in table.splitlines()), table

@@ -274,6 +274,28 @@ def unevaluated_kinds(facts: PolicyFacts) -> Iterable[Hit]:
         )
 
 
+def decisions_per_family(facts: PolicyFacts) -> Iterable[Hit]:
+    """For each direction and family the Volt pods' DR traffic takes, how NetworkPolicy
+    decides it: allowed (by which rule), not isolated (no policy selects the pods for that
+    direction), dropped (by which isolating policies), or not decidable. The evidence
+    behind VP111-VP114, one line per direction and family, for the report and its JSON."""
+    for outcome in _outcomes(facts):
+        verdicts: dict[str, list[str]] = {}
+        for _, decision in outcome.decisions:
+            if decision.verdict is Verdict.ALLOWED and decision.rule is not None:
+                why = f"allowed by {decision.rule}"
+            elif decision.verdict is Verdict.DENIED:
+                why = f"dropped: isolated by {', '.join(decision.isolating)}"
+            else:
+                why = str(decision.verdict)
+            verdicts.setdefault(why, []).append(_where(decision))
+        text = "; ".join(
+            f"{why} ({', '.join(list(dict.fromkeys(where))[:2])})"
+            for why, where in verdicts.items()
+        )
+        yield Hit(f"{outcome.family} {outcome.direction}: {text}", (str(outcome.family),))
+
+
 @dataclass(frozen=True)
 class PolicyCheck:
     """What `registry.check` needs to register one of these checks."""
@@ -286,6 +308,13 @@ class PolicyCheck:
 
 
 SPECS: tuple[PolicyCheck, ...] = (
+    PolicyCheck(
+        "VP116",
+        "How NetworkPolicy decides each family of the Volt pods' DR traffic",
+        Severity.INFO,
+        decisions_per_family,
+        remedy="Nothing to do: the evidence behind VP111-VP114.",
+    ),
     PolicyCheck(
         "VP111",
         "NetworkPolicy drops a family's DR traffic for the Volt pods",

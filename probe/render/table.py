@@ -45,7 +45,7 @@ GROUPS = ("Local cluster", "DNS", "Reachability", "Recommendation", "NetworkPoli
 GROUP_OF_HUNDRED = {"1": 0, "2": 1, "3": 2, "4": 0, "5": 3}
 GROUP_OF_ID = {
     "VP300": 3,  # "no family qualifies" is the recommendation's own line
-    **{f"VP{n}": 4 for n in range(111, 116)},  # the Volt pods' NetworkPolicies
+    **{f"VP{n}": 4 for n in range(111, 117)},  # the Volt pods' NetworkPolicies
 }
 
 
