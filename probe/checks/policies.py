@@ -278,7 +278,10 @@ def decisions_per_family(facts: PolicyFacts) -> Iterable[Hit]:
     """For each direction and family the Volt pods' DR traffic takes, how NetworkPolicy
     decides it: allowed (by which rule), not isolated (no policy selects the pods for that
     direction), dropped (by which isolating policies), or not decidable. The evidence
-    behind VP111-VP114, one line per direction and family, for the report and its JSON."""
+    behind VP111-VP114, one line per direction and family, for the report and its JSON
+    (nothing when the namespace has no NetworkPolicy: then nothing is isolated)."""
+    if not facts.policies:
+        return
     for outcome in _outcomes(facts):
         verdicts: dict[str, list[str]] = {}
         for _, decision in outcome.decisions:
