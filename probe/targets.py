@@ -31,6 +31,12 @@ def parse_peers(values: Iterable[str], default_port: int = DEFAULT_DR_PORT) -> t
         targets.extend(parse_peer_list(value, default_port))
     if not targets:
         raise UsageError("no peer given: use --peer HOST[:PORT][,HOST[:PORT]...]")
+    return unique_targets(tuple(targets))
+
+
+def unique_targets(targets: tuple[Target, ...]) -> tuple[Target, ...]:
+    """Each (host, port) once, the first kept, under MAX_TARGETS (UsageError above it:
+    voltprobe checks a peer cluster's DR endpoints, it is not a scanner)."""
     unique: dict[tuple[str, int], Target] = {}
     for target in targets:
         unique.setdefault((target.host, target.port), target)

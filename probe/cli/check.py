@@ -212,7 +212,7 @@ def add_output_files(parser: Any) -> None:
 def check_options(args: argparse.Namespace) -> CheckOptions:
     """The frozen options of `check`; bad input raises UsageError (exit 2) before any work."""
     from probe.kube.config import check_selection
-    from probe.targets import parse_peers
+    from probe.targets import parse_peers, unique_targets
 
     if args.mode == "connect" and (args.pcap or args.quick):
         option = "--pcap" if args.pcap else "--quick"
@@ -311,21 +311,6 @@ def peer_report_targets(paths: list[str]) -> tuple[tuple[Target, ...], list[str]
         targets.extend(peer_targets(path, peer.document, peer.cluster))
         names.append(peer.cluster)
     return tuple(targets), list(dict.fromkeys(names))
-
-
-def unique_targets(targets: tuple[Target, ...]) -> tuple[Target, ...]:
-    """Each (host, port) once, the first kept (--peer before --peer-report), under the cap."""
-    from probe.targets import MAX_TARGETS
-
-    unique: dict[tuple[str, int], Target] = {}
-    for target in targets:
-        unique.setdefault((target.host, target.port), target)
-    if len(unique) > MAX_TARGETS:
-        raise UsageError(
-            f"{len(unique)} peer endpoints is over the cap of {MAX_TARGETS}: voltprobe checks "
-            "a peer cluster's DR endpoints, it is not a scanner"
-        )
-    return tuple(unique.values())
 
 
 def output_options(args: argparse.Namespace) -> OutputOptions:

@@ -4,27 +4,3 @@
 `probe.model` and re-exported there), `measure` the network I/O that fills them,
 `rules` the pure reasoning the checks and the family choice share.
 """
-
-from probe.datapath.types import (
-    AfterHandshake,
-    DataPath,
-    DataPathOptions,
-    Greeting,
-    MtuStep,
-    Nat,
-    PathQuality,
-    RttStats,
-    StepOutcome,
-)
-
-__all__ = [
-    "AfterHandshake",
-    "DataPath",
-    "DataPathOptions",
-    "Greeting",
-    "MtuStep",
-    "Nat",
-    "PathQuality",
-    "RttStats",
-    "StepOutcome",
-]
