@@ -54,6 +54,8 @@ class CheckOptions:
     # who probes whom (check --cluster/--peer-cluster)
     cluster: ClusterLabel = field(default_factory=ClusterLabel)
     jvm_prefer: str | None = None  # --jvm-prefer (probe.jvm.JvmPrefer value); None: not given
+    # where the peer's DR connections come from (its Volt pods and nodes, from --peer-report)
+    peer_sources: tuple[str, ...] = ()
     data_path: DataPathOptions = field(default_factory=DataPathOptions)
     deadline: float | None = None  # seconds for the whole run; None: `default_deadline`
 

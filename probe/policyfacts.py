@@ -39,6 +39,7 @@ def policy_facts(facts: Facts, recommended: Family | None = None) -> PolicyFacts
         families=tuple(f for f in FAMILIES if f in peer_families | pod_families),
         egress=tuple(dict.fromkeys((r.address, r.port) for r in facts.probes if r.address)),
         ingress_port=_target_port(facts),
+        ingress_sources=facts.options.peer_sources,
         ingress_rewritten=any(
             s.type in REWRITING_TYPES and s.external_traffic_policy != "Local" for s in services
         ),
@@ -82,22 +83,44 @@ def _target_port(facts: Facts) -> int | None:
 
 def policy_problems(facts: Facts, family: Family) -> list[str]:
     """Why `family` cannot carry the Volt pods' DR traffic by NetworkPolicy: each entry
-    names the dropped connections and the policies that isolate the pods. Empty when
-    nothing is dropped, or when the policies could not be read (unknown is not a no)."""
+    names the dropped connections (egress to the peer's endpoints; ingress on the DR port
+    from the peer's addresses, or from anywhere in the family when they are unknown) and
+    the policies that isolate the pods. Empty when nothing is dropped, or when the
+    policies could not be read (unknown is not a no)."""
     view = policy_facts(facts)
-    if view is None or not view.egress:
+    if view is None:
         return []
-    dropped: list[str] = []
-    isolating: list[str] = []
-    for pod in view.volt_pods:
-        summary = summarize(view.policy_set, pod.labels, Direction.EGRESS, family, view.egress)
-        for decision in summary.decisions:
-            if decision.verdict is Verdict.DENIED and decision.query.remote:
-                dropped.append(format_endpoint(decision.query.remote, decision.query.port))
-                isolating.extend(decision.isolating)
-    if not dropped:
-        return []
-    targets = list(dict.fromkeys(dropped))
-    shown = ", ".join(targets[:3]) + (f" and {len(targets) - 3} more" if len(targets) > 3 else "")
-    by = ", ".join(dict.fromkeys(isolating))
-    return [f"NetworkPolicy drops the Volt pods' {family} egress to {shown} (isolated by {by})"]
+    directions: list[tuple[Direction, list[tuple[str | None, int]]]] = [
+        (Direction.EGRESS, list(view.egress))
+    ]
+    if view.ingress_port is not None:
+        sources: list[str | None] = list(view.ingress_sources) or [None]
+        directions.append((Direction.INGRESS, [(s, view.ingress_port) for s in sources]))
+    problems = []
+    for direction, endpoints in directions:
+        dropped: list[str] = []
+        isolating: list[str] = []
+        for pod in view.volt_pods:
+            summary = summarize(
+                view.policy_set,
+                pod.labels,
+                direction,
+                family,
+                endpoints,
+                rewritten=direction is Direction.INGRESS and view.ingress_rewritten,
+                named_ports=view.named_ports,
+            )
+            for decision in summary.decisions:
+                if decision.verdict is Verdict.DENIED:
+                    remote, port = decision.query.remote, decision.query.port
+                    dropped.append(format_endpoint(remote, port) if remote else f"port {port}")
+                    isolating.extend(decision.isolating)
+        if dropped:
+            shown = list(dict.fromkeys(dropped))
+            text = ", ".join(shown[:3]) + (f" and {len(shown) - 3} more" if len(shown) > 3 else "")
+            where = f"egress to {text}" if direction is Direction.EGRESS else f"ingress from {text}"
+            by = ", ".join(dict.fromkeys(isolating))
+            problems.append(
+                f"NetworkPolicy drops the Volt pods' {family} {where} (isolated by {by})"
+            )
+    return problems

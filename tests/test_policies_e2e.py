@@ -80,3 +80,43 @@ def test_without_policies_both_families_pass(tmp_path: Path) -> None:
     assert not [f for f in report["findings"] if f["id"] == "VP111"]
     assert report["exitCode"] == 0
     assert report["local"]["networkPolicies"]["read"] is True
+
+
+def test_ingress_is_judged_from_the_peers_addresses_when_a_peer_report_gives_them() -> None:
+    """The peer's inventory names where its DR connections come from (its Volt pods and
+    nodes); an ingress rule that lets in only IPv4 drops the peer's IPv6 sources."""
+    from dataclasses import replace
+
+    from probe.choice import family_problems
+    from probe.inventory.policies import PolicyInventory
+    from probe.inventory.types import PodInfo
+    from probe.merge.peers import peer_sources
+    from probe.model import Family
+    from tests.support.facts import cluster, dr_service, make_facts
+
+    policy = {
+        "metadata": {"name": "dr-in", "namespace": "volt"},
+        "spec": {
+            "podSelector": {"matchLabels": {"app": "volt"}},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}],
+        },
+    }
+    pod = PodInfo("volt", "volt-0", ("192.0.2.10", "2001:db8::10"), labels=(("app", "volt"),))
+    inventory = cluster(
+        dr_services=(dr_service(families=(Family.IPV4, Family.IPV6)),),
+        volt_pods=(pod,),
+        policies=PolicyInventory("volt", (policy,)),
+    )
+    peer = type("Doc", (), {})()
+    peer.local = {
+        "pods": {"volt": [{"ips": ["198.51.100.7", "2001:db8:b::7"]}]},
+        "nodes": [{"addresses": [{"type": "InternalIP", "address": "2001:db8:b::1"}]}],
+    }
+    sources = peer_sources(peer)
+    assert sources == ("198.51.100.7", "2001:db8:b::7", "2001:db8:b::1")
+    facts = make_facts("192.0.2.99", inventory=inventory)
+    facts = replace(facts, options=replace(facts.options, peer_sources=sources))
+    v6 = " ".join(family_problems(facts, Family.IPV6))
+    assert "drops the Volt pods' IPv6 ingress" in v6 and "2001:db8:b::7" in v6
+    assert not [p for p in family_problems(facts, Family.IPV4) if "NetworkPolicy" in p]

@@ -268,7 +268,7 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         check_selection(kube)
     if args.resolv_conf != CHECK_DEFAULTS.resolv_conf and not os.path.isfile(args.resolv_conf):
         raise UsageError(f"--resolv-conf {args.resolv_conf}: no such file")
-    targets, peer_names = peer_report_targets(args.peer_report)
+    targets, peer_names, peer_sources = peer_report_targets(args.peer_report)
     if args.peer:
         targets = parse_peers(args.peer, args.port) + targets
     context = kube_context(kube)
@@ -287,6 +287,7 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         pcap=args.pcap,
         resolv_conf=args.resolv_conf,
         jvm_prefer=args.jvm_prefer,
+        peer_sources=peer_sources,
         deadline=getattr(args, "deadline", None),
         kube=kube,
         data_path=DataPathOptions(
@@ -298,19 +299,24 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
     )
 
 
-def peer_report_targets(paths: list[str]) -> tuple[tuple[Target, ...], list[str]]:
-    """The targets every --peer-report advertises, and the peer clusters' names."""
+def peer_report_targets(
+    paths: list[str],
+) -> tuple[tuple[Target, ...], list[str], tuple[str, ...]]:
+    """The targets every --peer-report advertises, the peer clusters' names, and the
+    addresses their DR connections may come from (for this side's NetworkPolicies)."""
     from probe.documents import read_document
     from probe.merge.matrix import Input
-    from probe.merge.peers import peer_targets
+    from probe.merge.peers import peer_sources, peer_targets
 
     targets: list[Target] = []
     names: list[str] = []
+    sources: list[str] = []
     for path in paths:
         peer = Input(path, read_document(path))
         targets.extend(peer_targets(path, peer.document, peer.cluster))
         names.append(peer.cluster)
-    return tuple(targets), list(dict.fromkeys(names))
+        sources.extend(peer_sources(peer.document))
+    return tuple(targets), list(dict.fromkeys(names)), tuple(dict.fromkeys(sources))
 
 
 def output_options(args: argparse.Namespace) -> OutputOptions:

@@ -15,7 +15,7 @@ from dataclasses import replace
 from probe.documents import Document, InventoryReport
 from probe.errors import UsageError
 from probe.merge.advertised import advertised
-from probe.model import DEFAULT_DR_PORT, Target, format_endpoint
+from probe.model import DEFAULT_DR_PORT, Target, format_endpoint, parse_ip
 from probe.targets import parse_endpoint
 
 
@@ -41,3 +41,20 @@ def peer_targets(name: str, document: Document, cluster: str) -> tuple[Target, .
         target = parse_endpoint(format_endpoint(entry.host, entry.port), entry.port)
         targets.setdefault((target.host, target.port), replace(target, cluster=cluster))
     return tuple(targets.values())
+
+
+def peer_sources(document: Document) -> tuple[str, ...]:
+    """The addresses the peer's DR connections may come from, as its inventory shows
+    them: its Volt pods' podIPs and its nodes' InternalIP/ExternalIP (pod egress is often
+    SNATed to the node). What a NetworkPolicy on this side must let in on the DR port."""
+    local = document.local if isinstance(document.local, dict) else {}
+    found: list[str] = []
+    pods = local.get("pods")
+    for pod in (pods.get("volt") or []) if isinstance(pods, dict) else []:
+        if isinstance(pod, dict):
+            found += [str(ip) for ip in pod.get("ips") or [] if isinstance(ip, str)]
+    for node in local.get("nodes") or []:
+        for entry in (node.get("addresses") or []) if isinstance(node, dict) else []:
+            if isinstance(entry, dict) and entry.get("type") in ("InternalIP", "ExternalIP"):
+                found.append(str(entry.get("address")))
+    return tuple(a for a in dict.fromkeys(found) if parse_ip(a) is not None)

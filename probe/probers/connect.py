@@ -163,9 +163,9 @@ async def probe_endpoint(endpoint: Endpoint, timeout: float) -> ProbeResult:
             if syn_never_left(sock):
                 return result(ProbeState.LOCAL_DENY, LOCAL_DENY_REASON)
             return result(ProbeState.FILTERED, "no-response")
-        if icmp is not None and icmp.sender == _local_address(sock):
-            # the error came from this host itself: a local rule (nftables OUTPUT reject,
-            # a prohibit route), not a router or the peer
+        if icmp is not None and _refused_here(icmp, family, sock):
+            # a local rule (nftables OUTPUT reject, a prohibit route), not a router or the
+            # peer: the error names this host as its sender
             return result(ProbeState.LOCAL_DENY, LOCAL_DENY_REASON, rtt, icmp)
         if icmp is not None:
             reason = f"{describe_icmp(family, icmp)}, {errno_name(err or errno.EHOSTUNREACH)}"
@@ -251,6 +251,15 @@ def _fd_budget(wanted: int) -> int:
         except (ValueError, OSError):
             pass
     return max(16, min(soft, 65536) - 64)
+
+
+def _refused_here(icmp: IcmpError, family: Family, sock: socket.socket) -> bool:
+    """An ICMP error this host sent itself that only a local rule produces: a reject
+    (port unreachable) or a prohibit (administratively prohibited). Address and host
+    unreachable from this host mean neighbour discovery failed: not a rule."""
+    port_unreachable = (3, 3) if family is Family.IPV4 else (1, 4)
+    rule_made = icmp.is_admin_prohibited(family) or (icmp.type, icmp.code) == port_unreachable
+    return rule_made and icmp.sender == _local_address(sock)
 
 
 def _local_address(sock: socket.socket) -> str | None:

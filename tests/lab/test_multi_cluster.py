@@ -135,6 +135,7 @@ def test_both_directions_measured_by_a_job_in_each_cluster(
     api_b.on_create("jobs", run_jobs_in(clusters.b, tmp_path / "b", runs=runs))
     done = run_cli(
         "job", "run", "--context", "a", "--context", "b", "--kubeconfig", str(kubeconfig),
+        "--image", "registry.example/voltprobe:lab",
         "--timeout", "1", "-o", "json", timeout=120,
     )  # fmt: skip
     assert "Traceback" not in done.stderr, done.stderr
@@ -169,6 +170,7 @@ def test_a_job_that_hangs_leaves_its_direction_unknown(
     api_b.on_create("jobs", run_jobs_in(clusters.b, tmp_path / "b", hang=True))
     done = run_cli(
         "job", "run", "--context", "a", "--context", "b", "--kubeconfig", str(kubeconfig),
+        "--image", "registry.example/voltprobe:lab",
         "--timeout", "1", "--wait", "4", "-o", "json", timeout=120,
     )  # fmt: skip
     assert "Traceback" not in done.stderr, done.stderr
