@@ -12,7 +12,6 @@ marker lines (`probe/k8sjob/logs.py`).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,10 +135,13 @@ def _load(text: str) -> Any:
     if not stripped:
         raise ReportFormatError("empty file")
     if stripped.startswith(("{", "[")):
-        try:
-            return json.loads(text)
-        except ValueError as exc:
-            raise ReportFormatError(f"not valid JSON (cut off or edited?): {exc}") from None
+        from probe.jsondoc import DocumentError, load_json
+
+        try:  # bounded: size, depth and count (a hostile file must not crash the reader)
+            return load_json(text, "the file")
+        except DocumentError as exc:
+            why = str(exc).removeprefix("the file: ")
+            raise ReportFormatError(f"not valid JSON (cut off or edited?): {why}") from None
     import yaml
 
     try:

@@ -307,10 +307,22 @@ def plan_endpoints(
             if answer is None:
                 continue
             if answer.outcome in (DnsOutcome.OK, DnsOutcome.LITERAL):
-                endpoints.extend(
-                    Endpoint(target.text, address, family, target.port)
-                    for address in answer.addresses
-                )
+                for address in answer.addresses:
+                    refused = not_a_peer(address)
+                    if refused:  # a name resolving to 0.0.0.0, broadcast or multicast
+                        rows.append(
+                            ProbeResult(
+                                target.text,
+                                family,
+                                target.port,
+                                ProbeState.ERROR,
+                                f"not probed: {refused}",
+                                method,
+                                address,
+                            )
+                        )
+                    else:
+                        endpoints.append(Endpoint(target.text, address, family, target.port))
                 continue
             state = (
                 ProbeState.NO_ADDRESS
@@ -320,6 +332,18 @@ def plan_endpoints(
             reason = f"{answer.outcome}: {answer.detail}" if answer.detail else str(answer.outcome)
             rows.append(ProbeResult(target.text, family, target.port, state, reason, method))
     return endpoints, rows
+
+
+def not_a_peer(address: str) -> str:
+    """Why an address a name resolved to is never probed ('' when it may be): the same
+    rule as for literals (probe.targets.check_peer_address)."""
+    from probe.targets import check_peer_address
+
+    try:
+        check_peer_address(address)
+    except UsageError as exc:
+        return str(exc)
+    return ""
 
 
 def rows_per_target(

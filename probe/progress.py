@@ -21,8 +21,9 @@ class Progress:
 
     def __init__(self, verbose: bool, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
-        self.live = self.stream.isatty()
-        self.enabled = verbose or self.live
+        # stderr may be closed (2>&-): then there is nowhere to say anything
+        self.live = self.stream is not None and self.stream.isatty()
+        self.enabled = self.stream is not None and (verbose or self.live)
         self._message = ""
         self._started = 0.0
         self._drawn = False

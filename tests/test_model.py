@@ -88,3 +88,29 @@ def test_known_damage_is_named(change: dict[str, Any], message: str) -> None:
 
 def test_a_real_report_reads_back_to_the_same_document() -> None:
     assert Report.from_json(REAL).to_json() == REAL
+
+
+def test_control_characters_never_reach_a_text_format() -> None:
+    """A name from a hostile kubeconfig or pod log carries ESC: every text format (and the
+    JUnit XML, which may not hold it at all) shows a replacement character instead."""
+    import xml.etree.ElementTree as ET
+    from dataclasses import replace as replaced
+
+    report = Report.from_json(REAL)
+    evil = replaced(report.targets[0], text="a\x1b[2Jevil\x07")
+    hostile = replaced(report, targets=(evil, *report.targets[1:]))
+    hostile = replaced(
+        hostile, probes=tuple(replaced(p, target="a\x1b[2Jevil\x07") for p in report.probes)
+    )
+    for fmt in ("table", "wide", "short", "markdown", "junit"):
+        text = render(hostile, fmt, verbose=True)
+        assert "\x1b" not in text and "\x07" not in text, fmt
+    ET.fromstring(render(hostile, "junit"))  # well-formed
+
+
+def test_deeply_nested_json_is_a_named_error_not_a_crash(tmp_path) -> None:
+    from probe.documents import parse_document
+    from probe.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"d\.json: .*nested deeper"):
+        parse_document("[" * 100_000 + "]" * 100_000, "d.json")

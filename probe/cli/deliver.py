@@ -101,6 +101,8 @@ def deliver(report: Report, output: OutputOptions) -> int:
         sys.stdout.flush()
     except (OSError, ValueError) as exc:  # closed (ValueError), full (ENOSPC), broken pipe
         unwritten.append(f"cannot write the report to stdout: {_why(exc)}")
+        # the interpreter flushes stdout again at exit: give it somewhere harmless
+        sys.stdout = open(os.devnull, "w")
     for problem in unwritten:
         _say(f"voltprobe: error: {problem}")
     for warning in unused_options(report, output):

@@ -324,6 +324,7 @@ def run_many(args: argparse.Namespace) -> int:
     from probe.k8sjob.runner import RunOptions
     from probe.kube.config import check_selection
     from probe.options import KubeOptions
+    from probe.render import without_controls
     from probe.render.merged import MERGED_FORMATS, render_merged
 
     if args.peer:
@@ -352,7 +353,7 @@ def run_many(args: argparse.Namespace) -> int:
 
     seen = multi.read_inventories(specs, args.port, progress)
     merged = multi.run_everywhere(seen, params, run_opts, progress)
-    sys.stdout.write(render_merged(merged, args.output, args.verbose))
+    sys.stdout.write(without_controls(render_merged(merged, args.output, args.verbose)))
     sys.stdout.flush()
     progress(f"verdict: {merged.verdict}")
     return merged.exit_code

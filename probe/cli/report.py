@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from probe.errors import UsageError
     from probe.merge.matrix import Input, merge
     from probe.model import Report
-    from probe.render import render
+    from probe.render import render, without_controls
     from probe.render.merged import render_merged
 
     if args.files.count("-") > 1:
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(render(only.document, args.output, args.verbose))
         return only.document.exit_code
     merged = merge(inputs, __version__)
-    sys.stdout.write(render_merged(merged, args.output, args.verbose))
+    sys.stdout.write(without_controls(render_merged(merged, args.output, args.verbose)))
     sys.stdout.flush()
     if args.output != "table":
         print(f"voltprobe report: {merged.verdict}", file=sys.stderr)
@@ -83,6 +83,7 @@ def _diff(args: argparse.Namespace, inputs: list[Any]) -> int:
     from probe.errors import UsageError
     from probe.merge.diff import diff
     from probe.model import Report
+    from probe.render import without_controls
     from probe.render.merged import render_diff
 
     if len(inputs) != 2:
@@ -94,5 +95,5 @@ def _diff(args: argparse.Namespace, inputs: list[Any]) -> int:
     if args.output == "junit":
         raise UsageError("--diff has no junit format (use table, json, yaml or markdown)")
     change = diff(old.document, new.document, old.name, new.name)
-    sys.stdout.write(render_diff(change, args.output))
+    sys.stdout.write(without_controls(render_diff(change, args.output)))
     return change.exit_code

@@ -18,7 +18,25 @@ def render(
     report: Report, fmt: str, verbose: bool = False, color: bool = False, unicode: bool = True
 ) -> str:
     """The report in format `fmt` (one of FORMATS); raises ValueError for another.
-    `color` and `unicode` shape the table's marks (the CLI knows the terminal)."""
+    `color` and `unicode` shape the table's marks (the CLI knows the terminal). Control
+    characters from the report's text (names from a hostile kubeconfig or pod log) never
+    reach the terminal or an XML/Markdown file; json and yaml escape them themselves."""
+    text = _render(report, fmt, verbose, color, unicode)
+    return text if fmt in ("json", "yaml") else without_controls(text, keep_ansi=color)
+
+
+def without_controls(text: str, keep_ansi: bool = False) -> str:
+    """`text` with C0/C1 control characters other than newline and tab replaced by
+    U+FFFD; `keep_ansi` keeps our own colour codes (ESC [ ... m) and nothing else."""
+    import re
+
+    if keep_ansi:
+        parts = re.split(r"(\033\[[0-9;]*m)", text)
+        return "".join(p if i % 2 else without_controls(p) for i, p in enumerate(parts))
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "\ufffd", text)
+
+
+def _render(report: Report, fmt: str, verbose: bool, color: bool, unicode: bool) -> str:
     if fmt == "table":
         from probe.render.table import Style, render_table
 
