@@ -58,6 +58,29 @@ def name_fails(facts: Facts, choice: Choice) -> Iterable[Hit]:
         if any(a.outcome is DnsOutcome.OK for a in answers.values()):
             continue
         what = "; ".join(f"{a.family} {a.outcome}: {a.detail}" for a in answers.values())
+        answered = [
+            a
+            for a in answers.values()
+            if a.outcome is DnsOutcome.TIMEOUT and a.lens and a.lens.outcome is DnsOutcome.OK
+        ]
+        if answered:
+            # getaddrinfo outlasted --dns-timeout while DNS answered a type at once: the
+            # system resolver is waiting on the other type, which the JVM waits out too
+            fast = ", ".join(
+                f"{a.family} in {a.lens.elapsed_ms:.0f} ms" for a in answered if a.lens
+            )
+            yield Hit(
+                f"{text}: the system resolver gave no answer within --dns-timeout "
+                f"{facts.options.dns_timeout:g} s, while DNS answered {fast}: a record type "
+                "that times out delays every lookup, and the JVM waits longer than this check",
+                (text,),
+                remedy=(
+                    "Rerun with a longer --dns-timeout (e.g. 20) to see what the JVM finally "
+                    "gets, and fix the server that does not answer the other record type "
+                    "(see VP204): every uncached lookup pays its timeout."
+                ),
+            )
+            continue
         yield Hit(f"{text} does not resolve ({what})", (text,))
 
 
