@@ -688,3 +688,18 @@ def test_the_job_resolves_as_the_volt_pods_do(
     pod_spec = job["spec"]["template"]["spec"]
     assert pod_spec["hostAliases"] == aliases and pod_spec["dnsConfig"] == dns_config
     assert "the Job resolves as the Volt pods do" in err
+
+
+def test_fail_on_gates_a_passing_job_with_a_warning(
+    rbac_api: FakeApiServer, kubeconfig: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dataclasses import replace
+
+    from probe.model import Finding, Severity
+
+    warned = logs.extract(report_log())
+    warned = replace(warned, findings=(Finding("VP203", Severity.WARNING, "one family only"),))
+    log = f"{REPORT_BEGIN}\n{render_json(warned)}{REPORT_END}\n"
+    rbac_api.on_create("jobs", complete_jobs(log))
+    code, _out, err = run_cli(capsys, job_cli(kubeconfig, "--fail-on", "warning"))
+    assert code == 4 and "--fail-on warning" in err

@@ -130,6 +130,15 @@ def add_report_options(parser: Any, formats: tuple[str, ...], default: str) -> N
     )
 
 
+def add_fail_on_option(parser: Any) -> None:
+    parser.add_argument(
+        "--fail-on",
+        choices=("warning", "error"),
+        help="exit 4 when the check passes but has a finding of this severity or worse "
+        "(for CI gates; off by default)",
+    )
+
+
 def add_cluster_options(parser: Any, namespace_help: str) -> None:
     """--kubeconfig, --context, -n/--namespace, --as, --as-group and --request-timeout,
     as kubectl spells them (`kube_options` reads them back)."""

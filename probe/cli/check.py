@@ -10,6 +10,7 @@ from typing import Any
 from probe.cli.args import (
     MODES,
     add_cluster_options,
+    add_fail_on_option,
     add_peer_options,
     add_per_pod_option,
     add_report_options,
@@ -110,12 +111,7 @@ def add_parser(commands: Any) -> None:
     add_deadline_option(check)
     add_per_pod_option(check)
     add_output_files(check)
-    check.add_argument(
-        "--fail-on",
-        choices=("warning", "error"),
-        help="exit 4 when the check passes but has a finding of this severity or worse "
-        "(for CI gates; off by default)",
-    )
+    add_fail_on_option(check)
     kube = check.add_argument_group("Kubernetes (read-only)")
     kube.add_argument("--no-kube", action="store_true", help="do not read the Kubernetes API")
     add_cluster_options(kube, "namespace of the Volt cluster (default: this pod's)")

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from probe.cli.args import (
     add_cluster_options,
+    add_fail_on_option,
     add_identity_options,
     add_report_options,
     bounded_float,
@@ -108,6 +109,7 @@ def add_parser(commands: Any) -> None:
     )
     add_contexts_options(run_p)
     add_report_options(run_p, FORMATS, OutputOptions().format)
+    add_fail_on_option(run_p)
 
     logs_p = actions.add_parser(
         "logs",
@@ -199,7 +201,14 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(render(found, output.format, output.verbose, output.color, output.unicode))
     sys.stdout.flush()
     progress(f"verdict: {found.verdict}")
-    return found.exit_code
+    from probe.cli.deliver import FAIL_ON_EXIT, exit_code
+
+    code = exit_code(found, False, output.fail_on)
+    if code == FAIL_ON_EXIT:
+        progress(
+            f"--fail-on {getattr(output.fail_on, 'value', '')}: a finding of that severity (exit 4)"
+        )
+    return code
 
 
 @contextmanager
