@@ -518,3 +518,42 @@ def test_runner_role_with_ephemeral_is_opt_in_and_says_what_it_costs(
     assert not [r for r in runner_role(NS)["rules"] if "pods/ephemeralcontainers" in r["resources"]]
     code, _, err = run_cli(capsys, ["manifest", "--peer", "x.example", "--with-ephemeral"])
     assert code == 2 and "runner-role" in err
+
+
+def test_several_contexts_each_probe_from_their_first_volt_pod(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 18: `job run --context a --context b --from-volt-pod` adds the probe to a Volt
+    pod of each cluster (the first running one, or CTX=POD's) instead of a Job, and
+    merges; nothing else is created. (The containers' logs are canned reports.)"""
+    from tests.fakeapi.files import KubeContext, write_kubeconfig
+
+    with FakeApiServer(token=DEFAULT_TOKEN) as a, FakeApiServer(token=DEFAULT_TOKEN) as b:
+        for server in (a, b):
+            server.load(objects.dual_stack())
+            server.on_update("pods/ephemeralcontainers", complete_ephemeral(report_log()))
+        kubeconfig = write_kubeconfig(
+            tmp_path / "kubeconfig",
+            [
+                KubeContext("a", a.url, DEFAULT_TOKEN, objects.NAMESPACE),
+                KubeContext("b", b.url, DEFAULT_TOKEN, objects.NAMESPACE),
+            ],
+        )
+        argv = ["job", "run", "--kubeconfig", str(kubeconfig), "--context", "a"]
+        argv += ["--context", "b", "--image", IMAGE, "-o", "json"]
+        code, out, err = run_cli(capsys, [*argv, "--from-volt-pod", f"b={POD2}"])
+        patched = {
+            name: [
+                r.path.split("/")[-2]
+                for r in server.requests
+                if r.resource.endswith("ephemeralcontainers")
+            ]
+            for name, server in (("a", a), ("b", b))
+        }
+        created = [r for s in (a, b) for r in s.requests if r.verb == "create"]
+    assert code != 2, err
+    assert patched == {"a": [POD0], "b": [POD2]}, err
+    assert not created  # no Job, no RBAC objects: an ephemeral container in each
+    assert json.loads(out)["kind"] == "merge"
+    code, _out, err = run_cli(capsys, [*argv, "--from-volt-pod", "c=x"])
+    assert code == 2 and "CTX=POD" in err

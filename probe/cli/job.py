@@ -153,11 +153,6 @@ def run(args: argparse.Namespace) -> int:
     if args.job_command not in ("run", "logs"):
         raise UsageError("voltprobe job needs an action: run or logs (see voltprobe job -h)")
     if args.job_command == "run" and len(args.context) > 1:
-        if args.from_volt_pod is not None:
-            raise UsageError(
-                "--from-volt-pod probes from one cluster's Volt pod: run it once per "
-                "--context (several contexts in one run are not supported with it yet)"
-            )
         return run_many(args)
     if args.job_command == "run":
         single_context(args)
@@ -323,6 +318,34 @@ def single_context(args: argparse.Namespace) -> None:
         )
 
 
+def volt_pods_per_context(
+    args: argparse.Namespace, contexts: list[str]
+) -> dict[str, str | None] | None:
+    """`--from-volt-pod` with several contexts: CTX=POD names one context's pod, the
+    others (or all, with no value) use their first running Volt pod; None without it."""
+    from probe.errors import UsageError
+
+    if args.from_volt_pod is None:
+        return None
+    for given, flag in (
+        (args.raw, "--raw"),
+        (args.keep, "--keep"),
+        (args.cluster_read, "--cluster-read"),
+    ):
+        if given:
+            raise UsageError(f"{flag} does not go with --from-volt-pod (connect mode, no Job)")
+    pods: dict[str, str | None] = dict.fromkeys(contexts)
+    if args.from_volt_pod:
+        context, _, pod = args.from_volt_pod.rpartition("=")
+        if context not in pods or not POD_NAME.fullmatch(pod):
+            raise UsageError(
+                f"--from-volt-pod {args.from_volt_pod}: with several --context, write "
+                "CTX=POD for one of them (or no value: the first Volt pod of each)"
+            )
+        pods[context] = pod
+    return pods
+
+
 def run_many(args: argparse.Namespace) -> int:
     """`job run --context a --context b ...`: a Job in every cluster, then the merge."""
     import sys
@@ -360,8 +383,9 @@ def run_many(args: argparse.Namespace) -> int:
     def progress(message: str) -> None:
         print(f"voltprobe job: {message}", file=sys.stderr, flush=True)
 
+    from_pods = volt_pods_per_context(args, [spec.context for spec in specs])
     seen = multi.read_inventories(specs, args.port, progress)
-    merged = multi.run_everywhere(seen, params, run_opts, progress)
+    merged = multi.run_everywhere(seen, params, run_opts, progress, from_pods=from_pods)
     sys.stdout.write(without_controls(render_merged(merged, args.output, args.verbose)))
     sys.stdout.flush()
     progress(f"verdict: {merged.verdict}")

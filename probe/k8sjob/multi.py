@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -144,11 +144,14 @@ def run_everywhere(
     run: RunOptions,
     progress: Progress,
     poll_seconds: float | None = None,
+    from_pods: Mapping[str, str | None] | None = None,
 ) -> Merged:
     """A Job in every cluster probing every other cluster's endpoints; the merged result.
 
     `job` and `run` carry the shared parameters (image, timeout, deadline, keep...); each
-    cluster's name, namespace and peers are filled in here."""
+    cluster's name, namespace and peers are filled in here. `from_pods` (context -> pod,
+    None for the first running Volt pod): probe from an ephemeral container in a Volt pod
+    of each cluster instead of a Job (`job run --from-volt-pod`)."""
     from probe import __version__
     from probe.k8sjob import kube
 
@@ -176,7 +179,13 @@ def run_everywhere(
         )
         say = _prefixed(progress, spec.name)
         say(f"using {description}, namespace {namespace}; probing {len(peers)} endpoint(s)")
-        options = replace(run, params=params, poll_seconds=poll_seconds or run.poll_seconds)
+        poll = poll_seconds or run.poll_seconds
+        if from_pods is not None:
+            from probe.k8sjob.ephemeral import EphemeralOptions, run_from_volt_pod
+
+            pod_opts = EphemeralOptions(params, from_pods.get(spec.context), run.wait_seconds, poll)
+            return run_from_volt_pod(api, pod_opts, say, Clock(time.monotonic, sleep))
+        options = replace(run, params=params, poll_seconds=poll)
         return run_job(api, options, say, Clock(time.monotonic, sleep))
 
     results = _each(seen, one, "job", stop)
