@@ -77,12 +77,12 @@ def read_policies(reader: ApiReader, api_client: Any, namespace: str) -> PolicyI
     `problem` (403 names the Role rule to add), failed discovery reads are
     `discovery_problems`.
     """
-    from kubernetes import client
 
-    listed = reader.list_all(
+    # as JSON, not through the typed client: one object it cannot validate would lose
+    # the whole list, and the evaluator decodes what it reads itself (totally)
+    listed = reader.list_raw(
         Read("list", "networkpolicies", group="networking.k8s.io", namespace=namespace),
-        client.NetworkingV1Api(api_client).list_namespaced_network_policy,
-        namespace,
+        f"/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies",
     )
     unevaluated, discovery_problems = unevaluated_kinds(reader, api_client)
     if isinstance(listed, ApiProblem):
