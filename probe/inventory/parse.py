@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Callable, Iterable
+from sys import intern
 from typing import Any
 
 from probe.inventory.policies import named_ports, pod_labels
@@ -176,7 +177,28 @@ def trim_pod(keep: Callable[[Obj], bool], obj: Obj) -> Obj | None:
         value = obj.get(part)
         if isinstance(value, dict):
             trimmed[part] = {name: value[name] for name in names if name in value}
+    meta = trimmed.get("metadata", {})
+    if isinstance(meta.get("annotations"), dict):  # only Multus's, not last-applied & co
+        wanted = (NETWORK_STATUS, NETWORKS_STATUS_OLD)
+        meta["annotations"] = {k: v for k, v in meta["annotations"].items() if k in wanted}
+    containers = trimmed.get("spec", {}).get("containers")
+    if isinstance(containers, list):
+        trimmed["spec"]["containers"] = [_trim_container(c) for c in containers]
     return trimmed
+
+
+def _trim_container(container: Any) -> Any:
+    """What pod_info reads of a container: its command and args, the env variables a JVM
+    takes options from (probe.jvm.ENV_ORDER), envFrom, and the named ports."""
+    from probe.jvm import ENV_ORDER
+
+    if not isinstance(container, dict):
+        return container
+    kept = {k: container[k] for k in ("command", "args", "envFrom", "ports") if k in container}
+    env = container.get("env")
+    if isinstance(env, list):
+        kept["env"] = [e for e in env if isinstance(e, dict) and e.get("name") in ENV_ORDER]
+    return kept
 
 
 RESOLVER_FIELDS = ("hostAliases", "dnsPolicy", "dnsConfig")
@@ -219,10 +241,12 @@ def pod_info(obj: Any) -> tuple[PodInfo, str]:
         host_network=spec.get("hostNetwork") is True,
         phase=_str(_dict(_dict(obj).get("status")).get("phase")),
         chart=_str(_dict(meta.get("labels")).get(CHART_LABEL)),
-        jvm_sources=pod_jvm_sources(obj),
-        labels=tuple(sorted(pod_labels(_dict(obj)).items())),
+        # interned: thousands of pods of one StatefulSet share these texts, and the
+        # inventory must stay far under the Job's memory limit (tests/test_scale.py)
+        jvm_sources=tuple((intern(k), intern(v) if v else v) for k, v in pod_jvm_sources(obj)),
+        labels=tuple(sorted((intern(k), intern(v)) for k, v in pod_labels(_dict(obj)).items())),
         named_ports=named_ports(_dict(obj)),
-        resolver=resolver_settings(spec),
+        resolver=intern(resolver_settings(spec)),
     )
     return info, error
 
