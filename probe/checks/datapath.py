@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable
 
-from probe.checks.reach import blocking
+from probe.checks.reach import blocking, subjects_of
 from probe.checks.registry import Hit, check
 from probe.choice import Choice
 from probe.datapath.rules import (
@@ -24,7 +24,8 @@ RTT_MIN_GAP_MS = 5.0
 
 
 def _subjects(pairs: Iterable[tuple[ProbeResult, DataPath]]) -> tuple[str, ...]:
-    return tuple(f"{r.target} {format_endpoint(d.address, d.port)} {d.family}" for r, d in pairs)
+    """The rows' subjects as every reachability finding names them (reach.subjects_of)."""
+    return subjects_of(r for r, _ in pairs)
 
 
 def _listed(pairs: list[tuple[ProbeResult, DataPath]], limit: int = 6) -> str:

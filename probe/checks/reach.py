@@ -20,7 +20,7 @@ def describe(rows: Iterable[ProbeResult], limit: int = 6) -> str:
     return text + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
 
 
-def _subjects(rows: Iterable[ProbeResult]) -> tuple[str, ...]:
+def subjects_of(rows: Iterable[ProbeResult]) -> tuple[str, ...]:
     """Each row as `endpoint` (an IP literal) or `name endpoint` (a named target)."""
     subjects = []
     for r in rows:
@@ -117,7 +117,7 @@ def no_family_qualifies(facts: Facts, choice: Choice) -> Iterable[Hit]:
     parts += [f"{family}: {'; '.join(p)}" for family, p in problems.items() if p]
     if not parts:
         return
-    subjects = _subjects(failed)
+    subjects = subjects_of(failed)
     yield Hit("no IP family qualifies. " + ". ".join(parts), subjects or ("verdict",))
 
 
@@ -153,7 +153,7 @@ def some_closed(facts: Facts, choice: Choice) -> Iterable[Hit]:
         )
         yield Hit(
             f"{count} DR endpoint(s) refuse connections while others accept: {describe(rows)}",
-            _subjects(rows),
+            subjects_of(rows),
             severity=blocking(choice),
         )
 
@@ -184,7 +184,7 @@ def all_closed(facts: Facts, choice: Choice) -> Iterable[Hit]:
         yield Hit(
             f"{len(rows)} {label} DR endpoint(s) refuse connections and none accepts: "
             f"{describe(rows)}",
-            _subjects(rows),
+            subjects_of(rows),
             severity=blocking(choice),
         )
 
@@ -217,7 +217,7 @@ def filtered(facts: Facts, choice: Choice) -> Iterable[Hit]:
             message += (
                 f"; local DR Service(s) {', '.join(local_etp)} use externalTrafficPolicy: Local"
             )
-        yield Hit(message, _subjects(rows), severity=blocking(choice))
+        yield Hit(message, subjects_of(rows), severity=blocking(choice))
 
 
 @check(
@@ -241,7 +241,7 @@ def admin_prohibited(facts: Facts, choice: Choice) -> Iterable[Hit]:
         yield Hit(
             f"{len(rows)} {family} DR endpoint(s) rejected as administratively prohibited "
             f"(rejected by {', '.join(senders)}): {describe(rows)}",
-            _subjects(rows),
+            subjects_of(rows),
             severity=blocking(choice),
         )
 
@@ -269,7 +269,7 @@ def unreachable(facts: Facts, choice: Choice) -> Iterable[Hit]:
     for family, rows in rows_where(facts, other_unreachable):
         yield Hit(
             f"{len(rows)} {family} DR endpoint(s) unreachable: {describe(rows)}",
-            _subjects(rows),
+            subjects_of(rows),
             severity=blocking(choice),
         )
 
@@ -296,7 +296,7 @@ def no_route(facts: Facts, choice: Choice) -> Iterable[Hit]:
                 f"no {family} route from this host to {describe(rows)}, though other {family} "
                 f"endpoints are reached ({describe(reached, 3)}): a route to those addresses "
                 "is missing here, the family itself works",
-                _subjects(rows),
+                subjects_of(rows),
                 remedy=(
                     "Add a route to these addresses on the probing host (and the Volt pods' "
                     "network), or check that the peer advertises addresses this cluster can "
@@ -304,7 +304,7 @@ def no_route(facts: Facts, choice: Choice) -> Iterable[Hit]:
                 ),
             )
         else:
-            yield Hit(f"no {family} route from this host to {describe(rows)}", _subjects(rows))
+            yield Hit(f"no {family} route from this host to {describe(rows)}", subjects_of(rows))
 
 
 @check(
@@ -328,7 +328,7 @@ def local_deny(facts: Facts, choice: Choice) -> Iterable[Hit]:
         yield Hit(
             f"{len(group)} {label} DR endpoint(s) refused by a rule on this host (nothing "
             f"was sent): {describe(group)}",
-            _subjects(group),
+            subjects_of(group),
             severity=blocking(choice),
         )
 
@@ -345,7 +345,7 @@ def probe_errors(facts: Facts, choice: Choice) -> Iterable[Hit]:
     packet). The reason field holds the raw detail."""
     rows = [r for r in facts.probes if r.state is ProbeState.ERROR]
     if rows:
-        yield Hit(f"{len(rows)} probe(s) ended in an error: {describe(rows)}", _subjects(rows))
+        yield Hit(f"{len(rows)} probe(s) ended in an error: {describe(rows)}", subjects_of(rows))
 
 
 @check(
