@@ -138,7 +138,9 @@ class ApiReader:
                 return pages.items
 
     def list_raw(self, read: Read, path: str) -> Result:
-        """A paged list of a path the typed client has no method for, via the generic call_api."""
+        """A paged list through the generic call_api: for a path the typed client has no
+        method for, or whose objects its models may refuse (one would lose the list).
+        Pages are decoded as `call(raw=True)` decodes them: bounded JSON, no models."""
         pages = Pages(read, None)
         token: str | None = None
         while True:
@@ -156,6 +158,9 @@ class ApiReader:
                 )
                 response = self._api.call_api(*request, _request_timeout=self._timeout)
                 response.read()
+                if 200 <= response.status < 300:  # decoded with the same bounds as `call`
+                    return load_json(response.data, f"the {read.resource} list")
+                # the client's own reading of an error answer (an ApiException)
                 return self._api.response_deserialize(response, {"200": "object"}).data
 
             page = self._bounded(read, work)
