@@ -10,6 +10,7 @@ import json
 import socket
 import time
 from pathlib import Path
+from typing import Any
 
 from probe.inventory import Environment, gather, host_inventory
 from probe.inventory.types import Inventory
@@ -490,17 +491,22 @@ def test_paging_reads_every_page(fake_api: FakeApiServer, tmp_path: Path) -> Non
 # -- client loading -----------------------------------------------------------------------
 
 
+def incluster_files(api: FakeApiServer, tmp_path: Path) -> Any:
+    """A pod's service-account directory and env for `api` (token, CA, namespace volt)."""
+    return write_incluster_files(
+        tmp_path / "sa",
+        host="127.0.0.1",
+        port=api.port,
+        token=api.token or "",
+        ca_cert=_ca(api, tmp_path),
+        namespace=NS,
+    )
+
+
 def test_in_cluster_https_with_token_and_ca(fake_api_tls: FakeApiServer, tmp_path: Path) -> None:
     flavour = objects.ipv6_only()
     fake_api_tls.load(flavour)
-    files = write_incluster_files(
-        tmp_path / "sa",
-        host="127.0.0.1",
-        port=fake_api_tls.port,
-        token=fake_api_tls.token or "",
-        ca_cert=_ca(fake_api_tls, tmp_path),
-        namespace=NS,
-    )
+    files = incluster_files(fake_api_tls, tmp_path)
     env = Environment(
         **{
             **env_for(flavour).__dict__,
@@ -525,14 +531,7 @@ def test_kubernetes_service_host_names_the_primary_only_in_cluster(
     names the primary family; read through a kubeconfig, the same variable says nothing."""
     flavour = objects.eks_like()
     fake_api_tls.load(flavour)
-    files = write_incluster_files(
-        tmp_path / "sa",
-        host="127.0.0.1",
-        port=fake_api_tls.port,
-        token=fake_api_tls.token or "",
-        ca_cert=_ca(fake_api_tls, tmp_path),
-        namespace=NS,
-    )
+    files = incluster_files(fake_api_tls, tmp_path)
     base = env_for(flavour).__dict__
     env = Environment(
         **{
