@@ -19,11 +19,14 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from probe.model import Family
 
 # enough for every DR endpoint name of a peer at once, few enough to be gentle with DNS
 MAX_THREADS = 32
+GLIBC_MARGIN = 1.0  # seconds on top of glibc's own bound: its answer comes just after
+POLL = 0.05  # seconds between looks at the clock while waiting for answers
 
 # host -> [(family, address)] in getaddrinfo's order, and the canonical name;
 # raises socket.gaierror (or OSError) like socket.getaddrinfo
@@ -69,59 +72,125 @@ def gai_error_name(exc: OSError) -> str:
     return f"errno {exc.errno}"
 
 
-def look_up_all(
-    hosts: Sequence[str], per_lookup: float, deadline: float, lookup: Lookup = system_lookup
-) -> dict[str, GaiResult]:
-    """getaddrinfo for every host, concurrently on up to MAX_THREADS daemon threads.
+class SystemLookups:
+    """getaddrinfo for every host, concurrently on up to MAX_THREADS daemon threads,
+    started at construction. `collect` waits for the first answers; `wait_late` keeps
+    waiting for chosen hosts whose lookups are still running (glibc may answer one
+    record type only after the other's timeouts, and the JVM waits for it)."""
 
-    `per_lookup` (seconds) bounds each lookup from the moment it starts; `deadline`
-    (a time.monotonic() value) bounds the whole stage: hosts not answered by then,
-    started or not, are `timed_out`. Never raises; returns one result per host."""
-    pending: queue.SimpleQueue[str] = queue.SimpleQueue()
-    for host in hosts:
-        pending.put(host)
-    answers: queue.SimpleQueue[GaiResult] = queue.SimpleQueue()
-    started: dict[str, float] = {}
-    lock = threading.Lock()
+    def __init__(self, hosts: Sequence[str], lookup: Lookup = system_lookup) -> None:
+        self.hosts = list(dict.fromkeys(hosts))
+        self._pending: queue.SimpleQueue[str] = queue.SimpleQueue()
+        for host in self.hosts:
+            self._pending.put(host)
+        self._answers: queue.SimpleQueue[GaiResult] = queue.SimpleQueue()
+        self._started: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._lookup = lookup
+        for index in range(min(len(self.hosts), MAX_THREADS)):
+            threading.Thread(target=self._work, name=f"getaddrinfo-{index}", daemon=True).start()
 
-    def worker() -> None:
+    def _work(self) -> None:
         while True:
             try:
-                host = pending.get_nowait()
+                host = self._pending.get_nowait()
             except queue.Empty:
                 return
             begin = time.monotonic()
-            with lock:
-                started[host] = begin
-            answers.put(_one(host, lookup, begin))
+            with self._lock:
+                self._started[host] = begin
+            self._answers.put(_one(host, self._lookup, begin))
 
-    for index in range(min(len(hosts), MAX_THREADS)):
-        threading.Thread(target=worker, name=f"getaddrinfo-{index}", daemon=True).start()
+    def started_at(self, host: str) -> float | None:
+        """When `host`'s lookup began (time.monotonic()), None: not yet."""
+        with self._lock:
+            return self._started.get(host)
 
-    results: dict[str, GaiResult] = {}
-    while len(results) < len(hosts):
-        now = time.monotonic()
-        with lock:
-            running = {h: t for h, t in started.items() if h not in results}
-        for host, begin in running.items():
-            if now - begin >= per_lookup:
-                results[host] = _timed_out(host, now - begin, "getaddrinfo gave no answer")
-        if now >= deadline:
-            break
-        wake = min([deadline, *(t + per_lookup for t in running.values())])
+    def collect(self, per_lookup: float, deadline: float) -> dict[str, GaiResult]:
+        """One result per host. `per_lookup` (seconds) bounds each lookup from the moment
+        it starts; `deadline` (a time.monotonic() value) bounds the whole wait: hosts not
+        answered by then, started or not, are `timed_out`. Never raises."""
+        results: dict[str, GaiResult] = {}
+        while len(results) < len(self.hosts):
+            now = time.monotonic()
+            with self._lock:
+                running = {h: t for h, t in self._started.items() if h not in results}
+            for host, begin in running.items():
+                if now - begin >= per_lookup:
+                    results[host] = _timed_out(
+                        host, now - begin, f"getaddrinfo gave no answer in {now - begin:.1f} s"
+                    )
+            if now >= deadline:
+                break
+            wake = min([deadline, *(t + per_lookup for t in running.values())])
+            result = self._next(min(wake - now, POLL))
+            if result is not None:
+                results.setdefault(result.host, result)
+        for host in self.hosts:
+            if host not in results:
+                began = self.started_at(host)
+                why = "not started before the DNS deadline" if began is None else "no answer"
+                ran = 0.0 if began is None else time.monotonic() - began
+                results[host] = _timed_out(host, ran, f"getaddrinfo: {why}")
+        return results
+
+    def wait_late(self, hosts: Sequence[str], deadline: float) -> dict[str, GaiResult]:
+        """One result per host of `hosts` (timed out by `collect`): its answer if it
+        arrives before `deadline` (time.monotonic()), else `timed_out` with the whole
+        time waited. Answers of other hosts that arrive meanwhile are dropped: their
+        results are already final. Never raises."""
+        wanted: set[str] = set(hosts)
+        late: dict[str, GaiResult] = {}
+        while wanted - late.keys() and time.monotonic() < deadline:
+            result = self._next(min(deadline - time.monotonic(), POLL))
+            if result is not None and result.host in wanted:
+                late[result.host] = result
+        for host in wanted - late.keys():
+            ran = time.monotonic() - (self.started_at(host) or time.monotonic())
+            late[host] = _timed_out(host, ran, f"getaddrinfo gave no answer in {ran:.1f} s")
+        return late
+
+    def _next(self, wait: float) -> GaiResult | None:
         try:
-            result = answers.get(timeout=max(0.001, min(wake - now, 0.05)))
+            return self._answers.get(timeout=max(0.001, wait))
         except queue.Empty:
-            continue
-        results.setdefault(result.host, result)
-    for host in hosts:
-        if host not in results:
-            with lock:
-                began = started.get(host)
-            why = "not started before the DNS deadline" if began is None else "no answer"
-            ran = 0.0 if began is None else time.monotonic() - began
-            results[host] = _timed_out(host, ran, f"getaddrinfo: {why}")
-    return results
+            return None
+
+
+def look_up_all(
+    hosts: Sequence[str], per_lookup: float, deadline: float, lookup: Lookup = system_lookup
+) -> dict[str, GaiResult]:
+    """`SystemLookups(hosts, lookup).collect(per_lookup, deadline)`: one result per host."""
+    return SystemLookups(hosts, lookup).collect(per_lookup, deadline)
+
+
+def glibc_wait(resolv_conf: str = "/etc/resolv.conf") -> float:
+    """Seconds glibc's getaddrinfo may take for a name whose DNS server answers one
+    record type and ignores the other (A and AAAA go out together; the silent one is
+    retried, then asked alone): at most (2 x attempts + 1) x timeout per nameserver,
+    from resolv.conf's `options timeout:N attempts:N` (resolv.conf(5): defaults 5 and
+    2, capped at 30 and 5; at most 3 nameservers). Measured in the lab: 3 s at timeout:1
+    attempts:1, 15 s at the defaults; GLIBC_MARGIN is added. An unreadable file gives the defaults' bound."""
+    timeout, attempts = 5, 2
+    try:
+        text = Path(resolv_conf).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    nameservers = 0
+    for line in text.splitlines():
+        words = line.split()
+        if words[:1] == ["nameserver"]:
+            nameservers += 1
+        elif words[:1] == ["options"]:
+            for word in words[1:]:
+                key, _, value = word.partition(":")
+                if key in ("timeout", "attempts") and value.isdigit():
+                    if key == "timeout":
+                        timeout = min(int(value), 30)
+                    else:
+                        attempts = min(int(value), 5)
+    servers = min(max(nameservers, 1), 3)
+    return float((2 * max(attempts, 1) + 1) * max(timeout, 1) * servers) + GLIBC_MARGIN
 
 
 def _one(host: str, lookup: Lookup, begin: float) -> GaiResult:

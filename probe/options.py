@@ -71,7 +71,16 @@ class CheckOptions:
             self.dns_timeout,
             self.kube.request_timeout if self.kube.enabled else 0.0,
             self.concurrency,
+            self.system_dns_wait(),
         )
+
+    def system_dns_wait(self) -> float:
+        """Seconds glibc may take to answer a peer name one of whose record types is
+        never answered (probe.gai.glibc_wait of the system's resolv.conf, which
+        --resolv-conf does not change); 0 when every peer is an IP literal."""
+        from probe.gai import glibc_wait
+
+        return glibc_wait() if any(not t.is_literal for t in self.targets) else 0.0
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -212,7 +212,12 @@ def _gather(
     inventory = Background(partial(_timed_inventory, options), "inventory")
     started = time.perf_counter()
     progress(f"resolving {len(options.targets)} peer endpoint(s)")
-    learned.dns = resolve_targets(options.targets, options.resolv_conf, options.dns_timeout)
+    learned.dns = resolve_targets(
+        options.targets,
+        options.resolv_conf,
+        options.dns_timeout,
+        late_until=_late_dns_until(options, stop),
+    )
     learned.timings["resolve"] = _ms(started)
     _check(stop)
     if not inventory.done():
@@ -236,6 +241,19 @@ def _gather(
         started = time.perf_counter()
         learned.data_path = probing.measure(options, learned.probes)
         learned.timings["dataPath"] = _ms(started)
+
+
+def _late_dns_until(options: CheckOptions, stop: RunStop) -> float:
+    """How long (time.monotonic()) a getaddrinfo that DNS answered in part is waited for:
+    glibc's own bound, but never into the time the run's deadline keeps for probing."""
+    from probe.stop import probe_reserve
+
+    until = time.monotonic() + options.system_dns_wait()
+    left = stop.remaining()
+    if left is None:
+        return until
+    reserve = probe_reserve(len(options.targets), options.timeout, options.concurrency)
+    return min(until, time.monotonic() + left - reserve)
 
 
 def _wait_inventory(

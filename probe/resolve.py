@@ -21,8 +21,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from probe.errors import CannotRunError
-from probe.gai import GaiResult, Lookup, look_up_all, system_lookup
-from probe.model import DnsAnswer, DnsLens, DnsOutcome, Family, Target
+from probe.gai import GaiResult, Lookup, SystemLookups, system_lookup
+from probe.model import FAMILIES, DnsAnswer, DnsLens, DnsOutcome, Family, Target
 
 if TYPE_CHECKING:
     from dns.asyncresolver import Resolver
@@ -64,14 +64,19 @@ def resolve_targets(
     resolv_conf: str,
     lifetime: float,
     lookup: Lookup = system_lookup,
+    late_until: float | None = None,
 ) -> tuple[DnsAnswer, ...]:
     """One DnsAnswer per (target, family); IP literals get a `literal` answer.
 
     `lifetime` (seconds, --dns-timeout) bounds each getaddrinfo call; the getaddrinfo
     stage ends after STAGE_TIMEOUTS x lifetime and the lens after one more lifetime,
     so the whole resolution takes at most ~3 x lifetime whatever the number of names.
-    `lookup` is the system resolver (a test may pass its own). Raises CannotRunError
-    when the lens's resolver configuration cannot be read (before any lookup)."""
+    Except: a name whose getaddrinfo outlasted `lifetime` while DNS answered one of its
+    record types is waited for until `late_until` (time.monotonic(); None: not at all),
+    because glibc answers it once the other type's retries run out (probe.gai.glibc_wait)
+    and the JVM waits for that answer. `lookup` is the system resolver (a test may pass
+    its own). Raises CannotRunError when the lens's resolver configuration cannot be
+    read (before any lookup)."""
     answers = list(
         {
             t.text: DnsAnswer(t.text, t.literal_family, DnsOutcome.LITERAL, (t.host,))
@@ -82,19 +87,35 @@ def resolve_targets(
     # one lookup per name: the same name on two ports is asked once
     names = {t.text: t for t in targets if not t.is_literal}
     if names:
-        answers += _resolve_names(list(names.values()), resolv_conf, lifetime, lookup)
+        answers += _resolve_names(list(names.values()), resolv_conf, lifetime, lookup, late_until)
     order = {t.text: i for i, t in enumerate(targets)}
     return tuple(sorted(answers, key=lambda a: (order[a.target], a.family.value)))
 
 
 def _resolve_names(
-    names: list[Target], resolv_conf: str, lifetime: float, lookup: Lookup
+    names: list[Target],
+    resolv_conf: str,
+    lifetime: float,
+    lookup: Lookup,
+    late_until: float | None,
 ) -> list[DnsAnswer]:
     resolver = make_resolver(resolv_conf, lifetime)  # unreadable: the run stops before lookups
     hosts = list(dict.fromkeys(t.host for t in names))
-    deadline = time.monotonic() + STAGE_TIMEOUTS * lifetime
-    system = look_up_all(hosts, lifetime, deadline, lookup)
+    lookups = SystemLookups(hosts, lookup)
+    system = lookups.collect(lifetime, time.monotonic() + STAGE_TIMEOUTS * lifetime)
     lenses, prefixes = _lens_all(hosts, system, resolver, lifetime)
+    late = [
+        host
+        for host in hosts
+        if system[host].timed_out
+        and any(
+            lens.outcome is DnsOutcome.OK
+            for family in FAMILIES
+            if (lens := lenses.get((host, family))) is not None
+        )
+    ]
+    if late and late_until is not None:
+        system.update(lookups.wait_late(late, late_until))
     answers: list[DnsAnswer] = []
     for target in names:
         for family, other in ((Family.IPV4, Family.IPV6), (Family.IPV6, Family.IPV4)):

@@ -8,10 +8,11 @@ it, and a handler must not take a lock the interrupted code may be holding.
 
 The default deadline (`default_deadline`) is a sum of the stages' own bounds:
 
-    deadline = 5 + max(2 x dns_timeout, KUBE_CALLS x api_timeout)
+    deadline = 5 + max(2 x dns_timeout, system_dns_wait, KUBE_CALLS x api_timeout)
                  + timeout x (2 + ceil(PROBES_PER_TARGET x targets / concurrency))
 
-5 s for start-up and the report; DNS and the inventory run side by side; the probes
+5 s for start-up and the report; DNS and the inventory run side by side (DNS may wait
+for glibc's own retries, `system_dns_wait`, when a name answers one record type only); the probes
 of one target (both families, a few addresses each) take at most two timeouts (a
 retry) per round of `concurrency` connections. A run that needs longer gets
 `--deadline`.
@@ -40,10 +41,15 @@ class RunStopped(VoltprobeError):
 
 
 def default_deadline(
-    targets: int, timeout: float, dns_timeout: float, api_timeout: float, concurrency: int
+    targets: int,
+    timeout: float,
+    dns_timeout: float,
+    api_timeout: float,
+    concurrency: int,
+    system_dns_wait: float = 0.0,
 ) -> float:
     """Seconds the whole run may take when --deadline is not given (formula above)."""
-    waiting = max(2 * dns_timeout, KUBE_CALLS * api_timeout)
+    waiting = max(2 * dns_timeout, system_dns_wait, KUBE_CALLS * api_timeout)
     return min(MAX_DEADLINE, waiting + probe_reserve(targets, timeout, concurrency))
 
 

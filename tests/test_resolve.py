@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from probe.gai import GaiResult, look_up_all
+from probe.gai import GLIBC_MARGIN, GaiResult, SystemLookups, glibc_wait, look_up_all
 from probe.model import DnsLens, DnsOutcome, Family, Target
 from probe.resolve import (
     combine,
@@ -110,6 +110,54 @@ def test_a_quick_name_is_not_held_back_by_a_silent_one() -> None:
         release.set()
     assert results["silent"].timed_out and not results["quick"].timed_out
     assert results["quick"].addresses == ((V4, "192.0.2.1"),)
+
+
+def test_a_late_answer_is_kept_for_a_name_waited_for_and_dropped_for_others() -> None:
+    """glibc answers A only once the AAAA's retries are spent: `collect` has given up on
+    it, `wait_late` still takes its answer (the JVM waits for it); a name not waited for
+    stays timed out, and one silent past the late deadline says how long it was waited."""
+    release = {h: threading.Event() for h in ("late", "other", "never")}
+
+    def lookup(host: str) -> tuple[list[tuple[Family, str]], str]:
+        release[host].wait(10)
+        return [(V4, "192.0.2.7")], host
+
+    lookups = SystemLookups(["late", "other", "never"], lookup)
+    try:
+        first = lookups.collect(0.1, time.monotonic() + 0.3)
+        assert all(r.timed_out for r in first.values())
+        release["late"].set()
+        release["other"].set()
+        late = lookups.wait_late(["late", "never"], time.monotonic() + 0.5)
+    finally:
+        for event in release.values():
+            event.set()
+    assert set(late) == {"late", "never"}
+    assert late["late"].addresses == ((V4, "192.0.2.7"),) and not late["late"].timed_out
+    assert late["late"].elapsed_ms >= 100
+    assert late["never"].timed_out and late["never"].elapsed_ms >= 500
+    assert "no answer in 0." in late["never"].detail
+
+
+@pytest.mark.parametrize(
+    ("options", "nameservers", "seconds"),
+    [
+        ("", 1, 25.0),  # resolv.conf(5) defaults: timeout 5, attempts 2 (15 s measured)
+        ("options timeout:1 attempts:1", 1, 3.0),  # the lab's (3.0 s measured)
+        ("options timeout:2 attempts:2", 1, 10.0),  # 6.0 s measured
+        ("options timeout:99 attempts:9", 1, 330.0),  # glibc caps: 30 and 5
+        ("options timeout:1 attempts:1", 4, 9.0),  # at most 3 nameservers are used
+        ("options timeout:x attempts:", 2, 50.0),  # unreadable values: the defaults
+    ],
+)
+def test_glibc_wait_follows_resolv_conf(
+    tmp_path: Path, options: str, nameservers: int, seconds: float
+) -> None:
+    conf = tmp_path / "resolv.conf"
+    servers = "".join(f"nameserver 192.0.2.{i + 1}\n" for i in range(nameservers))
+    conf.write_text(f"{servers}search b.example\n{options}\n")
+    assert glibc_wait(str(conf)) == seconds + GLIBC_MARGIN
+    assert glibc_wait(str(tmp_path / "missing")) == 25.0 + GLIBC_MARGIN
 
 
 def _lens(outcome: DnsOutcome, *addresses: str) -> DnsLens:

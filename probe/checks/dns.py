@@ -18,6 +18,7 @@ _FAILED = (
     DnsOutcome.ERROR,
 )
 _RDTYPE = {Family.IPV4: "A", Family.IPV6: "AAAA"}
+SLOW_LOOKUP_MS = 1000.0  # a getaddrinfo this slow is worth saying: the JVM waits for it
 
 
 def _named_answers(facts: Facts) -> Iterable[tuple[str, dict[Family, DnsAnswer]]]:
@@ -64,20 +65,22 @@ def name_fails(facts: Facts, choice: Choice) -> Iterable[Hit]:
             if a.outcome is DnsOutcome.TIMEOUT and a.lens and a.lens.outcome is DnsOutcome.OK
         ]
         if answered:
-            # getaddrinfo outlasted --dns-timeout while DNS answered a type at once: the
-            # system resolver is waiting on the other type, which the JVM waits out too
+            # DNS answered a type at once, and getaddrinfo still gave nothing when its
+            # wait ended (glibc's own retries, or the run's deadline): the JVM waits too
             fast = ", ".join(
                 f"{a.family} in {a.lens.elapsed_ms:.0f} ms" for a in answered if a.lens
             )
+            waited = max(a.elapsed_ms for a in answers.values()) / 1000
             yield Hit(
-                f"{text}: the system resolver gave no answer within --dns-timeout "
-                f"{facts.options.dns_timeout:g} s, while DNS answered {fast}: a record type "
-                "that times out delays every lookup, and the JVM waits longer than this check",
+                f"{text}: the system resolver gave no answer in {waited:.1f} s, while DNS "
+                f"answered {fast}: a record type that times out delays every lookup",
                 (text,),
                 remedy=(
-                    "Rerun with a longer --dns-timeout (e.g. 20) to see what the JVM finally "
-                    "gets, and fix the server that does not answer the other record type "
-                    "(see VP204): every uncached lookup pays its timeout."
+                    "Fix the server that does not answer the other record type (see VP204): "
+                    "every uncached lookup by the JVM pays its timeouts. The wait ends at "
+                    "glibc's own bound (resolv.conf timeout x attempts) or at the run's "
+                    "deadline, whichever is first: rerun with a longer --deadline to see "
+                    "what the JVM finally gets."
                 ),
             )
             continue
@@ -109,9 +112,15 @@ def one_family_fails(facts: Facts, choice: Choice) -> Iterable[Hit]:
             other = answers[Family.IPV6 if family is Family.IPV4 else Family.IPV4]
             if other.outcome is not DnsOutcome.OK or answer.outcome not in _FAILED:
                 continue
+            slow = (
+                f"; getaddrinfo took {other.elapsed_ms / 1000:.1f} s to return the "
+                f"{other.family} addresses, which every uncached lookup by the JVM pays"
+                if other.elapsed_ms >= SLOW_LOOKUP_MS
+                else ""
+            )
             yield Hit(
                 f"{text} has {other.family} addresses but its {_RDTYPE[family]} lookup failed: "
-                f"{answer.outcome} after {_cost(answer)} ({answer.detail})",
+                f"{answer.outcome} after {_cost(answer)} ({answer.detail}){slow}",
                 (text,),
                 severity=Severity.ERROR if choice.family is None else Severity.WARNING,
             )
