@@ -7,7 +7,15 @@ from collections.abc import Callable, Iterable, Iterator
 from probe.checks.registry import Hit, check
 from probe.choice import Choice, family_problems
 from probe.facts import Facts
-from probe.model import FAMILIES, Family, ProbeResult, ProbeState, Severity, format_endpoint
+from probe.model import (
+    FAMILIES,
+    Family,
+    Method,
+    ProbeResult,
+    ProbeState,
+    Severity,
+    format_endpoint,
+)
 
 
 def endpoint_of(row: ProbeResult) -> str:
@@ -181,9 +189,17 @@ def all_closed(facts: Facts, choice: Choice) -> Iterable[Hit]:
     for label, rows in endpoint_groups(facts, closed):
         if {r.family for r in rows} & opened:
             continue
+        # connect() sees a reset, never where it came from; raw mode sees a local rule
+        # refuse the send (local-deny), so only connect rows carry the caveat
+        caveat = (
+            " (connect() cannot tell this from a `reject with tcp reset` rule on this "
+            "host; --mode raw can)"
+            if any(r.method is Method.CONNECT for r in rows)
+            else ""
+        )
         yield Hit(
             f"{len(rows)} {label} DR endpoint(s) refuse connections and none accepts: "
-            f"{describe(rows)}",
+            f"{describe(rows)}{caveat}",
             subjects_of(rows),
             severity=blocking(choice),
         )

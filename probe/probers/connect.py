@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import resource
 import socket
 import struct
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from probe.model import Endpoint, Family, IcmpError, Method, ProbeResult, ProbeState, parse_ip
 from probe.probers.verdict import (
@@ -163,7 +165,7 @@ async def probe_endpoint(endpoint: Endpoint, timeout: float) -> ProbeResult:
             if syn_never_left(sock):
                 return result(ProbeState.LOCAL_DENY, LOCAL_DENY_REASON)
             return result(ProbeState.FILTERED, "no-response")
-        if icmp is not None and _refused_here(icmp, family, sock):
+        if icmp is not None and _refused_here(icmp, family, sock, rtt):
             # a local rule (nftables OUTPUT reject, a prohibit route), not a router or the
             # peer: the error names this host as its sender
             return result(ProbeState.LOCAL_DENY, LOCAL_DENY_REASON, rtt, icmp)
@@ -253,13 +255,41 @@ def _fd_budget(wanted: int) -> int:
     return max(16, min(soft, 65536) - 64)
 
 
-def _refused_here(icmp: IcmpError, family: Family, sock: socket.socket) -> bool:
-    """An ICMP error this host sent itself that only a local rule produces: a reject
-    (port unreachable) or a prohibit (administratively prohibited). Address and host
-    unreachable from this host mean neighbour discovery failed: not a rule."""
-    port_unreachable = (3, 3) if family is Family.IPV4 else (1, 4)
-    rule_made = icmp.is_admin_prohibited(family) or (icmp.type, icmp.code) == port_unreachable
-    return rule_made and icmp.sender == _local_address(sock)
+def _refused_here(
+    icmp: IcmpError, family: Family, sock: socket.socket, rtt_ms: float | None
+) -> bool:
+    """An ICMP error this host sent itself because a local rule refused the SYN: an
+    nftables/iptables OUTPUT `reject` of any kind, or a prohibit route. The one error
+    this host also sends without a rule is host (IPv6: address) unreachable when
+    neighbour discovery gives up, which cannot happen before its solicitations are spent
+    (`neighbour_give_up_ms`); an error in under half that time is a rule's."""
+    if icmp.sender != _local_address(sock):
+        return False
+    neighbour_failed = (icmp.type, icmp.code) == ((3, 1) if family is Family.IPV4 else (1, 3))
+    if not neighbour_failed:
+        return True
+    return rtt_ms is not None and rtt_ms < neighbour_give_up_ms(family) / 2
+
+
+@functools.cache
+def neighbour_give_up_ms(family: Family) -> float:
+    """The shortest time (ms) neighbour discovery takes to give up on any interface of
+    this network namespace: (mcast_solicit + app_solicit) x retrans_time_ms from
+    /proc/sys/net/ipv4|ipv6/neigh/DEV/ (ip-sysctl.rst; 3 x 1000 ms by default, RFC 4861
+    10 for IPv6). 0 when unreadable: then no host unreachable is taken for a rule's."""
+    root = Path("/proc/sys/net") / ("ipv4" if family is Family.IPV4 else "ipv6") / "neigh"
+    try:
+        devices = [d for d in root.iterdir() if d.name != "default"]
+    except OSError:
+        return 0.0
+    times: list[float] = []
+    for device in devices:
+        try:
+            solicit = sum(int((device / n).read_text()) for n in ("mcast_solicit", "app_solicit"))
+            times.append(solicit * int((device / "retrans_time_ms").read_text()))
+        except (OSError, ValueError):  # an interface gone meanwhile
+            continue
+    return float(min(times, default=0))
 
 
 def _local_address(sock: socket.socket) -> str | None:

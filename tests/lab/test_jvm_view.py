@@ -312,7 +312,15 @@ def test_prefer_ipv4_stack_rules_ipv6_out(j: JvmLab) -> None:
 
 @pytest.mark.parametrize("method", [Method.CONNECT, Method.RAW], ids=str)
 @pytest.mark.parametrize(
-    "verdict", ["drop", "reject with icmpx admin-prohibited"], ids=["drop", "reject"]
+    "verdict",
+    [
+        "drop",
+        "reject with icmpx admin-prohibited",
+        "reject",
+        "reject with icmpx host-unreachable",
+        "reject with icmpx no-route",
+    ],
+    ids=["drop", "prohibit", "reject", "host-unreachable", "no-route"],
 )
 def test_a_local_output_rule_is_local_deny_in_both_modes(
     j: JvmLab, method: Method, verdict: str
@@ -329,6 +337,21 @@ def test_a_local_output_rule_is_local_deny_in_both_modes(
     blamed = {f["id"] for f in report["findings"]} & {"VP303", "VP304", "VP305"}
     assert not blamed, run.describe()  # nothing blames a router, a firewall or the peer
     assert_every_failure_explained(run, report)
+
+
+def test_a_local_tcp_reset_rule_is_local_deny_in_raw_mode_and_said_in_connect_mode(
+    j: JvmLab,
+) -> None:
+    rule = f"tcp dport {DR_PORT} reject with tcp reset"
+    with j.output_rule(rule):
+        raw_run, raw = check(j, "--peer", "dual", method=Method.RAW)
+        connect_run, connect = check(j, "--peer", "dual", method=Method.CONNECT)
+    assert {r["state"] for r in raw["probes"]} == {"local-deny"}, raw_run.describe()
+    assert not {f["id"] for f in raw["findings"]} & {"VP302", "VP303", "VP305"}
+    # connect() gets ECONNREFUSED and cannot see where the reset came from: it says so
+    assert {r["state"] for r in connect["probes"]} == {"closed"}, connect_run.describe()
+    (vp302,) = findings(connect, "VP302")
+    assert "reject with tcp reset" in vp302["message"] and "--mode raw" in vp302["message"]
 
 
 # --- the DNS deadline ----------------------------------------------------------------------
