@@ -116,10 +116,9 @@ class ApiReader:
     ) -> Result:
         """Every item of a list call, page by page (limit/continue), never one call per
         object; each item passed through `keep` (None: dropped) as its page arrives."""
-        pages = Pages(read, keep)
-        token: str | None = None
-        while True:
-            page = self.call(
+
+        def page(token: str | None) -> Obj | ApiProblem:
+            return self.call(
                 read,
                 fn,
                 *args,
@@ -128,27 +127,20 @@ class ApiReader:
                 _continue=token,
                 **kwargs,
             )
-            if isinstance(page, ApiProblem):
-                return page
-            following = pages.add(page)
-            if isinstance(following, ApiProblem):
-                return following
-            token = following
-            if not token:
-                return pages.items
+
+        return self._paged(Pages(read, keep), page)
 
     def list_raw(self, read: Read, path: str) -> Result:
         """A paged list through the generic call_api: for a path the typed client has no
         method for, or whose objects its models may refuse (one would lose the list).
         Pages are decoded as `call(raw=True)` decodes them: bounded JSON, no models."""
-        pages = Pages(read, None)
-        token: str | None = None
-        while True:
+
+        def page(token: str | None) -> Obj | ApiProblem:
             query: list[tuple[str, Any]] = [("limit", self._page_size)]
             if token:
                 query.append(("continue", token))
 
-            def work(query: list[tuple[str, Any]] = query) -> Any:
+            def work() -> Any:
                 request = self._api.param_serialize(
                     method="GET",
                     resource_path=path,
@@ -163,14 +155,24 @@ class ApiReader:
                 # the client's own reading of an error answer (an ApiException)
                 return self._api.response_deserialize(response, {"200": "object"}).data
 
-            page = self._bounded(read, work)
-            if isinstance(page, ApiProblem):
-                return page
-            if not isinstance(page, dict):
-                return problem_from_exception(
-                    read, ValueError(f"{path} answered {type(page).__name__}")
-                )
-            following = pages.add(page)
+            answer = self._bounded(read, work)
+            if isinstance(answer, ApiProblem) or isinstance(answer, dict):
+                return answer
+            return problem_from_exception(
+                read, ValueError(f"{path} answered {type(answer).__name__}")
+            )
+
+        return self._paged(Pages(read, None), page)
+
+    @staticmethod
+    def _paged(pages: Pages, page: Callable[[str | None], Obj | ApiProblem]) -> Result:
+        """Ask `page(continue token)` until the list ends; the first problem ends it."""
+        token: str | None = None
+        while True:
+            answer = page(token)
+            if isinstance(answer, ApiProblem):
+                return answer
+            following = pages.add(answer)
             if isinstance(following, ApiProblem):
                 return following
             token = following
