@@ -110,9 +110,9 @@ class Progress:
             text += f": {self._tally}"
         suffix = f", {elapsed:.0f} s" if self.keep else f"... {elapsed:.0f} s"
         room = self._columns() - 1 - len(suffix)
-        if len(text) > room:
+        if len(text) > room and self.keep:
             text = text[: max(0, room - 3)] + "..."
-        return text + suffix
+        return text[:room] + suffix  # a cut line ends in the "..." before its time
 
     def _columns(self) -> int:
         try:
@@ -121,7 +121,9 @@ class Progress:
             return WIDTH
 
     def _tick(self) -> None:
-        while not self._stop.wait(TICK):
+        # a few looks per TICK: a stage's first draw comes within a quarter TICK of its
+        # first second, not up to a whole TICK late
+        while not self._stop.wait(TICK / 4):
             with self._lock:
                 elapsed = time.monotonic() - self._started
                 if self._message and self._timed and elapsed >= TICK:
