@@ -76,6 +76,7 @@ class Progress:
         self._started = 0.0
         self._drawn = False  # the cursor is on a line this object drew (no newline yet)
         self._timed = False  # the current stage's line may be redrawn with its time
+        self._last = ""  # the line drawn last
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
@@ -86,6 +87,7 @@ class Progress:
         with self._lock:
             self._finish_line()
             self._message, self._tally, self._started = message, tally, time.monotonic()
+            self._last = ""
             self._timed = self.live and not self._stop.is_set()
             if self.keep and self._timed:
                 text = f"{self.prefix}: {message}"
@@ -130,9 +132,12 @@ class Progress:
                     self._draw(elapsed)
 
     def _draw(self, elapsed: float) -> None:
-        self.stream.write(f"\r\033[K{self._line(elapsed)}")
+        line = self._line(elapsed)
+        if self._drawn and line == self._last:
+            return  # nothing changed since the last look
+        self.stream.write(f"\r\033[K{line}")
         self.stream.flush()
-        self._drawn = True
+        self._drawn, self._last = True, line
 
     def _finish_line(self) -> None:
         """End the current stage: its last count on the terminal, or (off a terminal,
