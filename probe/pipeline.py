@@ -34,6 +34,7 @@ from probe.model import (
     Report,
 )
 from probe.options import CheckOptions
+from probe.progress import Say, Tally
 from probe.stop import RunStop, activate
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from probe.inventory.types import Inventory
     from probe.probers.plan import Probed, ProbePrep
 
-Progress = Callable[[str], None]
+Progress = Say  # a message per stage; the probe stage adds its Tally (n of m answered)
 
 # voltprobe probes what the user or the cluster named, never ranges: a peer cluster has
 # a handful of DR endpoints, so thousands of addresses mean a mistake, not a cluster.
@@ -63,7 +64,7 @@ NOT_PROBED = "not probed: the run stopped first"
 POLL = 0.1  # seconds between looks at the RunStop while the stages run
 
 
-def _quiet(message: str) -> None:
+def _quiet(message: str, tally: Tally | None = None) -> None:
     return None
 
 
@@ -228,10 +229,11 @@ def _gather(
     learned.probes = tuple(_in_target_order(options, unprobed))  # kept if probing fails
     check_bounds(endpoints)
     _check(stop)
-    progress(f"probing {len(endpoints)} address(es) on the DR port")
-    started = time.perf_counter()
     unique = list({(e.address, e.port): e for e in endpoints}.values())
-    probed = probing.probe(options, learned.inventory, unique, prep)
+    answered = Tally(len(unique))  # the probers count, the progress line reads
+    progress(f"probing {len(unique)} address(es) on the DR port", answered)
+    started = time.perf_counter()
+    probed = probing.probe(options, learned.inventory, unique, replace(prep, answered=answered))
     learned.timings["probe"] = _ms(started)
     learned.raw_note = probed.raw_note
     rows = rows_per_target(endpoints, probed.rows)

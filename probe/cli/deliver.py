@@ -19,14 +19,18 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from probe.errors import CannotRunError, Interrupted, sanitize
-from probe.model import REPORT_BEGIN, REPORT_END, Method, Report, Severity
+from probe.model import REPORT_BEGIN, REPORT_END, Finding, Method, Report, Severity
 from probe.options import CheckOptions, OutputOptions
 from probe.stop import RunStop
+
+if TYPE_CHECKING:
+    from probe.merge.matrix import Merged
 
 TERMINATION_LOG_LIMIT = 4000  # Kubernetes keeps at most 4096 bytes
 STDOUT = "-"  # --report-file -: the JSON report on stdout (with -o json)
@@ -124,11 +128,29 @@ def exit_code(report: Report, undelivered: bool, fail_on: Severity | None) -> in
     if undelivered:
         return CannotRunError.exit_code
     code = report.exit_code
-    if code == 0 and fail_on is not None:
-        order = list(Severity)  # error, warning, info
-        if any(order.index(f.severity) <= order.index(fail_on) for f in report.findings):
-            return FAIL_ON_EXIT
+    if code == 0 and fail_on_trips(report.findings, fail_on):
+        return FAIL_ON_EXIT
     return code
+
+
+def merged_exit_code(merged: Merged, fail_on: Severity | None) -> int:
+    """`voltprobe report`'s and multi-context `job run`'s code: the merge's own (0 every
+    cluster has a family, 1 one has none, 3 a direction was not measured); 4 when
+    `--fail-on` trips on a merge that would exit 0. The findings it looks at are every
+    input report's, as the merge lists them (`Merged.findings`: VP502, one direction
+    only, is left out since the merge covers both); the merge adds none of its own."""
+    code = merged.exit_code
+    if code == 0 and fail_on_trips((f for _, f in merged.findings), fail_on):
+        return FAIL_ON_EXIT
+    return code
+
+
+def fail_on_trips(findings: Iterable[Finding], fail_on: Severity | None) -> bool:
+    """Whether a finding is of `fail_on`'s severity or worse (never when it is None)."""
+    if fail_on is None:
+        return False
+    order = list(Severity)  # error, warning, info
+    return any(order.index(f.severity) <= order.index(fail_on) for f in findings)
 
 
 def unused_options(report: Report, output: OutputOptions) -> list[str]:

@@ -159,10 +159,11 @@ def run(args: argparse.Namespace) -> int:
     from probe.cli.check import output_options
     from probe.k8sjob import kube, runner
     from probe.k8sjob.defaults import DEFAULT_NAMESPACE
+    from probe.progress import Progress
     from probe.render import render
 
-    def progress(message: str) -> None:
-        print(f"voltprobe job: {message}", file=sys.stderr, flush=True)
+    # the run's log on stderr; on a terminal its last line counts seconds (`Pending, 4 s`)
+    progress = Progress(True, prefix="voltprobe job", keep=True)
 
     # everything from the command line first: bad input is exit 2 before any API call
     cluster = kube_options(args)
@@ -178,21 +179,24 @@ def run(args: argparse.Namespace) -> int:
     pod_opts = ephemeral_options(args, opts) if from_pod and opts is not None else None
     job_name = None if opts is not None else args.job_name
 
-    api, context_namespace, description = kube.connect(cluster)
-    namespace = cluster.namespace or context_namespace or DEFAULT_NAMESPACE
-    progress(f"using {description}, namespace {namespace}")
-    if pod_opts is not None:
-        from probe.k8sjob import ephemeral
+    try:
+        api, context_namespace, description = kube.connect(cluster)
+        namespace = cluster.namespace or context_namespace or DEFAULT_NAMESPACE
+        progress(f"using {description}, namespace {namespace}")
+        if pod_opts is not None:
+            from probe.k8sjob import ephemeral
 
-        params = replace(pod_opts.params, namespace=namespace)
-        found = ephemeral.run_from_volt_pod(api, replace(pod_opts, params=params), progress)
-    elif opts is not None:
-        opts = with_volt_resolver(api, in_namespace(opts, namespace), progress)
-        with cleanup_on_sigterm():
-            found = runner.run_job(api, opts, progress)
-    else:
-        assert job_name is not None
-        found = runner.job_logs(api, namespace, job_name)
+            params = replace(pod_opts.params, namespace=namespace)
+            found = ephemeral.run_from_volt_pod(api, replace(pod_opts, params=params), progress)
+        elif opts is not None:
+            opts = with_volt_resolver(api, in_namespace(opts, namespace), progress)
+            with cleanup_on_sigterm():
+                found = runner.run_job(api, opts, progress)
+        else:
+            assert job_name is not None
+            found = runner.job_logs(api, namespace, job_name)
+    finally:
+        progress.close()  # its last line ended: the report (or the error) starts clean
     sys.stdout.write(render(found, output.format, output.verbose, output.color, output.unicode))
     sys.stdout.flush()
     progress(f"verdict: {found.verdict}")
@@ -380,13 +384,23 @@ def run_many(args: argparse.Namespace) -> int:
         params=params, wait_seconds=wait, keep=args.keep, cluster_read=args.cluster_read
     )
 
-    def progress(message: str) -> None:
-        print(f"voltprobe job: {message}", file=sys.stderr, flush=True)
+    from probe.cli.deliver import FAIL_ON_EXIT, merged_exit_code
+    from probe.model import Severity
+    from probe.progress import Progress
 
-    from_pods = volt_pods_per_context(args, [spec.context for spec in specs])
-    seen = multi.read_inventories(specs, args.port, progress)
-    merged = multi.run_everywhere(seen, params, run_opts, progress, from_pods=from_pods)
+    # the run's log on stderr; on a terminal its last line counts seconds (`Pending, 4 s`)
+    progress = Progress(True, prefix="voltprobe job", keep=True)
+    try:
+        from_pods = volt_pods_per_context(args, [spec.context for spec in specs])
+        seen = multi.read_inventories(specs, args.port, progress)
+        merged = multi.run_everywhere(seen, params, run_opts, progress, from_pods=from_pods)
+    finally:
+        progress.close()
     sys.stdout.write(without_controls(render_merged(merged, args.output, args.verbose)))
     sys.stdout.flush()
     progress(f"verdict: {merged.verdict}")
-    return merged.exit_code
+    fail_on = Severity(args.fail_on) if args.fail_on else None
+    code = merged_exit_code(merged, fail_on)
+    if code == FAIL_ON_EXIT:
+        progress(f"--fail-on {args.fail_on}: a finding of that severity (exit 4)")
+    return code

@@ -9,15 +9,23 @@ log (the report between its marker lines) and `voltprobe inventory` output (what
 cluster advertises). Exit codes: 0 every cluster has a family; 1 any has none; 3 a
 direction could not be measured (the matrix says which); 2 bad input (one line naming
 the file). With --diff, and for a single report, the (new) report's own code.
+
+--fail-on warning|error (as `check`'s): exit 4 instead of 0 when a finding of that
+severity or worse is in the merge (every input report's findings, as the merge lists
+them), in the single report, or with --diff in the NEW report (the state the gate is
+about, whether or not OLD had it too).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from probe.cli.args import add_report_options
+from probe.cli.args import add_fail_on_option, add_report_options
+
+if TYPE_CHECKING:
+    from probe.model import Severity
 
 FORMATS = ("table", "json", "yaml", "markdown", "junit")
 
@@ -30,7 +38,8 @@ def add_parser(commands: Any) -> None:
         "into a direction x family matrix and one recommendation per cluster: cluster X's "
         "ipFamilies is a family in which every other cluster reached every DR endpoint X "
         "advertises. Exit 0: every cluster has a family; 1: one has none; 3: a direction "
-        "was not measured; 2: bad input.",
+        "was not measured; 2: bad input; 4: --fail-on tripped (a finding in any input "
+        "report; with --diff, in NEW).",
     )
     parser.add_argument(
         "files",
@@ -44,11 +53,13 @@ def add_parser(commands: Any) -> None:
         help="compare two runs of the same cluster: OLD NEW (states, findings, recommendation)",
     )
     add_report_options(parser, FORMATS, "table")
+    add_fail_on_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from probe import __version__
+    from probe.cli.deliver import exit_code, merged_exit_code
     from probe.documents import InventoryReport, read_document
     from probe.errors import UsageError
     from probe.merge.matrix import Input, merge
@@ -70,16 +81,35 @@ def run(args: argparse.Namespace) -> int:
             )
         assert isinstance(only.document, Report)
         sys.stdout.write(render(only.document, args.output, args.verbose))
-        return only.document.exit_code
+        return _gated(args, exit_code(only.document, False, _fail_on(args)))
     merged = merge(inputs, __version__)
     sys.stdout.write(without_controls(render_merged(merged, args.output, args.verbose)))
     sys.stdout.flush()
     if args.output != "table":
         print(f"voltprobe report: {merged.verdict}", file=sys.stderr)
-    return merged.exit_code
+    return _gated(args, merged_exit_code(merged, _fail_on(args)))
+
+
+def _fail_on(args: argparse.Namespace) -> Severity | None:
+    from probe.model import Severity
+
+    return Severity(args.fail_on) if args.fail_on else None
+
+
+def _gated(args: argparse.Namespace, code: int) -> int:
+    """The exit code, saying on stderr when --fail-on is why it is 4."""
+    from probe.cli.deliver import FAIL_ON_EXIT
+
+    if code == FAIL_ON_EXIT:
+        print(
+            f"voltprobe report: --fail-on {args.fail_on}: a finding of that severity (exit 4)",
+            file=sys.stderr,
+        )
+    return code
 
 
 def _diff(args: argparse.Namespace, inputs: list[Any]) -> int:
+    from probe.cli.deliver import exit_code
     from probe.errors import UsageError
     from probe.merge.diff import diff
     from probe.model import Report
@@ -96,4 +126,5 @@ def _diff(args: argparse.Namespace, inputs: list[Any]) -> int:
         raise UsageError("--diff has no junit format (use table, json, yaml or markdown)")
     change = diff(old.document, new.document, old.name, new.name)
     sys.stdout.write(without_controls(render_diff(change, args.output)))
-    return change.exit_code
+    # the gate is on NEW: the state the runs reached (change.exit_code is NEW's own)
+    return _gated(args, exit_code(new.document, False, _fail_on(args)))

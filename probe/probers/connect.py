@@ -26,6 +26,7 @@ from probe.probers.verdict import (
     describe_icmp,
     errno_name,
 )
+from probe.progress import Tally
 from probe.stop import current as current_stop
 
 STOP_POLL = 0.1  # seconds between looks at the run's stop while probes are in flight
@@ -48,9 +49,10 @@ class ConnectProber:
 
     method = Method.CONNECT
 
-    def __init__(self, timeout: float, concurrency: int = 512):
+    def __init__(self, timeout: float, concurrency: int = 512, answered: Tally | None = None):
         self.timeout = timeout
         self.concurrency = max(1, concurrency)
+        self.answered = answered  # counts each probe that got an answer (not filtered)
 
     def probe(self, endpoints: Sequence[Endpoint]) -> list[ProbeResult]:
         return asyncio.run(self.probe_async(endpoints))
@@ -61,7 +63,10 @@ class ConnectProber:
 
         async def bounded(endpoint: Endpoint) -> ProbeResult:
             async with slots:
-                return await probe_endpoint(endpoint, self.timeout)
+                row = await probe_endpoint(endpoint, self.timeout)
+            if self.answered is not None and row.state is not ProbeState.FILTERED:
+                self.answered.add()  # filtered: nothing answered, the timeout ran out
+            return row
 
         tasks = [asyncio.ensure_future(bounded(e)) for e in endpoints]
         stop = current_stop()

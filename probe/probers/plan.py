@@ -32,6 +32,7 @@ from probe.probers.base import Prober
 from probe.probers.rawpackets import Templates
 from probe.probers.rawpcap import check_pcap_path
 from probe.probers.rawsockets import RawCapability, RawSocketsUnavailable, check_raw_capability
+from probe.progress import Tally
 
 if TYPE_CHECKING:
     from probe.inventory.types import Inventory
@@ -48,14 +49,15 @@ class LazyConnectProber:
 
     method = Method.CONNECT
 
-    def __init__(self, timeout: float, concurrency: int) -> None:
+    def __init__(self, timeout: float, concurrency: int, answered: Tally | None = None) -> None:
         self.timeout = timeout
         self.concurrency = concurrency
+        self.answered = answered
 
     def probe(self, endpoints: Sequence[Endpoint]) -> list[ProbeResult]:
         from probe.probers.connect import ConnectProber
 
-        return ConnectProber(self.timeout, self.concurrency).probe(endpoints)
+        return ConnectProber(self.timeout, self.concurrency, self.answered).probe(endpoints)
 
 
 @dataclass(frozen=True)
@@ -118,10 +120,12 @@ def _probe_batch(batch: ProbeBatch) -> tuple[list[ProbeResult], str]:
 @dataclass(frozen=True)
 class ProbePrep:
     """What the start of a run learned for probing: the raw capability (None in
-    connect mode) and where the SYN templates come from (cached, or being built)."""
+    connect mode) and where the SYN templates come from (cached, or being built); and
+    the Tally the probers count answers on (the pipeline gives one per probe stage)."""
 
     capability: RawCapability | None = None
     templates: Templates = field(default=rawcache.templates, compare=False)
+    answered: Tally = field(default_factory=lambda: Tally(0), compare=False)
 
     def default_method(self) -> Method:
         """The method rows get when nothing was probed for them (no address, DNS error)."""
@@ -163,7 +167,8 @@ def plan_probes(
     endpoints: Sequence[Endpoint],
     prep: ProbePrep | None = None,
 ) -> Plan:
-    connect = LazyConnectProber(options.timeout, options.concurrency)
+    answered = prep.answered if prep is not None else None
+    connect = LazyConnectProber(options.timeout, options.concurrency, answered)
     if options.mode is Mode.CONNECT:
         return Plan((ProbeBatch(connect, tuple(endpoints)),))
     if prep is None or prep.capability is None:
@@ -195,7 +200,9 @@ def plan_probes(
         notes.append(SERVICE_NOTE.format(count=services))
     from probe.probers.raw import RawProber
 
-    raw = RawProber(options.timeout, options.rate, options.quick, options.pcap, prep.templates)
+    raw = RawProber(
+        options.timeout, options.rate, options.quick, options.pcap, prep.templates, answered
+    )
     fallback = connect if options.mode is Mode.AUTO else None
     batches: list[ProbeBatch] = []
     if raw_batch:

@@ -46,6 +46,7 @@ from probe.probers.verdict import (
     describe_icmp,
     errno_name,
 )
+from probe.progress import Tally
 from probe.stop import current as current_stop
 
 _SENT, _FULL, _REFUSED = "sent", "full", "refused"  # what one sendto() did
@@ -98,12 +99,14 @@ class RawProber:
         quick: bool = False,
         pcap: str | None = None,
         templates: Templates = build_templates,
+        answered: Tally | None = None,
     ):
         self.timeout = timeout
         self.rate = rate
         self.quick = quick
         self.pcap = pcap
         self.templates = templates
+        self.answered = answered  # counts each probe as its first answer (or local verdict) comes
         self.stats = RawStats()
         self.pcap_error = ""  # why the last batch's --pcap file was not written
 
@@ -122,7 +125,7 @@ class RawProber:
                 f"cannot open raw sockets: {errno_name(exc.errno or 0)}"
             ) from exc
         try:
-            batch = Batch(endpoints, sockets, self.templates, self.pcap is not None)
+            batch = Batch(endpoints, sockets, self.templates, self.pcap is not None, self.answered)
             self.stats = batch.run(self.timeout, self.rate, self.quick)
         finally:
             sockets.close()
@@ -146,8 +149,10 @@ class Batch:
         sockets: RawSockets,
         templates: Templates,
         capture: bool,
+        answered: Tally | None = None,
     ):
         self.endpoints = list(endpoints)
+        self.answered = answered
         self.sockets = sockets
         self.port = sockets.port
         self.capture = Capture()
@@ -233,6 +238,7 @@ class Batch:
                     first = probe == len(schedule.first_sent)
                     if first and not self._prepare(probe):
                         schedule.settled(probe, now)  # no route: nothing sent
+                        self._count()
                         continue
                     outcome = self._send(sends[probe], probe, targets[probe])
                     if outcome is _FULL:
@@ -240,6 +246,7 @@ class Batch:
                     now = clock()
                     if outcome is _REFUSED:
                         schedule.settled(probe, now)
+                        self._count()
                         continue
                     if not first:
                         stats.retries += 1
@@ -368,6 +375,12 @@ class Batch:
             return  # a repeat (retransmitted SYN-ACK, answer to the retry)
         stats.answers += 1
         self.evidence[probe] = evidence._replace(rtt_ms=rtt * 1000)
+        self._count()
+
+    def _count(self) -> None:
+        """One more probe has its verdict, for the progress line."""
+        if self.answered is not None:
+            self.answered.add()
 
     def results(self, quick: bool) -> list[ProbeResult]:
         """One result per endpoint, in the order given."""
