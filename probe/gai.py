@@ -20,8 +20,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from probe.model import Family
+
+if TYPE_CHECKING:
+    from probe.progress import Tally
 
 # enough for every DR endpoint name of a peer at once, few enough to be gentle with DNS
 MAX_THREADS = 32
@@ -78,8 +82,11 @@ class SystemLookups:
     waiting for chosen hosts whose lookups are still running (glibc may answer one
     record type only after the other's timeouts, and the JVM waits for it)."""
 
-    def __init__(self, hosts: Sequence[str], lookup: Lookup = system_lookup) -> None:
+    def __init__(
+        self, hosts: Sequence[str], lookup: Lookup = system_lookup, answered: Tally | None = None
+    ) -> None:
         self.hosts = list(dict.fromkeys(hosts))
+        self._answered = answered  # counts lookups that ended (live progress)
         self._pending: queue.SimpleQueue[str] = queue.SimpleQueue()
         for host in self.hosts:
             self._pending.put(host)
@@ -100,6 +107,8 @@ class SystemLookups:
             with self._lock:
                 self._started[host] = begin
             self._answers.put(_one(host, self._lookup, begin))
+            if self._answered is not None:
+                self._answered.add()
 
     def started_at(self, host: str) -> float | None:
         """When `host`'s lookup began (time.monotonic()), None: not yet."""

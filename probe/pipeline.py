@@ -212,12 +212,14 @@ def _gather(
     prep = probing.prepare(options)
     inventory = Background(partial(_timed_inventory, options), "inventory")
     started = time.perf_counter()
-    progress(f"resolving {len(options.targets)} peer endpoint(s)")
+    names = Tally(len({t.host for t in options.targets if not t.is_literal}), "names resolved")
+    progress(f"resolving {len(options.targets)} peer endpoint(s)", names if names.total else None)
     learned.dns = resolve_targets(
         options.targets,
         options.resolv_conf,
         options.dns_timeout,
         late_until=_late_dns_until(options, stop),
+        answered=names,
     )
     learned.timings["resolve"] = _ms(started)
     _check(stop)

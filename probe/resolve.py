@@ -27,6 +27,8 @@ from probe.model import FAMILIES, DnsAnswer, DnsLens, DnsOutcome, Family, Target
 if TYPE_CHECKING:
     from dns.asyncresolver import Resolver
 
+    from probe.progress import Tally
+
 _RDTYPE = {Family.IPV4: "A", Family.IPV6: "AAAA"}
 MAX_LOOKUPS_IN_FLIGHT = 64  # be gentle with the cluster's DNS
 # the whole getaddrinfo stage ends this many --dns-timeout after it starts, however many
@@ -65,6 +67,7 @@ def resolve_targets(
     lifetime: float,
     lookup: Lookup = system_lookup,
     late_until: float | None = None,
+    answered: Tally | None = None,
 ) -> tuple[DnsAnswer, ...]:
     """One DnsAnswer per (target, family); IP literals get a `literal` answer.
 
@@ -76,7 +79,7 @@ def resolve_targets(
     because glibc answers it once the other type's retries run out (probe.gai.glibc_wait)
     and the JVM waits for that answer. `lookup` is the system resolver (a test may pass
     its own). Raises CannotRunError when the lens's resolver configuration cannot be
-    read (before any lookup)."""
+    read (before any lookup). `answered` counts the names whose getaddrinfo ended."""
     answers = list(
         {
             t.text: DnsAnswer(t.text, t.literal_family, DnsOutcome.LITERAL, (t.host,))
@@ -87,7 +90,9 @@ def resolve_targets(
     # one lookup per name: the same name on two ports is asked once
     names = {t.text: t for t in targets if not t.is_literal}
     if names:
-        answers += _resolve_names(list(names.values()), resolv_conf, lifetime, lookup, late_until)
+        answers += _resolve_names(
+            list(names.values()), resolv_conf, lifetime, lookup, late_until, answered
+        )
     order = {t.text: i for i, t in enumerate(targets)}
     return tuple(sorted(answers, key=lambda a: (order[a.target], a.family.value)))
 
@@ -98,10 +103,11 @@ def _resolve_names(
     lifetime: float,
     lookup: Lookup,
     late_until: float | None,
+    answered: Tally | None,
 ) -> list[DnsAnswer]:
     resolver = make_resolver(resolv_conf, lifetime)  # unreadable: the run stops before lookups
     hosts = list(dict.fromkeys(t.host for t in names))
-    lookups = SystemLookups(hosts, lookup)
+    lookups = SystemLookups(hosts, lookup, answered)
     system = lookups.collect(lifetime, time.monotonic() + STAGE_TIMEOUTS * lifetime)
     lenses, prefixes = _lens_all(hosts, system, resolver, lifetime)
     late = [

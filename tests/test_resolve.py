@@ -225,3 +225,28 @@ def test_synthesized_addresses_are_recognised_under_known_and_announced_prefixes
     assert synthesis_prefix(["2001:db8:64::c000:221"], ["2001:db8:64::/96"]) == "2001:db8:64::/96"
     assert synthesis_prefix(["2001:db8:64::c000:221"], []) is None
     assert synthesis_prefix(["2001:db8:64::1", "2001:db8:0:2::1"], ["2001:db8:64::/96"]) is None
+
+
+def test_the_names_tally_counts_each_ended_lookup_once() -> None:
+    """Live progress ("2 of 3 names resolved"): an answer and a failure each count once;
+    a lookup still running is not counted."""
+    from probe.progress import Tally
+
+    release = threading.Event()
+
+    def lookup(host: str) -> tuple[list[tuple[Family, str]], str]:
+        if host == "slow":
+            release.wait(10)
+        if host == "gone":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [(V4, "192.0.2.1")], host
+
+    tally = Tally(3, "names resolved")
+    try:
+        results = look_up_all(["quick", "gone", "slow"], 0.3, time.monotonic() + 0.5, lookup)
+        assert results["slow"].timed_out
+        assert str(tally) == "0 of 3 names resolved"  # look_up_all was not given it
+        SystemLookups(["quick", "gone", "slow"], lookup, tally).collect(0.3, time.monotonic() + 0.5)
+    finally:
+        release.set()
+    assert tally.done == 2 and str(tally) == "2 of 3 names resolved"
