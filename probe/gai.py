@@ -94,6 +94,7 @@ class SystemLookups:
         self._started: dict[str, float] = {}
         self._lock = threading.Lock()
         self._lookup = lookup
+        self._after_time: dict[str, GaiResult] = {}  # answers `collect` got too late
         for index in range(min(len(self.hosts), MAX_THREADS)):
             threading.Thread(target=self._work, name=f"getaddrinfo-{index}", daemon=True).start()
 
@@ -133,8 +134,12 @@ class SystemLookups:
                 break
             wake = min([deadline, *(t + per_lookup for t in running.values())])
             result = self._next(min(wake - now, POLL))
-            if result is not None:
-                results.setdefault(result.host, result)
+            if result is None:
+                continue
+            if result.host in results:  # its time was up a moment ago: `wait_late`'s
+                self._after_time[result.host] = result
+            else:
+                results[result.host] = result
         for host in self.hosts:
             if host not in results:
                 began = self.started_at(host)
@@ -145,13 +150,17 @@ class SystemLookups:
 
     def wait_late(self, hosts: Sequence[str], deadline: float) -> dict[str, GaiResult]:
         """One result per host of `hosts` (timed out by `collect`): its answer if it
-        arrives before `deadline` (time.monotonic()), else `timed_out` with the whole
+        arrived or arrives before `deadline` (time.monotonic()), else `timed_out` with the whole
         time waited. Answers of other hosts that arrive meanwhile are dropped: their
         results are already final. Never raises."""
         wanted: set[str] = set(hosts)
-        late: dict[str, GaiResult] = {}
-        while wanted - late.keys() and time.monotonic() < deadline:
-            result = self._next(min(deadline - time.monotonic(), POLL))
+        late = {h: r for h, r in self._after_time.items() if h in wanted}
+        while wanted - late.keys():
+            # past the deadline, answers already queued (during the lens) are still taken
+            left = deadline - time.monotonic()
+            result = self._next(min(left, POLL))
+            if result is None and left <= 0:
+                break
             if result is not None and result.host in wanted:
                 late[result.host] = result
         for host in wanted - late.keys():

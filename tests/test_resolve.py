@@ -139,6 +139,25 @@ def test_a_late_answer_is_kept_for_a_name_waited_for_and_dropped_for_others() ->
     assert "no answer in 0." in late["never"].detail
 
 
+def test_an_answer_that_came_while_the_lens_ran_is_taken_after_the_late_deadline() -> None:
+    """The lens may outlast the late deadline; an answer already queued by then is what
+    the JVM got, not a timeout (a reviewer's false FAIL at --dns-timeout 3)."""
+    release = threading.Event()
+
+    def lookup(host: str) -> tuple[list[tuple[Family, str]], str]:
+        release.wait(10)
+        return [(V4, "192.0.2.7")], host
+
+    lookups = SystemLookups(["late"], lookup)
+    try:
+        assert lookups.collect(0.1, time.monotonic() + 0.2)["late"].timed_out
+    finally:
+        release.set()
+    time.sleep(0.2)  # the answer arrives while "the lens" runs
+    late = lookups.wait_late(["late"], time.monotonic() - 1.0)  # deadline already past
+    assert not late["late"].timed_out and late["late"].addresses == ((V4, "192.0.2.7"),)
+
+
 @pytest.mark.parametrize(
     ("options", "nameservers", "seconds"),
     [
@@ -250,3 +269,18 @@ def test_the_names_tally_counts_each_ended_lookup_once() -> None:
     finally:
         release.set()
     assert tally.done == 2 and str(tally) == "2 of 3 names resolved"
+
+
+def test_an_answer_just_after_its_time_is_kept_for_wait_late() -> None:
+    """`collect` may read an answer in the same pass that timed it out; it must reach
+    `wait_late`, not be dropped (a false FAIL at --dns-timeout 3 in the lab)."""
+
+    def lookup(host: str) -> tuple[list[tuple[Family, str]], str]:
+        time.sleep(0.22)
+        return [(V4, "192.0.2.8")], host
+
+    lookups = SystemLookups(["edge"], lookup)
+    assert lookups.collect(0.2, time.monotonic() + 1.0)["edge"].timed_out
+    time.sleep(0.1)
+    late = lookups.wait_late(["edge"], time.monotonic() - 1.0)
+    assert late["edge"].addresses == ((V4, "192.0.2.8"),), late
