@@ -78,8 +78,9 @@ def resolve_targets(
     record types is waited for until `late_until` (time.monotonic(); None: not at all),
     because glibc answers it once the other type's retries run out (probe.gai.glibc_wait)
     and the JVM waits for that answer. `lookup` is the system resolver (a test may pass
-    its own). Raises CannotRunError when the lens's resolver configuration cannot be
-    read (before any lookup). `answered` counts the names whose getaddrinfo ended."""
+    its own). A lens resolver configuration that cannot be read (no nameserver, say)
+    leaves the lens off, said in each answer's detail: getaddrinfo still decides.
+    `answered` counts the names whose getaddrinfo ended."""
     answers = list(
         {
             t.text: DnsAnswer(t.text, t.literal_family, DnsOutcome.LITERAL, (t.host,))
@@ -105,11 +106,15 @@ def _resolve_names(
     late_until: float | None,
     answered: Tally | None,
 ) -> list[DnsAnswer]:
-    resolver = make_resolver(resolv_conf, lifetime)  # unreadable: the run stops before lookups
     hosts = list(dict.fromkeys(t.host for t in names))
     lookups = SystemLookups(hosts, lookup, answered)
+    try:
+        resolver: Resolver | None = make_resolver(resolv_conf, lifetime)
+        lens_off = ""
+    except CannotRunError as exc:  # the lens only explains: getaddrinfo still decides
+        resolver, lens_off = None, f"; no DNS lens: {exc}"
     system = lookups.collect(lifetime, time.monotonic() + STAGE_TIMEOUTS * lifetime)
-    lenses, prefixes = _lens_all(hosts, system, resolver, lifetime)
+    lenses, prefixes = _lens_all(hosts, system, resolver, lifetime) if resolver else ({}, ())
     late = [
         host
         for host in hosts
@@ -126,7 +131,8 @@ def _resolve_names(
     for target in names:
         for family, other in ((Family.IPV4, Family.IPV6), (Family.IPV6, Family.IPV4)):
             lens, other_lens = lenses.get((target.host, family)), lenses.get((target.host, other))
-            answers.append(combine(target, family, system[target.host], lens, other_lens))
+            answer = combine(target, family, system[target.host], lens, other_lens)
+            answers.append(replace(answer, detail=answer.detail + lens_off))
     return [_mark_nat64(a, prefixes) for a in answers]
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from probe.model import Family
 from tests.support.processes import closed_port, responder, run_cli, run_json
 
 NO_KUBE = "--no-kube"
@@ -219,26 +220,42 @@ def test_a_mapped_literal_error_names_the_ipv4_form() -> None:
     assert done.returncode == 2 and "127.0.0.1" in done.stderr and done.stdout == ""
 
 
-def test_partial_report_is_written_when_the_run_stops(tmp_path: Path) -> None:
+def test_a_named_resolv_conf_without_nameservers_is_exit_2_before_any_work(
+    tmp_path: Path,
+) -> None:
+    """--resolv-conf steers only the DNS lens, but a file the user named that cannot
+    serve is a typo in the command: one line naming it, exit 2, nothing probed. (A
+    stopped run's partial report: test_faults.py, the deadline.)"""
     report_file = tmp_path / "report.json"
     (tmp_path / "empty.conf").write_text("# no nameserver line\n")
     done = run_cli(
         "check",
         "--peer",
         "peer.example",
-        "--peer",
-        "192.0.2.1",
         NO_KUBE,
         "--resolv-conf",
         str(tmp_path / "empty.conf"),
         "--report-file",
         str(report_file),
     )
-    assert done.returncode == 3
-    assert "resolver configuration" in done.stderr and "Traceback" not in done.stderr
-    partial = json.loads(report_file.read_text())
-    assert partial["exitCode"] == 3 and partial["error"]
-    assert partial["verdict"].startswith("INCOMPLETE")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "empty.conf" in done.stderr
+    assert "Traceback" not in done.stderr and not report_file.exists()
+
+
+def test_an_unusable_lens_configuration_leaves_getaddrinfo_in_charge() -> None:
+    """The default resolv.conf unreadable by dnspython (a container without nameserver
+    lines): the lens is off and says so; getaddrinfo's answer still decides."""
+    from probe.resolve import resolve_targets
+    from probe.targets import parse_peers
+
+    def lookup(host: str) -> tuple[list[tuple[Family, str]], str]:
+        return [(Family.IPV4, "192.0.2.4")], host
+
+    answers = resolve_targets(parse_peers(["peer"]), "/nonexistent/resolv.conf", 1.0, lookup)
+    v4 = next(a for a in answers if a.family is Family.IPV4)
+    assert v4.addresses == ("192.0.2.4",) and v4.lens is None
+    assert "no DNS lens: cannot read resolver configuration" in v4.detail
 
 
 # A name that does not resolve (dns-error rows in both families, VP201) is a lab scenario

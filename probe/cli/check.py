@@ -47,6 +47,20 @@ MAX_RATE = 50_000
 MAX_CONCURRENCY = 4096
 
 
+def check_resolv_conf(path: str) -> None:
+    """A --resolv-conf the user named must be one dnspython can read, with a nameserver:
+    a typo is exit 2 before any work. Raises UsageError."""
+    from probe.errors import CannotRunError
+    from probe.resolve import make_resolver
+
+    if not os.path.isfile(path):
+        raise UsageError(f"--resolv-conf {path}: no such file")
+    try:
+        make_resolver(path, 1.0)
+    except CannotRunError as exc:
+        raise UsageError(f"--resolv-conf {path}: {exc}") from None
+
+
 def add_deadline_option(parser: Any) -> None:
     parser.add_argument(
         "--deadline",
@@ -262,8 +276,8 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         # a cluster that cannot be reached is a finding; a kubeconfig or context that
         # does not exist is a typo in the command
         check_selection(kube)
-    if args.resolv_conf != CHECK_DEFAULTS.resolv_conf and not os.path.isfile(args.resolv_conf):
-        raise UsageError(f"--resolv-conf {args.resolv_conf}: no such file")
+    if args.resolv_conf != CHECK_DEFAULTS.resolv_conf:
+        check_resolv_conf(args.resolv_conf)
     targets, peer_names, peer_sources = peer_report_targets(args.peer_report)
     if args.peer:
         targets = parse_peers(args.peer, args.port) + targets

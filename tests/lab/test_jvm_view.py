@@ -178,9 +178,7 @@ def test_one_type_servfail_is_its_own_warning_on_a_passing_run(j: JvmLab) -> Non
 
 
 @pytest.mark.parametrize("dns_timeout", ["1", "3"])
-def test_one_type_silent_is_waited_out_as_glibc_and_the_jvm_do(
-    j: JvmLab, dns_timeout: str
-) -> None:
+def test_one_type_silent_is_waited_out_as_glibc_and_the_jvm_do(j: JvmLab, dns_timeout: str) -> None:
     # the AAAA of silent6 is never answered: glibc (timeout:1 attempts:1) returns the A
     # after 3 s, past --dns-timeout 1 (and, at 3, while the lens still waits on the AAAA);
     # the JVM gets that A, so the run does too
