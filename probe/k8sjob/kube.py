@@ -190,7 +190,11 @@ class KubeApi:
         }
         fn, args = deleters[kind]
         # Background: the garbage collector removes a Job's pod once the Job is gone.
-        extra = {"propagation_policy": "Background"} if kind == "Job" else {}
+        extra: dict[str, Any] = {"propagation_policy": "Background"} if kind == "Job" else {}
+        if kind in ("Pod", "Service"):
+            # the apiserver answers these with the object or a Status, by version and grace
+            # period; the client would parse either as the object: the answer is not read
+            extra["_preload_content"] = False
         try:
             self._call("delete", kind, ns, fn, *args, **extra)
         except ApiCallError as exc:

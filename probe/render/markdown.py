@@ -9,6 +9,7 @@ from probe.checks.registry import Registry
 from probe.merge.diff import ReportDiff
 from probe.merge.matrix import Merged
 from probe.model import FAMILIES, Finding, Report, Severity, format_endpoint
+from probe.render.merged import RESPONDER_NOTE
 
 
 def checks_table(registry: Registry) -> str:
@@ -119,6 +120,8 @@ def merged_markdown(merged: Merged, verbose: bool = False) -> str:
                 text += f": {cell.detail}"
             cells.append(text)
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    if merged.responder:
+        lines += ["", f"*responder*: {RESPONDER_NOTE}"]
     if merged.asymmetries:
         lines += ["", "## Asymmetries", ""] + [f"- {_cell(a)}" for a in merged.asymmetries]
     lines += ["", "## Values per cluster", ""]

@@ -11,6 +11,11 @@ from probe.merge.matrix import Merged
 from probe.model import FAMILIES, Severity
 
 MERGED_FORMATS = ("table", "json", "yaml", "markdown", "junit")
+RESPONDER_NOTE = (
+    "endpoints of the voltprobe responder (job run --responder: voltprobe serve behind a "
+    "stand-in dual-stack Service, deleted after the run), not of the DR Service: what the "
+    "network carries to the cluster in each family before the DR Service is changed"
+)
 
 
 def render_merged(merged: Merged, fmt: str, verbose: bool = False) -> str:
@@ -51,6 +56,8 @@ def merged_table(merged: Merged, verbose: bool = False) -> str:
                 details.append(f"  {d.source} -> {d.target} {family}: {cell.detail}")
         rows.append(cells)
     matrix = tabulate(rows, headers=["DIRECTION", *map(str, FAMILIES)], tablefmt="simple")
+    if merged.responder:
+        details.append(f"  responder: {RESPONDER_NOTE}")
     parts = [merged.verdict, "\n".join([matrix, *details])]
     if merged.asymmetries:
         parts.append("\n".join(["Asymmetries:"] + [f"  {a}" for a in merged.asymmetries]))
