@@ -27,11 +27,13 @@ from typing import Any
 
 import pytest
 
+from probe.k8sjob.objects import runner_role
 from tests.fakeapi import objects, resources
 from tests.fakeapi.files import KubeContext, write_kubeconfig
 from tests.fakeapi.hooks import provision_load_balancers
 from tests.fakeapi.server import DEFAULT_TOKEN, FakeApiServer, Fault
 from tests.support.processes import run_cli
+from tests.support.rbac import grants
 
 from . import firewall
 from .kubelet import ResponderKubelet, run_jobs_in
@@ -307,6 +309,17 @@ def test_the_responder_probes_both_families_before_the_dr_service_has_them(
     for kubelet in kubelets:
         assert len(kubelet.started) == 1, "one responder Pod per cluster"
         assert kubelet.running() == [], "a responder process outlived the run"
+    # `manifest runner-role --with-responder` grants every write and responder read made
+    granted = grants(runner_role(objects.NAMESPACE, with_responder=True))
+    plain = grants(runner_role(objects.NAMESPACE))
+    for api in (api_a, api_b):
+        calls = {
+            (r.group_version.rpartition("/")[0], r.resource, r.verb)
+            for r in api.requests
+            if r.verb in ("create", "delete") or r.resource in ("pods", "services")
+        }
+        assert calls - granted == set()
+        assert {("", "pods", "create"), ("", "services", "delete")} <= calls - plain
 
 
 def test_the_matrix_says_which_rows_are_the_responders(
