@@ -411,21 +411,23 @@ def run_many(args: argparse.Namespace) -> int:
     if args.responder_wait is not None and not args.responder:
         raise UsageError("--responder-wait goes with --responder")
     seen = multi.read_inventories(specs, args.port, progress, responder=args.responder)
-    if args.responder:
-        from probe.k8sjob.responder import DEFAULT_RESPONDER_WAIT
+    with cleanup_on_sigterm():
+        if args.responder:
+            from probe.k8sjob.responder import DEFAULT_RESPONDER_WAIT
 
-        wait_responder = args.responder_wait
-        if wait_responder is None:
-            wait_responder = DEFAULT_RESPONDER_WAIT
-        with multi.responders(seen, params, run_opts, wait_responder, progress) as (
-            seen,
-            unmeasured,
-        ):
-            merged = multi.run_everywhere(
-                seen, params, run_opts, progress, from_pods=from_pods, unmeasured=unmeasured
-            )
-    else:
-        merged = multi.run_everywhere(seen, params, run_opts, progress, from_pods=from_pods)
+            wait = DEFAULT_RESPONDER_WAIT if args.responder_wait is None else args.responder_wait
+            with multi.responders(seen, params, run_opts, wait, progress) as stood:
+                with_responders, unmeasured = stood
+                merged = multi.run_everywhere(
+                    with_responders,
+                    params,
+                    run_opts,
+                    progress,
+                    from_pods=from_pods,
+                    unmeasured=unmeasured,
+                )
+        else:
+            merged = multi.run_everywhere(seen, params, run_opts, progress, from_pods=from_pods)
     sys.stdout.write(without_controls(render_merged(merged, args.output, args.verbose)))
     sys.stdout.flush()
     progress(f"verdict: {merged.verdict}")

@@ -204,10 +204,15 @@ def responders(
             return item, f"{standing.why} (in {spec.name})"
         local = {"nodes": item.inventory.local.get("nodes"), "services": [standing.entry]}
         offered = advertised(local, job.port)
-        say(
-            "responder reachable at "
-            + (", ".join(e.endpoint for e in offered) or "no address another cluster can dial")
-        )
+        if not offered:  # a NodePort Service, and the nodes' addresses are unknown
+            why = (
+                f"the responder's {standing.entry.get('type')} Service offers no address "
+                "another cluster can dial (its nodes' addresses could not be read: grant "
+                "list nodes, or use a LoadBalancer)"
+            )
+            say(why)
+            return item, f"{why} (in {spec.name})"
+        say("responder reachable at " + ", ".join(e.endpoint for e in offered))
         merged_local = dict(item.inventory.local)
         merged_local["services"] = [*(merged_local.get("services") or []), standing.entry]
         inventory = replace(item.inventory, local=merged_local)
@@ -347,8 +352,8 @@ def _each(
 ) -> list[Any]:
     """work(item) for every item on its own thread; the results (or exceptions) in order.
 
-    Not daemon threads: on Ctrl-C the waits stop (`stop`) and each thread still deletes
-    what it created before this returns."""
+    Not daemon threads: on Ctrl-C (or SIGTERM) the waits stop (`stop`) and each thread
+    still deletes what it created before this raises."""
     results: list[Any] = [None] * len(items)
 
     def target(index: int) -> None:
@@ -366,7 +371,7 @@ def _each(
         for thread in threads:
             while thread.is_alive():
                 thread.join(0.2)
-    except KeyboardInterrupt:
+    except BaseException:  # Ctrl-C, or SIGTERM's RunStopped (cli.job.cleanup_on_sigterm)
         if stop is not None:
             stop.set()
         for thread in threads:

@@ -19,6 +19,8 @@ load-balancer controller gives its Service one ingress address per family
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,7 +34,7 @@ from tests.fakeapi import objects, resources
 from tests.fakeapi.files import KubeContext, write_kubeconfig
 from tests.fakeapi.hooks import provision_load_balancers
 from tests.fakeapi.server import DEFAULT_TOKEN, FakeApiServer, Fault
-from tests.support.processes import run_cli
+from tests.support.processes import VOLTPROBE, run_cli, wait_until
 from tests.support.rbac import grants
 
 from . import firewall
@@ -246,15 +248,16 @@ def with_responders(
     api_b: FakeApiServer,
     tmp_path: Path,
     ingress_b: bool = True,
+    hang_jobs: bool = False,
 ) -> tuple[ResponderKubelet, ResponderKubelet]:
-    """Jobs and responder Pods run in each cluster's namespace; load balancers answer
-    (in b only when `ingress_b`)."""
+    """Jobs (that never finish when `hang_jobs`) and responder Pods run in each cluster's
+    namespace; load balancers answer (in b only when `ingress_b`)."""
     kubelets = []
     for api, ns, name, v4, v6, answers in (
         (api_a, clusters.a, "a", RA4, RA6, True),
         (api_b, clusters.b, "b", RB4, RB6, ingress_b),
     ):
-        api.on_create("jobs", run_jobs_in(ns, tmp_path / name))
+        api.on_create("jobs", run_jobs_in(ns, tmp_path / name, hang=hang_jobs))
         kubelet = ResponderKubelet(clusters.resources, ns, (v4, v6), lifetime=90)
         api.on_create("pods", kubelet.on_create)
         api.on_delete("pods", kubelet.on_delete)
@@ -376,6 +379,36 @@ def test_a_load_balancer_that_never_answers_leaves_the_direction_unknown(
     assert cell(document, "b", "a", "IPv6")["status"] == "ok"
     assert "a->b" in document["verdict"] and "b->a" not in document["verdict"]
     assert_cleaned(done)
+    for api in (api_a, api_b):
+        assert responder_objects(api) == []
+        for plural in OWNED:
+            assert stored(api, plural) == [], f"{plural} left behind"
+    for kubelet in kubelets:
+        assert kubelet.running() == []
+
+
+def test_sigterm_while_the_jobs_run_deletes_the_responders(
+    clusters: Clusters, apis_v4: tuple[FakeApiServer, FakeApiServer, Path], tmp_path: Path
+) -> None:
+    api_a, api_b, kubeconfig = apis_v4
+    kubelets = with_responders(clusters, api_a, api_b, tmp_path, hang_jobs=True)
+    process = subprocess.Popen(
+        [VOLTPROBE, *RUN_RESPONDER, "--kubeconfig", str(kubeconfig), "-o", "json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert wait_until(lambda: len(stored(api_a, "jobs")) + len(stored(api_b, "jobs")) == 2, 60)
+        assert responder_objects(api_a) and responder_objects(api_b)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert "Traceback" not in err, err
+    assert process.returncode == 3, err
+    assert "stopped by SIGTERM" in err
+    assert "could not delete" not in err and "left behind" not in err, err
     for api in (api_a, api_b):
         assert responder_objects(api) == []
         for plural in OWNED:
