@@ -87,6 +87,14 @@ class Cell:
         }
 
 
+# What a cell's `responder` endpoints are, for the notes under a matrix.
+RESPONDER_NOTE = (
+    "endpoints of the voltprobe responder (job run --responder: voltprobe serve behind a "
+    "stand-in dual-stack Service, deleted after the run), not of the DR Service: what the "
+    "network carries to the cluster in each family before the DR Service is changed"
+)
+
+
 def unknown(family: Family, why: str) -> Cell:
     return Cell(family, CellStatus.UNKNOWN, detail=why)
 

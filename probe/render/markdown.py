@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from probe.checks.registry import Registry
+from probe.merge.cells import RESPONDER_NOTE
 from probe.merge.diff import ReportDiff
 from probe.merge.matrix import Merged
 from probe.model import FAMILIES, Finding, Report, Severity, format_endpoint
-from probe.render.merged import RESPONDER_NOTE
 
 
 def checks_table(registry: Registry) -> str:

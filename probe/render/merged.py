@@ -6,16 +6,12 @@ from __future__ import annotations
 import yaml
 from tabulate import tabulate
 
+from probe.merge.cells import RESPONDER_NOTE
 from probe.merge.diff import ReportDiff
 from probe.merge.matrix import Merged
 from probe.model import FAMILIES, Severity
 
 MERGED_FORMATS = ("table", "json", "yaml", "markdown", "junit")
-RESPONDER_NOTE = (
-    "endpoints of the voltprobe responder (job run --responder: voltprobe serve behind a "
-    "stand-in dual-stack Service, deleted after the run), not of the DR Service: what the "
-    "network carries to the cluster in each family before the DR Service is changed"
-)
 
 
 def render_merged(merged: Merged, fmt: str, verbose: bool = False) -> str:
