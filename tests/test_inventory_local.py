@@ -138,3 +138,16 @@ def test_dr_service_names_match_whole(name: str, per_pod: bool | None) -> None:
     _, notes = volt.find_dr_services([service], 5555, None)
     # a name like a DR Service without the DR port gets a note; any other name nothing
     assert bool(notes) is (per_pod is not None)
+
+
+def test_the_job_run_responder_is_no_dr_service() -> None:
+    """`job run --responder`'s Service exposes the DR port, but its Pod is no Volt pod
+    (job run adds it, marked, itself); the manifest responder still counts."""
+    from probe.inventory import volt
+    from probe.k8sjob.objects import ResponderParams, responder_service
+    from probe.k8sjob.responder import plan
+
+    job_run = responder_service(plan({}, "voltprobe-responder-1a2b3", "volt", "img", 5555))
+    manual = responder_service(ResponderParams())
+    found, _ = volt.find_dr_services([job_run, manual], 5555, None)
+    assert [c.obj["metadata"]["name"] for c in found] == ["voltprobe-responder"]

@@ -16,6 +16,7 @@ import pytest
 
 from probe.k8sjob.objects import JobParams, job_objects, runner_role
 from probe.k8sjob.policy import MARKER_GROUP, MARKER_RESOURCE, runner_policy
+from probe.k8sjob.responder import plan, responder_objects
 
 IMAGE = "registry.example.com/voltprobe@sha256:" + "0" * 64
 Obj = dict[str, Any]
@@ -24,6 +25,8 @@ RESOURCES = {
     "ServiceAccount": "serviceaccounts",
     "Role": "roles",
     "RoleBinding": "rolebindings",
+    "Pod": "pods",
+    "Service": "services",
 }
 ENV = celpy.Environment()
 POLICY = runner_policy(IMAGE)[0]
@@ -138,3 +141,56 @@ def test_the_runner_role_carries_the_marker_and_the_condition_compiles() -> None
     condition = POLICY["spec"]["matchConditions"][0]["expression"]
     ENV.compile(condition)  # a syntax error raises
     assert "unrestricted" in condition and condition.count("check('use')") == 2
+
+
+def the_responder() -> list[Obj]:
+    """What `job run --responder` creates: the Pod and the Service."""
+    local = {"services": [{"type": "LoadBalancer"}], "primaryFamily": "IPv4"}
+    return responder_objects(plan(local, "voltprobe-responder-ab12c", "volt", IMAGE, 5555))
+
+
+@pytest.mark.parametrize("operation", ["CREATE", "DELETE"])
+def test_the_responder_is_admitted(operation: str) -> None:
+    for obj in the_responder():
+        assert refusals(operation, obj) == [], obj["kind"]
+
+
+HOSTILE_PODS: dict[str, Callable[[Obj], None]] = {
+    "another image": lambda p: p["spec"]["containers"][0].update(image="alpine"),
+    "a service account token": lambda p: p["spec"].pop("automountServiceAccountToken"),
+    "the token asked for": lambda p: p["spec"].update(automountServiceAccountToken=True),
+    "the host's network": lambda p: p["spec"].update(hostNetwork=True),
+    "a Secret volume": lambda p: p["spec"]["volumes"].append(
+        {"name": "s", "secret": {"secretName": "db-password"}}
+    ),
+    "env from a Secret": lambda p: p["spec"]["containers"][0].update(
+        envFrom=[{"secretRef": {"name": "db-password"}}]
+    ),
+    "an init container": lambda p: p["spec"].update(initContainers=[{"name": "i", "image": IMAGE}]),
+    "another name": lambda p: p["metadata"].update(name="volt-db-0"),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_PODS))
+def test_a_pod_that_could_read_secrets_or_sniff_is_refused(name: str) -> None:
+    pod_obj = copy.deepcopy(next(o for o in the_responder() if o["kind"] == "Pod"))
+    HOSTILE_PODS[name](pod_obj)
+    assert refusals("CREATE", pod_obj), name
+
+
+def test_a_service_with_external_ips_is_refused() -> None:
+    service = copy.deepcopy(next(o for o in the_responder() if o["kind"] == "Service"))
+    service["spec"]["externalIPs"] = ["192.0.2.10"]
+    assert refusals("CREATE", service) == [
+        "a voltprobe Service sets no externalIPs (they capture traffic to any address)"
+    ]
+    service["metadata"]["name"] = "volt-db-cluster-dr"
+    del service["spec"]["externalIPs"]
+    assert refusals("CREATE", service)
+
+
+def test_the_responder_rights_are_opt_in() -> None:
+    plain = runner_role("volt")["rules"]
+    wider = runner_role("volt", with_responder=True)["rules"]
+    grant = {"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["create", "delete"]}
+    assert grant not in plain and grant in wider

@@ -4,12 +4,15 @@
     voltprobe job run --from-volt-pod [POD] --peer HOST[:PORT]   the check inside a Volt pod
     voltprobe job run --context A --context B [...]           a Job in each, every other
                                                               cluster's endpoints; merged
+    voltprobe job run --context A --context B --responder     and a stand-in dual-stack
+                                                              DR listener in each, removed after
     voltprobe job logs --context CTX --namespace NS JOBNAME     the JSON report of a Job
 
 Unlike `check`, `job run` needs write access: create/delete serviceaccounts, roles,
 rolebindings and jobs, get/list jobs and pods, get pods/log (and list events) in the
 namespace. `--from-volt-pod` instead patches pods/ephemeralcontainers (opt-in:
-`voltprobe manifest runner-role --with-ephemeral`). Exit code: the in-cluster check's own
+`voltprobe manifest runner-role --with-ephemeral`); `--responder` also creates/deletes
+pods and services (`voltprobe manifest runner-role --with-responder`). Exit code: the in-cluster check's own
 (0 a family works, 1 none, 3 could not run); 3 as well when the Job could not be run or read.
 With several contexts: the merged result's (`voltprobe report`).
 """
@@ -106,6 +109,21 @@ def add_parser(commands: Any) -> None:
         "the first running Volt pod; CTX=POD names the --context too). Needs patch "
         "pods/ephemeralcontainers (manifest runner-role --with-ephemeral); the container "
         "cannot be removed and stays in the pod's spec until the pod restarts",
+    )
+    run_p.add_argument(
+        "--responder",
+        action="store_true",
+        help="with several --context: before the Jobs, run `voltprobe serve` in each cluster "
+        "behind a PreferDualStack Service of its DR Service's type, probe it in both families "
+        "with the DR endpoints, and delete it after (unless --keep). Needs create/delete pods "
+        "and services (manifest runner-role --with-responder)",
+    )
+    run_p.add_argument(
+        "--responder-wait",
+        type=bounded_float("--responder-wait", 0, MAX_WAIT),
+        metavar="SECONDS",
+        help="how long to wait for each responder's Pod to be Ready and its load balancer's "
+        "addresses (default 300); past it, the directions into that cluster are unknown",
     )
     add_contexts_options(run_p)
     add_report_options(run_p, FORMATS, OutputOptions().format)
@@ -315,6 +333,12 @@ def single_context(args: argparse.Namespace) -> None:
         common, own = per_context(getattr(args, option), contexts, f"--{option}")
         setattr(args, option, own.get(contexts[0]) if own else common)
     args.context = contexts[0] if contexts else None
+    if getattr(args, "responder", False) or getattr(args, "responder_wait", None) is not None:
+        raise UsageError(
+            "--responder needs several --context: the responder in one cluster is probed by "
+            "the Jobs of the others. For one cluster, deploy it with `voltprobe manifest "
+            "responder | kubectl apply -f -` and run check in the peer"
+        )
     if not args.peer:
         raise UsageError(
             "job run needs --peer HOST[:PORT][,...], or several --context (each cluster probes "
@@ -388,12 +412,32 @@ def run_many(args: argparse.Namespace) -> int:
     from probe.model import Severity
     from probe.progress import Progress
 
+    if args.responder_wait is not None and not args.responder:
+        raise UsageError("--responder-wait goes with --responder")
     # the run's log on stderr; on a terminal its last line counts seconds (`Pending, 4 s`)
     progress = Progress(True, prefix="voltprobe job", keep=True)
     try:
         from_pods = volt_pods_per_context(args, [spec.context for spec in specs])
-        seen = multi.read_inventories(specs, args.port, progress)
-        merged = multi.run_everywhere(seen, params, run_opts, progress, from_pods=from_pods)
+        seen = multi.read_inventories(specs, args.port, progress, responder=args.responder)
+        with cleanup_on_sigterm():
+            if args.responder:
+                from probe.k8sjob.responder import DEFAULT_RESPONDER_WAIT
+
+                wait = (
+                    DEFAULT_RESPONDER_WAIT if args.responder_wait is None else args.responder_wait
+                )
+                with multi.responders(seen, params, run_opts, wait, progress) as stood:
+                    with_responders, unmeasured = stood
+                    merged = multi.run_everywhere(
+                        with_responders,
+                        params,
+                        run_opts,
+                        progress,
+                        from_pods=from_pods,
+                        unmeasured=unmeasured,
+                    )
+            else:
+                merged = multi.run_everywhere(seen, params, run_opts, progress, from_pods=from_pods)
     finally:
         progress.close()
     sys.stdout.write(without_controls(render_merged(merged, args.output, args.verbose)))

@@ -4,7 +4,7 @@
                        [--dry-run-service]     the Role variant with `create services`
     voltprobe manifest clusterrole [--namespace NS]
     voltprobe manifest responder [--service-type T] [--ip-family-policy P] [--ip-families F,F]
-    voltprobe manifest runner-role [--namespace NS] [--with-ephemeral]
+    voltprobe manifest runner-role [--namespace NS] [--with-ephemeral] [--with-responder]
                                                         what `voltprobe job run` needs
     voltprobe manifest runner-policy [--image IMG]      the admission policy limiting it
 
@@ -65,6 +65,12 @@ def add_parser(commands: Any) -> None:
         help="also patch pods/ephemeralcontainers, for `job run --from-volt-pod` (a write "
         "to the Volt pods; an ephemeral container stays until its pod restarts)",
     )
+    runner.add_argument(
+        "--with-responder",
+        action="store_true",
+        help="also create/delete pods and services, for `job run --responder` (voltprobe "
+        "serve behind a Service, deleted after the run)",
+    )
     job.add_argument(
         "--dry-run-service",
         action="store_true",
@@ -106,10 +112,12 @@ def manifest_text(args: argparse.Namespace) -> str:
 
     if args.with_ephemeral and args.what != "runner-role":
         raise UsageError("--with-ephemeral belongs to `voltprobe manifest runner-role`")
+    if args.with_responder and args.what != "runner-role":
+        raise UsageError("--with-responder belongs to `voltprobe manifest runner-role`")
     if args.what == "responder":
         return files.responder_file(responder_params(args, args.name or DEFAULT_RESPONDER_NAME))
     if args.what == "runner-role":
-        return files.runner_role_file(args.namespace, args.with_ephemeral)
+        return files.runner_role_file(args.namespace, args.with_ephemeral, args.with_responder)
     if args.what == "runner-policy":
         return files.runner_policy_file(args.image)
     if args.what == "clusterrole":

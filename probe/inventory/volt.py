@@ -4,6 +4,8 @@ A DR Service is recognised by its ports (a port named `replication`, or the DR
 port); its name is only a cross-check against the chart's layout:
 `<fullname>-cluster-dr` (cluster-wide) and `<fullname>-cluster-<N>-dr` (per pod).
 Volt pods are the ones the DR Services' selectors pick; no chart label is assumed.
+`voltprobe job run --responder`'s stand-in Service is never a DR Service (it is marked
+as the responder's by `job run` itself); the `voltprobe manifest responder` one is.
 """
 
 from __future__ import annotations
@@ -32,6 +34,19 @@ class DrCandidate:
     fullname: str | None  # from the name, when it follows the chart's layout
 
 
+# The labels of `job run --responder`'s Service (probe.k8sjob.responder): its Pod is no
+# Volt pod, and its families must not count as the Volt pods'.
+JOB_RUN_RESPONDER = {
+    "app.kubernetes.io/name": "voltprobe",
+    "app.kubernetes.io/component": "responder",
+}
+
+
+def _job_run_responder(obj: Obj) -> bool:
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    return all(labels.get(k) == v for k, v in JOB_RUN_RESPONDER.items())
+
+
 def _has_dr_port(obj: Obj, dr_port: int) -> bool:
     ports = (obj.get("spec") or {}).get("ports") or []
     return any(p.get("name") == "replication" or p.get("port") == dr_port for p in ports)
@@ -49,7 +64,7 @@ def find_dr_services(
         per_pod_match, cluster_match = PER_POD_DR.fullmatch(name), CLUSTER_DR.fullmatch(name)
         match = per_pod_match or cluster_match
         fullname = match.group("fullname") if match else None
-        if wanted and fullname not in wanted:
+        if (wanted and fullname not in wanted) or _job_run_responder(obj):
             continue
         if not _has_dr_port(obj, dr_port):
             if match:

@@ -148,12 +148,16 @@ def cluster_role_file(name: str = DEFAULT_NAME, namespace: str = DEFAULT_NAMESPA
     return _comment(lines) + to_yaml([cluster_role(), cluster_role_binding(name, namespace)])
 
 
-def runner_role_file(namespace: str = DEFAULT_NAMESPACE, with_ephemeral: bool = False) -> str:
+def runner_role_file(
+    namespace: str = DEFAULT_NAMESPACE, with_ephemeral: bool = False, with_responder: bool = False
+) -> str:
     check_name(namespace, "namespace")
     argv = ["voltprobe", "manifest", "runner-role"]
     argv += _common_flags(DEFAULT_NAME, DEFAULT_NAME, namespace, DEFAULT_IMAGE)
     if with_ephemeral:
         argv.append("--with-ephemeral")
+    if with_responder:
+        argv.append("--with-responder")
     lines = [
         f"Role {RUNNER_ROLE}: the rights `voltprobe job run` needs in namespace {namespace!r}",
         "(create/delete its ServiceAccount, Role, RoleBinding and Job, watch the pod, read its",
@@ -192,7 +196,22 @@ def runner_role_file(namespace: str = DEFAULT_NAMESPACE, with_ephemeral: bool = 
             "`voltprobe job run --from-volt-pod` also needs `patch pods/ephemeralcontainers`,",
             "a write to the Volt pods: render this Role with --with-ephemeral.",
         ]
-    return _comment(lines) + to_yaml([runner_role(namespace, with_ephemeral)])
+    if with_responder:
+        lines += [
+            "",
+            "WITH --with-responder: also create/delete pods and services, for `voltprobe job",
+            "run --responder`, which runs `voltprobe serve` in a Pod behind a Service shaped like",
+            "the DR Service (a LoadBalancer is reachable from outside the cluster, and a cloud",
+            "may bill it) for the length of the run. With the runner policy, such Pods run only",
+            "the voltprobe image without a service account token, such Services set no",
+            "externalIPs, and only objects labelled app.kubernetes.io/name=voltprobe are deleted.",
+        ]
+    else:
+        lines += [
+            "`voltprobe job run --responder` also needs create/delete on pods and services:",
+            "render this Role with --with-responder.",
+        ]
+    return _comment(lines) + to_yaml([runner_role(namespace, with_ephemeral, with_responder)])
 
 
 def runner_policy_file(image: str = DEFAULT_IMAGE) -> str:

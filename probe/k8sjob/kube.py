@@ -168,6 +168,9 @@ class KubeApi:
             "ClusterRole": (self._rbac.create_cluster_role, (obj,)),
             "ClusterRoleBinding": (self._rbac.create_cluster_role_binding, (obj,)),
             "Job": (self._batch.create_namespaced_job, (ns, obj)),
+            # the responder (job run --responder)
+            "Pod": (self._core.create_namespaced_pod, (ns, obj)),
+            "Service": (self._core.create_namespaced_service, (ns, obj)),
         }
         fn, args = creators[kind]
         return self._wire(self._call("create", kind, ns, fn, *args))
@@ -182,10 +185,16 @@ class KubeApi:
             "ClusterRole": (self._rbac.delete_cluster_role, (name,)),
             "ClusterRoleBinding": (self._rbac.delete_cluster_role_binding, (name,)),
             "Job": (self._batch.delete_namespaced_job, (name, ns)),
+            "Pod": (self._core.delete_namespaced_pod, (name, ns)),
+            "Service": (self._core.delete_namespaced_service, (name, ns)),
         }
         fn, args = deleters[kind]
         # Background: the garbage collector removes a Job's pod once the Job is gone.
-        extra = {"propagation_policy": "Background"} if kind == "Job" else {}
+        extra: dict[str, Any] = {"propagation_policy": "Background"} if kind == "Job" else {}
+        if kind in ("Pod", "Service"):
+            # the apiserver answers these with the object or a Status, by version and grace
+            # period; the client would parse either as the object: the answer is not read
+            extra["_preload_content"] = False
         try:
             self._call("delete", kind, ns, fn, *args, **extra)
         except ApiCallError as exc:
@@ -214,6 +223,13 @@ class KubeApi:
     def read_pod(self, namespace: str, name: str) -> Obj:
         return self._wire(
             self._call("get", "Pod", namespace, self._core.read_namespaced_pod, name, namespace)
+        )
+
+    def read_service(self, namespace: str, name: str) -> Obj:
+        return self._wire(
+            self._call(
+                "get", "Service", namespace, self._core.read_namespaced_service, name, namespace
+            )
         )
 
     def list_services(self, namespace: str) -> list[Obj]:

@@ -1,6 +1,7 @@
 """`voltprobe job run --context a --context b [...]`: every cluster probes every other.
 
     plan_clusters(...)             -> tuple[ClusterSpec, ...]       the contexts, validated
+    responders(seen, ...)          -> context: (seen, unmeasured)   --responder, removed after
     run_everywhere(specs, ...)     -> Merged                        inventories, Jobs, merge
 
 For each cluster: read its inventory (what its DR Services advertise), then start a Job in
@@ -9,14 +10,20 @@ wait for all of them, collect, clean up (unless keep) and merge (`probe/merge/`)
 that fails or hangs leaves its direction unknown in the matrix; it never stops the others.
 The Jobs run on threads, so the whole takes about as long as the slowest one; Ctrl-C
 stops the waiting in every thread, and each deletes what it created.
+
+With `--responder`, each cluster also gets a stand-in DR listener behind a dual-stack
+Service (probe/k8sjob/responder.py) before the Jobs start; its endpoints join the
+cluster's advertised ones, marked as the responder's, and it is deleted after the Jobs
+(also on failure and Ctrl-C), unless keep.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from probe.documents import InventoryReport
@@ -99,11 +106,16 @@ class Seen:
     spec: ClusterSpec
     inventory: InventoryReport
     offered: tuple[Advertised, ...]
+    # the responder's `local.services` entry (job run --responder), already in `offered`
+    responder: dict[str, Any] | None = field(default=None, compare=False)
 
 
-def read_inventories(specs: Sequence[ClusterSpec], port: int, progress: Progress) -> list[Seen]:
+def read_inventories(
+    specs: Sequence[ClusterSpec], port: int, progress: Progress, responder: bool = False
+) -> list[Seen]:
     """Each cluster's inventory, read at the same time; CannotRunError if one cannot be
-    read, UsageError if one advertises no DR endpoint another cluster could dial."""
+    read, UsageError if one advertises no DR endpoint another cluster could dial (unless
+    `responder`: the responder will offer some)."""
     from probe.inventory import gather
 
     def read(spec: ClusterSpec) -> Seen:
@@ -129,13 +141,98 @@ def read_inventories(specs: Sequence[ClusterSpec], port: int, progress: Progress
     for item in found:
         endpoints = ", ".join(e.endpoint for e in item.offered) or "none"
         progress(f"[{item.spec.name}] advertises {endpoints}")
-        if not item.offered:
+        if not item.offered and not responder:
             raise UsageError(
                 f"cluster {item.spec.name} advertises no DR endpoint another cluster can dial "
                 "(no LoadBalancer ingress or NodePort DR Service): deploy it, or the "
                 "responder (voltprobe manifest responder), first"
             )
     return found
+
+
+def _stoppable(stop: threading.Event) -> Clock:
+    """A clock whose sleep ends in Interrupted once `stop` is set (Ctrl-C in the caller)."""
+
+    def sleep(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise Interrupted()
+
+    return Clock(time.monotonic, sleep)
+
+
+@contextmanager
+def responders(
+    seen: Sequence[Seen],
+    job: JobParams,
+    run: RunOptions,
+    wait_seconds: float,
+    progress: Progress,
+) -> Iterator[tuple[list[Seen], dict[str, str]]]:
+    """A responder in every cluster for the body of the `with`: (each cluster's Seen with
+    the responder's endpoints added, {cluster: why} for those whose responder did not
+    become reachable within `wait_seconds`: every direction into them is unknown).
+
+    Raises CannotRunError (exit 3) when a cluster refuses to create one (a 403 names the
+    missing RBAC rule), after deleting what the others created. Deletes every responder
+    when the body ends, however it ends, unless `run.keep`."""
+    from probe.k8sjob import kube
+    from probe.k8sjob.responder import plan, remove, stand_up
+
+    stop = threading.Event()
+    made: dict[int, tuple[Any, list[dict[str, Any]], Progress]] = {}
+
+    def one(index: int) -> tuple[Seen, str]:
+        item = seen[index]
+        spec = item.spec
+        api, context_namespace, _ = kube.connect(
+            KubeOptions(kubeconfig=spec.kubeconfig, context=spec.context)
+        )
+        namespace = spec.namespace or context_namespace or "default"
+        say = _prefixed(progress, spec.name)
+        created: list[dict[str, Any]] = []
+        made[index] = (api, created, say)
+        name = unique_name("voltprobe-responder")
+        r = plan(item.inventory.local, name, namespace, job.image, job.port)
+        try:
+            standing = stand_up(
+                api, r, created, wait_seconds, say, _stoppable(stop), run.poll_seconds
+            )
+        except CannotRunError as exc:
+            raise CannotRunError(f"cluster {spec.name}: {exc}") from None
+        if standing.entry is None:
+            say(standing.why)
+            return item, f"{standing.why} (in {spec.name})"
+        local = {"nodes": item.inventory.local.get("nodes"), "services": [standing.entry]}
+        offered = advertised(local, job.port)
+        if not offered:  # a NodePort Service, and the nodes' addresses are unknown
+            why = (
+                f"the responder's {standing.entry.get('type')} Service offers no address "
+                "another cluster can dial (its nodes' addresses could not be read: grant "
+                "list nodes, or use a LoadBalancer)"
+            )
+            say(why)
+            return item, f"{why} (in {spec.name})"
+        say("responder reachable at " + ", ".join(e.endpoint for e in offered))
+        merged_local = dict(item.inventory.local)
+        merged_local["services"] = [*(merged_local.get("services") or []), standing.entry]
+        inventory = replace(item.inventory, local=merged_local)
+        known = {e.key for e in item.offered}
+        extra = tuple(e for e in offered if e.key not in known)
+        return replace(
+            item, inventory=inventory, offered=item.offered + extra, responder=standing.entry
+        ), ""
+
+    try:
+        results = _each(range(len(seen)), one, "responder", stop)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        found = [item for item, _ in results]
+        unmeasured = {item.spec.name: why for item, why in results if why}
+        yield found, unmeasured
+    finally:
+        for api, created, say in made.values():
+            remove(api, created, run.keep, say)
 
 
 def run_everywhere(
@@ -145,6 +242,7 @@ def run_everywhere(
     progress: Progress,
     poll_seconds: float | None = None,
     from_pods: Mapping[str, str | None] | None = None,
+    unmeasured: Mapping[str, str] | None = None,
 ) -> Merged:
     """A Job in every cluster probing every other cluster's endpoints; the merged result.
 
@@ -157,10 +255,6 @@ def run_everywhere(
 
     owner = {e.key: s.spec.name for s in seen for e in s.offered}
     stop = threading.Event()
-
-    def sleep(seconds: float) -> None:
-        if stop.wait(seconds):
-            raise Interrupted()
 
     def one(item: Seen) -> Report:
         spec = item.spec
@@ -184,9 +278,9 @@ def run_everywhere(
             from probe.k8sjob.ephemeral import EphemeralOptions, run_from_volt_pod
 
             pod_opts = EphemeralOptions(params, from_pods.get(spec.context), run.wait_seconds, poll)
-            return run_from_volt_pod(api, pod_opts, say, Clock(time.monotonic, sleep))
+            return run_from_volt_pod(api, pod_opts, say, _stoppable(stop))
         options = replace(run, params=params, poll_seconds=poll)
-        return run_job(api, options, say, Clock(time.monotonic, sleep))
+        return run_job(api, options, say, _stoppable(stop))
 
     results = _each(seen, one, "job", stop)
     inputs = [Input(f"inventory of {s.spec.name}", s.inventory) for s in seen]
@@ -194,23 +288,39 @@ def run_everywhere(
         if isinstance(result, Interrupted):
             raise result
         if isinstance(result, Report):
-            report = _labelled(result, owner, item.spec.name)
+            report = _labelled(result, owner, item.spec.name, item.responder)
         elif isinstance(result, VoltprobeError):
             progress(f"[{item.spec.name}] the Job gave no report: {result}")
             report = _failed(item, seen, str(result))
         else:
             raise result
         inputs.append(Input(f"job in {item.spec.name}", report))
-    return merge(inputs, __version__)
+    return merge(inputs, __version__, unmeasured)
 
 
-def _labelled(report: Report, owner: dict[tuple[str, int], str], name: str) -> Report:
-    """The Job's report with each target's cluster named (job run knows whose it is)."""
+def _labelled(
+    report: Report,
+    owner: dict[tuple[str, int], str],
+    name: str,
+    responder: dict[str, Any] | None = None,
+) -> Report:
+    """The Job's report with each target's cluster named (job run knows whose it is), and
+    its cluster's responder (if any) among its Services, marked: the merge reads a
+    cluster's endpoints from the report its own Job wrote when that one read the API."""
     targets = tuple(
         replace(t, cluster=t.cluster or owner.get((t.host, t.port))) for t in report.targets
     )
     cluster = report.cluster if report.cluster.name else replace(report.cluster, name=name)
-    return replace(report, targets=targets, cluster=cluster)
+    if responder is None:
+        return replace(report, targets=targets, cluster=cluster)
+    local = dict(report.local)
+    services = [
+        s
+        for s in local.get("services") or []
+        if not (isinstance(s, dict) and s.get("name") == responder.get("name"))
+    ]
+    local["services"] = [*services, responder]
+    return replace(report, targets=targets, cluster=cluster, local=local)
 
 
 def _failed(item: Seen, seen: Sequence[Seen], why: str) -> Report:
@@ -242,8 +352,8 @@ def _each(
 ) -> list[Any]:
     """work(item) for every item on its own thread; the results (or exceptions) in order.
 
-    Not daemon threads: on Ctrl-C the waits stop (`stop`) and each thread still deletes
-    what it created before this returns."""
+    Not daemon threads: on Ctrl-C (or SIGTERM) the waits stop (`stop`) and each thread
+    still deletes what it created before this raises."""
     results: list[Any] = [None] * len(items)
 
     def target(index: int) -> None:
@@ -261,7 +371,7 @@ def _each(
         for thread in threads:
             while thread.is_alive():
                 thread.join(0.2)
-    except KeyboardInterrupt:
+    except BaseException:  # Ctrl-C, or SIGTERM's RunStopped (cli.job.cleanup_on_sigterm)
         if stop is not None:
             stop.set()
         for thread in threads:

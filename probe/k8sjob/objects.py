@@ -137,6 +137,9 @@ class ResponderParams:
     service_type: str = DEFAULT_SERVICE_TYPE
     ip_family_policy: str = DEFAULT_IP_FAMILY_POLICY
     ip_families: tuple[Family, ...] = ()  # empty: let the cluster choose (never fails)
+    # app.kubernetes.io/name: `job run --responder` labels its own "voltprobe", so the
+    # runner policy lets it delete them (k8s/runner-policy.yaml)
+    app: str = "voltprobe-responder"
 
     def __post_init__(self) -> None:
         check_name(self.name, "name")
@@ -480,13 +483,15 @@ def job_objects(
 RUNNER_ROLE = "voltprobe-job-runner"
 
 
-def runner_role(namespace: str, with_ephemeral: bool = False) -> Obj:
+def runner_role(namespace: str, with_ephemeral: bool = False, with_responder: bool = False) -> Obj:
     """What a person running `voltprobe job run` needs in the namespace, and no more.
 
     Creating the probe's Role requires holding what it grants (RBAC escalation check),
     hence get/list on services and endpointslices although `job run` never reads them.
     `with_ephemeral` adds `patch pods/ephemeralcontainers` for `job run --from-volt-pod`:
-    a write to the Volt pods themselves, so it is opt-in.
+    a write to the Volt pods themselves, so it is opt-in. `with_responder` adds
+    create/delete pods and services, for `job run --responder` (a listener reachable from
+    outside the cluster, a load balancer that may cost money: opt-in too).
     RBAC alone lets the holder create any Job and delete any ServiceAccount, Role,
     RoleBinding or Job of the namespace; the last rule marks the holder for the
     ValidatingAdmissionPolicy of probe.k8sjob.policy (k8s/runner-policy.yaml), which
@@ -515,6 +520,8 @@ def runner_role(namespace: str, with_ephemeral: bool = False) -> Obj:
             rule("networking.k8s.io", ["networkpolicies"], ["list"]),
             # --from-volt-pod: add the probe to a Volt pod (it stays until the pod restarts).
             *([rule("", ["pods/ephemeralcontainers"], ["patch"])] if with_ephemeral else []),
+            # --responder: voltprobe serve behind a Service, deleted after the run.
+            *([rule("", ["pods", "services"], ["create", "delete"])] if with_responder else []),
             # Marks the holder for the runner policy (voltprobe.io serves nothing).
             marker_rule(),
         ],
@@ -525,8 +532,7 @@ def runner_role(namespace: str, with_ephemeral: bool = False) -> Obj:
 
 
 def responder_deployment(r: ResponderParams) -> Obj:
-    volume, mount = _tmp_volume()
-    pod_labels = labels(r.name, "responder", app="voltprobe-responder")
+    pod_labels = labels(r.name, "responder", app=r.app)
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -536,36 +542,55 @@ def responder_deployment(r: ResponderParams) -> Obj:
             "selector": {"matchLabels": dict(pod_labels)},
             "template": {
                 "metadata": {"labels": dict(pod_labels)},
-                "spec": {
-                    "automountServiceAccountToken": False,  # serve never reads the API
-                    "enableServiceLinks": False,
-                    "securityContext": restricted_pod_security(),
-                    "containers": [
-                        {
-                            "name": "responder",
-                            "image": r.image,
-                            "imagePullPolicy": "IfNotPresent",
-                            "args": ["serve", "--port", str(r.port)],
-                            "env": _python_env(),
-                            "ports": [{"name": "dr", "containerPort": r.port, "protocol": "TCP"}],
-                            "readinessProbe": {
-                                "tcpSocket": {"port": "dr"},
-                                "periodSeconds": 10,
-                            },
-                            "resources": _resources(),
-                            "securityContext": restricted_container_security(),
-                            "volumeMounts": [mount],
-                        }
-                    ],
-                    "volumes": [volume],
-                },
+                "spec": _responder_pod_spec(r),
             },
         },
     }
 
 
+def _responder_pod_spec(r: ResponderParams) -> Obj:
+    volume, mount = _tmp_volume()
+    return {
+        "automountServiceAccountToken": False,  # serve never reads the API
+        "enableServiceLinks": False,
+        "securityContext": restricted_pod_security(),
+        "containers": [
+            {
+                "name": "responder",
+                "image": r.image,
+                "imagePullPolicy": "IfNotPresent",
+                "args": ["serve", "--port", str(r.port)],
+                "env": _python_env(),
+                "ports": [{"name": "dr", "containerPort": r.port, "protocol": "TCP"}],
+                "readinessProbe": {
+                    "tcpSocket": {"port": "dr"},
+                    "periodSeconds": 10,
+                },
+                "resources": _resources(),
+                "securityContext": restricted_container_security(),
+                "volumeMounts": [mount],
+            }
+        ],
+        "volumes": [volume],
+    }
+
+
+def responder_pod(r: ResponderParams) -> Obj:
+    """The responder as one bare Pod (`job run --responder`): the Deployment's pod, with
+    no controller between the run and the listener, so deleting it stops the listener."""
+    pod_labels = labels(r.name, "responder", app=r.app)
+    spec = _responder_pod_spec(r)
+    spec["restartPolicy"] = "Always"
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": _meta(r.name, r.namespace, pod_labels),
+        "spec": spec,
+    }
+
+
 def responder_service(r: ResponderParams) -> Obj:
-    pod_labels = labels(r.name, "responder", app="voltprobe-responder")
+    pod_labels = labels(r.name, "responder", app=r.app)
     spec: Obj = {"type": r.service_type, "ipFamilyPolicy": r.ip_family_policy}
     if r.ip_families:
         spec["ipFamilies"] = [f.value for f in r.ip_families]

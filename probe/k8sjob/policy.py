@@ -20,6 +20,10 @@ kubernetes.io/docs/reference/access-authn-authz/validating-admission-policy/):
   no environment from Secrets or ConfigMaps;
 * ServiceAccounts, Roles, RoleBindings: named voltprobe-*; a RoleBinding binds a Role
   named voltprobe-* to ServiceAccounts named voltprobe-* of the namespace;
+* Pods and Services (`job run --responder`, runner-role --with-responder): named
+  voltprobe-*; a Pod as a Job's pod above, plus no service account token and no host
+  network; a Service without externalIPs (CVE-2020-8554: externalIPs let a Service
+  capture traffic to any address);
 * delete: only objects labelled app.kubernetes.io/name=voltprobe (what voltprobe created).
 """
 
@@ -70,16 +74,50 @@ def _job_validations(image: str) -> list[Obj]:
             + f"&& !has({_POD}.initContainers) && !has({_POD}.ephemeralContainers))",
             f"a voltprobe Job runs as a ServiceAccount named {PREFIX}*, one container",
         ),
+        *_pod_spec_validations(creating, _POD, "Job"),
+    ]
+
+
+def _pod_spec_validations(creating: str, spec: str, what: str) -> list[Obj]:
+    return [
         _validation(
-            creating + f"(!has({_POD}.volumes) || {_POD}.volumes.all(v, has(v.emptyDir)))",
-            "a voltprobe Job mounts only emptyDir volumes (no Secret, projected, hostPath)",
+            creating + f"(!has({spec}.volumes) || {spec}.volumes.all(v, has(v.emptyDir)))",
+            f"a voltprobe {what} mounts only emptyDir volumes (no Secret, projected, hostPath)",
         ),
         _validation(
             creating
-            + f"{_POD}.containers.all(c, !has(c.envFrom) && (!has(c.env) || c.env.all(e, "
+            + f"{spec}.containers.all(c, !has(c.envFrom) && (!has(c.env) || c.env.all(e, "
             + "!has(e.valueFrom) || (!has(e.valueFrom.secretKeyRef) "
             + "&& !has(e.valueFrom.configMapKeyRef)))))",
-            "a voltprobe Job takes no environment from Secrets or ConfigMaps",
+            f"a voltprobe {what} takes no environment from Secrets or ConfigMaps",
+        ),
+    ]
+
+
+def _responder_validations(image: str) -> list[Obj]:
+    """The responder (`job run --responder`): a bare Pod running `voltprobe serve` and a
+    Service in front of it."""
+    pod = "request.operation != 'CREATE' || request.resource.resource != 'pods' || "
+    service = "request.operation != 'CREATE' || request.resource.resource != 'services' || "
+    quoted = json.dumps(image)
+    return [
+        _validation(
+            pod + f"object.spec.containers.all(c, c.image == {quoted})",
+            f"a Pod created with the voltprobe runner role runs only {image}",
+        ),
+        _validation(
+            pod
+            + "(has(object.spec.automountServiceAccountToken) "
+            + "&& object.spec.automountServiceAccountToken == false "
+            + "&& !has(object.spec.initContainers) && !has(object.spec.ephemeralContainers) "
+            + "&& (!has(object.spec.hostNetwork) || object.spec.hostNetwork == false))",
+            "a voltprobe Pod mounts no service account token, runs one container, and not "
+            "in the host's network",
+        ),
+        *_pod_spec_validations(pod, "object.spec", "Pod"),
+        _validation(
+            service + "!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0",
+            "a voltprobe Service sets no externalIPs (they capture traffic to any address)",
         ),
     ]
 
@@ -149,12 +187,22 @@ def runner_policy(image: str) -> list[Obj]:
                         "operations": ["CREATE", "DELETE"],
                         "resources": ["roles", "rolebindings"],
                     },
+                    {
+                        "apiGroups": [""],
+                        "apiVersions": ["v1"],
+                        "operations": ["CREATE", "DELETE"],
+                        "resources": ["pods", "services"],
+                    },
                 ]
             },
             "matchConditions": [
                 {"name": "runner-role-holders-only", "expression": f"{_RUNNER} && !{_ADMIN}"}
             ],
-            "validations": [*_job_validations(image), *_rbac_validations()],
+            "validations": [
+                *_job_validations(image),
+                *_rbac_validations(),
+                *_responder_validations(image),
+            ],
         },
     }
     binding = {

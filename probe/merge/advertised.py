@@ -13,11 +13,13 @@ changes. The rules (from the Volt chart, reference/voltdb-xdcr.md):
   statefulset.kubernetes.io/pod-name) only its pod's node's;
 - a ClusterIP Service is not reachable from another cluster: it offers nothing.
 Per-pod DR Services follow the same rules, one Service per pod.
+A Service entry marked `"responder": true` (added by `job run --responder`, never by the
+inventory) is the voltprobe responder's: its endpoints are marked `responder`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from probe.model import DEFAULT_DR_PORT, Family, format_endpoint, parse_ip
@@ -34,6 +36,9 @@ class Advertised:
     family: Family | None  # None: a load-balancer hostname that did not resolve
     via: str  # "LoadBalancer volt/volt-dr", "NodePort volt/volt-dr on node-1 (InternalIP)"
     per_pod: bool = False
+    # the voltprobe responder's stand-in Service (`job run --responder`), not a DR Service:
+    # what the network carries to the cluster in a family its DR Service may not offer yet
+    responder: bool = False
 
     @property
     def key(self) -> tuple[str, int]:
@@ -56,14 +61,18 @@ def advertised(local: dict[str, Any], dr_port: int = DEFAULT_DR_PORT) -> tuple[A
         per_pod = bool(service.get("perPod"))
         port, node_port = _ports(service, dr_port)
         kind = service.get("type")
+        mark = service.get("responder") is True
+        entries: list[Advertised] = []
         if kind == "LoadBalancer":
-            for entry in _ingress(service, port, f"LoadBalancer {name}", per_pod):
-                found.setdefault(entry.key, entry)
+            entries = _ingress(service, port, f"LoadBalancer {name}", per_pod)
         elif kind == "NodePort" and node_port is not None:
             serving = _pod_node(local, service)
             used = [n for n in nodes if n.get("name") == serving] if serving else nodes
-            for entry in _node_ports(used, node_port, f"NodePort {name}", per_pod):
-                found.setdefault(entry.key, entry)
+            entries = _node_ports(used, node_port, f"NodePort {name}", per_pod)
+        for entry in entries:
+            if mark:
+                entry = replace(entry, via=f"{entry.via} (voltprobe responder)", responder=True)
+            found.setdefault(entry.key, entry)
     return tuple(found.values())
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from probe.merge.advertised import Advertised
@@ -51,18 +51,27 @@ class Cell:
     detail: str = ""  # what was seen, one sentence
     cause: str = ""  # the likely cause of a failure
     findings: tuple[str, ...] = ()  # ids of the source report's findings about it
+    # how many of `total` are the voltprobe responder's stand-in endpoints (job run
+    # --responder), not the DR Service's
+    responder: int = 0
 
     @property
     def ok(self) -> bool:
         return self.status is CellStatus.OK
 
     def summary(self) -> str:
-        """`ok 3/3`, `fail tcp 1/3`, `none`, `unknown`: for the matrix."""
+        """`ok 3/3`, `fail tcp 1/3`, `none`, `unknown`: for the matrix; `ok 1/1 responder`
+        when every endpoint was the responder's, `ok 3/3 (1 responder)` when some were."""
         if self.status is CellStatus.OK:
-            return f"ok {self.open}/{self.total}"
+            return f"ok {self.open}/{self.total}{self._responder_text()}"
         if self.status is CellStatus.FAIL:
-            return f"FAIL {self.stage} {self.open}/{self.total}"
+            return f"FAIL {self.stage} {self.open}/{self.total}{self._responder_text()}"
         return str(self.status)
+
+    def _responder_text(self) -> str:
+        if not self.responder:
+            return ""
+        return " responder" if self.responder == self.total else f" ({self.responder} responder)"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -74,7 +83,16 @@ class Cell:
             "detail": self.detail,
             "cause": self.cause,
             "findings": list(self.findings),
+            "responder": self.responder,
         }
+
+
+# What a cell's `responder` endpoints are, for the notes under a matrix.
+RESPONDER_NOTE = (
+    "endpoints of the voltprobe responder (job run --responder: voltprobe serve behind a "
+    "stand-in dual-stack Service, deleted after the run), not of the DR Service: what the "
+    "network carries to the cluster in each family before the DR Service is changed"
+)
 
 
 def unknown(family: Family, why: str) -> Cell:
@@ -95,7 +113,34 @@ def measure(
 
     `expected`: the destination's advertised endpoints (all families), or None when its
     inventory is not known; an advertised endpoint the report did not probe fails the cell
-    (replication dials every advertised address, not only the discovery endpoint)."""
+    (replication dials every advertised address, not only the discovery endpoint).
+    The cell counts how many of its endpoints are the voltprobe responder's (`responder`)."""
+    cell = _measure(report, targets, family, expected, source)
+    stand_ins = [e for e in expected or () if e.responder]
+    if not stand_ins or cell.status in (CellStatus.NONE, CellStatus.UNKNOWN):
+        return cell
+    keys = {e.key for e in stand_ins}
+    hosts = {e.host for e in stand_ins}  # a hostname ingress: its rows carry the name
+    names = set(targets)
+    rows = [r for r in report.probes if (r.target, r.port) in names and r.family is family]
+    probed = {(r.address, r.port) for r in rows if r.address is not None}
+    theirs = {
+        (r.address, r.port)
+        for r in rows
+        if r.address is not None and ((r.address, r.port) in keys or r.target in hosts)
+    }
+    missing = [e for e in stand_ins if e.family is family and e.key not in probed]
+    count = len(theirs) + len(missing)
+    return replace(cell, responder=count) if count else cell
+
+
+def _measure(
+    report: Report,
+    targets: Sequence[TargetKey],
+    family: Family,
+    expected: Sequence[Advertised] | None,
+    source: str,
+) -> Cell:
     if report.error is not None:
         return unknown(family, f"the check stopped: {report.error}")
     names = set(targets)

@@ -17,7 +17,7 @@ addresses it probed. Anything else is ambiguous: the merge does not guess.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -174,6 +174,11 @@ class Merged:
         unknown_dirs = [f"{d.source}->{d.target}" for d in self.directions if not d.measured]
         return f"INCOMPLETE: not measured: {', '.join(unknown_dirs)} (" + "; ".join(parts) + ")"
 
+    @property
+    def responder(self) -> bool:
+        """True when some cell measured the voltprobe responder (`job run --responder`)."""
+        return any(c.responder for d in self.directions for c in d.cells)
+
     def cluster(self, name: str) -> ClusterResult:
         return next(c for c in self.clusters if c.name == name)
 
@@ -212,9 +217,15 @@ class _Cluster:
         return advertised(self.local, self.dr_port) or None
 
 
-def merge(inputs: Sequence[Input], version: str = "") -> Merged:
+def merge(
+    inputs: Sequence[Input], version: str = "", unmeasured: Mapping[str, str] | None = None
+) -> Merged:
     """The matrix and the per-cluster recommendations; raises UsageError (exit 2) when two
-    reports measure the same direction or a report's peer cannot be told."""
+    reports measure the same direction or a report's peer cannot be told.
+
+    `unmeasured` ({cluster: why}): every direction into that cluster is unknown, whatever
+    the reports say (`job run --responder` when that cluster's responder never became
+    reachable: what was asked for could not be measured)."""
     clusters = _clusters(inputs)
     measured: dict[tuple[str, str], tuple[Input, tuple[TargetKey, ...]]] = {}
     for item in inputs:
@@ -235,6 +246,12 @@ def merge(inputs: Sequence[Input], version: str = "") -> Merged:
             if source == target:
                 continue
             found = measured.get((source, target))
+            if unmeasured and target in unmeasured:
+                cells = tuple(unknown(f, unmeasured[target]) for f in FAMILIES)
+                directions.append(
+                    Direction(source, target, cells, found[0].name if found else None)
+                )
+                continue
             if found is None:
                 why = f"no report from {source} probing {target}"
                 cells = tuple(unknown(f, why) for f in FAMILIES)
@@ -372,7 +389,7 @@ def _recommend(cluster: _Cluster, directions: Sequence[Direction]) -> ClusterRes
         f"{f} does not qualify: " + "; ".join(problems[f]) + "."
         if problems[f]
         else f"{f} qualifies: every other cluster reaches every {f} endpoint {cluster.name} "
-        "advertises."
+        f"advertises{_responder_note(cluster.name, f, incoming)}."
         for f in FAMILIES
     ]
     chosen = _prefer(cluster, qualifying)
@@ -401,6 +418,19 @@ def _recommend(cluster: _Cluster, directions: Sequence[Direction]) -> ClusterRes
     )
 
 
+def _responder_note(name: str, family: Family, incoming: Sequence[Direction]) -> str:
+    """What the qualifying cells owe to the voltprobe responder, if anything."""
+    cells = [d.cell(family) for d in incoming]
+    if cells and all(c.total and c.responder == c.total for c in cells):
+        return (
+            f" (only through the voltprobe responder: {name}'s DR Service does not offer "
+            f"{family} yet; give it {family} and this holds for it too)"
+        )
+    if any(c.responder for c in cells):
+        return " (the voltprobe responder's endpoints included)"
+    return ""
+
+
 def _prefer(cluster: _Cluster, qualifying: list[Family]) -> Family | None:
     if len(qualifying) <= 1:
         return qualifying[0] if qualifying else None
@@ -425,6 +455,8 @@ def _primary(cluster: _Cluster) -> Family | None:
 
 def _service_family(cluster: _Cluster) -> Family | None:
     for service in (cluster.local or {}).get("services") or []:
+        if isinstance(service, dict) and service.get("responder") is True:
+            continue  # the stand-in, not a DR Service
         families = service.get("ipFamilies") if isinstance(service, dict) else None
         if families and families[0] in ("IPv4", "IPv6"):
             return Family(families[0])
@@ -463,7 +495,7 @@ def _disagreements(cluster: _Cluster, family: Family) -> list[str]:
     """Where the cluster's current DR Services differ from the recommended family."""
     found = []
     for service in (cluster.local or {}).get("services") or []:
-        if not isinstance(service, dict):
+        if not isinstance(service, dict) or service.get("responder") is True:
             continue
         name = f"{service.get('namespace') or '-'}/{service.get('name') or '-'}"
         families = [f for f in service.get("ipFamilies") or [] if f in ("IPv4", "IPv6")]
@@ -507,6 +539,9 @@ def _with_source(
             continue
         item, targets = found
         assert isinstance(item.document, Report)
+        # the responder goes away after the run: connection.source names DR Services only
+        stand_ins = {e.key for e in clusters[peer.name].offered or () if e.responder}
+        targets = tuple(t for t in targets if t not in stand_ins)
         text = _source_text(item.document, targets, peer.ip_families[0])
         if text:
             parts.append(text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from probe.checks.registry import Registry
+from probe.merge.cells import RESPONDER_NOTE
 from probe.merge.diff import ReportDiff
 from probe.merge.matrix import Merged
 from probe.model import FAMILIES, Finding, Report, Severity, format_endpoint
@@ -119,6 +120,8 @@ def merged_markdown(merged: Merged, verbose: bool = False) -> str:
                 text += f": {cell.detail}"
             cells.append(text)
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    if merged.responder:
+        lines += ["", f"*responder*: {RESPONDER_NOTE}"]
     if merged.asymmetries:
         lines += ["", "## Asymmetries", ""] + [f"- {_cell(a)}" for a in merged.asymmetries]
     lines += ["", "## Values per cluster", ""]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import yaml
 from tabulate import tabulate
 
+from probe.merge.cells import RESPONDER_NOTE
 from probe.merge.diff import ReportDiff
 from probe.merge.matrix import Merged
 from probe.model import FAMILIES, Severity
@@ -51,6 +52,8 @@ def merged_table(merged: Merged, verbose: bool = False) -> str:
                 details.append(f"  {d.source} -> {d.target} {family}: {cell.detail}")
         rows.append(cells)
     matrix = tabulate(rows, headers=["DIRECTION", *map(str, FAMILIES)], tablefmt="simple")
+    if merged.responder:
+        details.append(f"  responder: {RESPONDER_NOTE}")
     parts = [merged.verdict, "\n".join([matrix, *details])]
     if merged.asymmetries:
         parts.append("\n".join(["Asymmetries:"] + [f"  {a}" for a in merged.asymmetries]))

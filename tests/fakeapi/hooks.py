@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import copy
+import threading
 from typing import Any
 
+from . import resources
 from .server import CreateHook, FakeApiServer, UpdateHook
+from .store import Missing
 
 
 def complete_jobs(
@@ -121,5 +124,62 @@ def complete_ephemeral(log: str, *, exit_code: int = 0, message: str = "") -> Up
             )
             server.set_log(meta["namespace"], meta["name"], log, container=container["name"])
         server.store.put(pod)
+
+    return hook
+
+
+def provision_load_balancers(
+    ingress: dict[str, str] | None,
+    *,
+    families: tuple[str, ...] = ("IPv4", "IPv6"),
+    delay: float = 0.5,
+    node_port: int = 31555,
+) -> CreateHook:
+    """The apiserver's Service allocation plus a cloud load-balancer controller.
+
+    api.on_create("services", provision_load_balancers({"IPv4": "198.51.100.9", ...}))
+
+    On create, as the apiserver's allocator does on a cluster with `families`: a policy
+    other than SingleStack gets the missing family appended after the requested primary
+    (kubernetes-dual-stack.md 1.2), clusterIPs one per family, node ports. Then, `delay`
+    seconds later, as a load-balancer controller does: a LoadBalancer Service gets one
+    `status.loadBalancer.ingress` entry per family of `ingress` ({family: address}) that
+    the Service has. `ingress=None`: a controller that never answers (the Service stays
+    <pending>). Services created already carrying an ingress (fixtures) are left alone.
+    """
+    cluster_ips = {"IPv4": "10.96.77.7", "IPv6": "fd00:10:96::77:7"}
+
+    def hook(server: FakeApiServer, service: dict[str, Any]) -> None:
+        spec = service.setdefault("spec", {})
+        if (service.get("status") or {}).get("loadBalancer", {}).get("ingress"):
+            return
+        wanted = [f for f in spec.get("ipFamilies") or families[:1] if f in families]
+        if spec.get("ipFamilyPolicy", "SingleStack") != "SingleStack":
+            wanted += [f for f in families if f not in wanted]
+        spec["ipFamilies"] = wanted
+        spec["clusterIPs"] = [cluster_ips[f] for f in wanted]
+        spec["clusterIP"] = spec["clusterIPs"][0]
+        if spec.get("type") in ("NodePort", "LoadBalancer"):
+            for offset, port in enumerate(spec.get("ports") or []):
+                port.setdefault("nodePort", node_port + offset)
+        server.store.put(service)
+        if spec.get("type") != "LoadBalancer" or ingress is None:
+            return
+        given = [{"ip": ingress[f], "ipMode": "VIP"} for f in wanted if f in ingress]
+        meta = service["metadata"]
+
+        def assign() -> None:
+            rt = resources.find("v1", "services")
+            assert rt is not None
+            try:
+                current = server.store.get(rt, meta["namespace"], meta["name"])
+            except Missing:
+                return  # deleted before the load balancer came up
+            current["status"] = {"loadBalancer": {"ingress": given}}
+            server.store.put(current)
+
+        timer = threading.Timer(delay, assign)
+        timer.daemon = True
+        timer.start()
 
     return hook

@@ -10,7 +10,8 @@ Routing is generic: any resource in `resources.RESOURCE_TYPES` can be read
 and deleted (DELETE answers a Status). Pods also serve `log` (per container) and
 `ephemeralcontainers` (GET, PATCH, PUT; see ephemeral.py). Errors are `Status` bodies as the
 apiserver writes them. Faults (status codes, delays, connection resets) are
-chosen per request by (verb, resource[, namespace]); hooks run after a create.
+chosen per request by (verb, resource[, namespace]); hooks run after a create, an
+update (ephemeral containers) or a delete.
 """
 
 from __future__ import annotations
@@ -55,8 +56,14 @@ VERSION_INFO: dict[str, str] = {
     "platform": "linux/amd64",
 }
 
+# Kinds whose DELETE answers the deleted object, not a Status: a pod (in graceful
+# deletion, with its deletionTimestamp) and a Service (its registry sets
+# ReturnDeletedObject); k/k pkg/registry/core/{pod,service}/storage.
+RETURN_DELETED = frozenset({"pods", "services"})
+
 CreateHook = Callable[["FakeApiServer", dict[str, Any]], None]
 UpdateHook = CreateHook  # (server, the object as updated)
+DeleteHook = CreateHook  # (server, the object as it was when deleted)
 PodSecurityCheck = Callable[[dict[str, Any]], list[str]]  # pod spec -> violations
 
 
@@ -199,6 +206,7 @@ class FakeApiServer:
         self._faults: list[Fault] = []
         self._hooks: dict[str, list[CreateHook]] = {}
         self._update_hooks: dict[str, list[UpdateHook]] = {}
+        self._delete_hooks: dict[str, list[DeleteHook]] = {}
         self._logs: dict[tuple[str, str, str], str] = {}
         # namespace -> (enforced level, its check): Pod Security admission on pod updates
         self.pod_security: dict[str, tuple[str, PodSecurityCheck]] = {}
@@ -274,6 +282,12 @@ class FakeApiServer:
         """Call `hook(server, updated_object)` after every successful PATCH or PUT of
         `resource` ("pods/ephemeralcontainers"): what the kubelet would do next."""
         self._update_hooks.setdefault(resource, []).append(hook)
+
+    def on_delete(self, resource: str, hook: DeleteHook) -> None:
+        """Call `hook(server, deleted_object)` after every delete of `resource` (a plural),
+        before the answer: what a kubelet or controller would do next (stop a pod's
+        containers), done at once so a test sees it when the client's call returns."""
+        self._delete_hooks.setdefault(resource, []).append(hook)
 
     def set_log(self, namespace: str, pod: str, text: str, container: str | None = None) -> None:
         """The log of `container` (None: of the pod's regular containers)."""
@@ -440,6 +454,10 @@ class FakeApiServer:
                 obj = self.store.delete(rt, route.namespace, route.name)
             except Missing:
                 raise _Reply(status.not_found(rt, route.name)) from None
+            for hook in self._delete_hooks.get(rt.plural, []):
+                hook(self, copy.deepcopy(obj))
+            if rt.plural in RETURN_DELETED:
+                return _json(200, obj)
             return _json(200, status.success(rt, route.name, obj["metadata"]["uid"]))
         raise _Reply(status.method_not_allowed(method))
 

@@ -10,6 +10,9 @@ Succeeded or Failed by exit code, and the Job gets its Complete or Failed condit
 What it does not: images, the API from inside the pod (the process sees no cluster,
 as a pod without a reachable API would), restarts. `hang=True` leaves the pod Running
 forever (a Job that hangs). Each process is bounded by `timeout` seconds.
+
+`ResponderKubelet` runs the responder Pods of `job run --responder` the same way, as
+long-running `voltprobe serve` processes, stopped by PID when their Pod is deleted.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import copy
 import os
 import re
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -26,7 +30,8 @@ from typing import Any
 from tests.fakeapi.server import CreateHook, FakeApiServer
 
 from .netns import Namespace
-from .responder import voltprobe_script
+from .resources import Resources
+from .responder import HERE, voltprobe_script
 
 TIME = "2025-05-01T10:00:00Z"
 _VAR = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
@@ -162,3 +167,114 @@ def _env(container: dict[str, Any], pod: dict[str, Any]) -> dict[str, str]:
 def _expand(text: str, env: dict[str, str]) -> str:
     """$(NAME) from env; an unknown reference stays as written (Kubernetes' rule)."""
     return _VAR.sub(lambda m: env.get(m.group(1), m.group(0)), text)
+
+
+RESPONDER_LABEL = ("app.kubernetes.io/component", "responder")
+
+
+class ResponderKubelet:
+    """Runs the responder Pods (`job run --responder`) of one simulated cluster: a created
+    Pod labelled component=responder becomes `voltprobe serve` with its args, bound to
+    `binds` (the addresses its Service's load balancer forwards to in this lab: a real pod
+    has its own network namespace, this one shares the cluster's), as a local process in
+    `ns`. The Pod turns Ready once the port accepts, as its readinessProbe (tcpSocket)
+    would. Deleting the Pod stops the process by PID; so does its bounded `lifetime`,
+    and the lab's teardown (Resources) for any still running.
+
+        kubelet = ResponderKubelet(resources, ns, ("198.51.100.9", "2001:db8:0:a::9"))
+        api.on_create("pods", kubelet.on_create)
+        api.on_delete("pods", kubelet.on_delete)
+    """
+
+    def __init__(
+        self,
+        resources: Resources,
+        ns: Namespace,
+        binds: tuple[str, ...],
+        lifetime: float = 120.0,
+    ) -> None:
+        self.resources = resources
+        self.ns = ns
+        self.binds = binds
+        self.lifetime = lifetime
+        self.started: list[subprocess.Popen[bytes]] = []
+        self._by_pod: dict[tuple[str, str], subprocess.Popen[bytes]] = {}
+        self._lock = threading.Lock()
+
+    def running(self) -> list[int]:
+        """PIDs of the responder processes still running."""
+        return [proc.pid for proc in self.started if proc.poll() is None]
+
+    def on_create(self, server: FakeApiServer, pod: dict[str, Any]) -> None:
+        meta = pod["metadata"]
+        key, value = RESPONDER_LABEL
+        if (meta.get("labels") or {}).get(key) != value:
+            return
+        container = pod["spec"]["containers"][0]
+        env = _env(container, pod)
+        args = [_expand(arg, env) for arg in container.get("args") or []]
+        port = args[args.index("--port") + 1] if "--port" in args else "5555"
+        for address in self.binds:
+            args += ["--bind", address]
+        proc = self.resources.start(
+            self.ns, [str(voltprobe_script()), *args], f"responder-{meta['name']}.log"
+        )
+        with self._lock:
+            self.started.append(proc)
+            self._by_pod[(meta["namespace"], meta["name"])] = proc
+        timer = threading.Timer(self.lifetime, _stop, args=(proc,))
+        timer.daemon = True
+        timer.start()
+        thread = threading.Thread(
+            target=self._ready, args=(server, pod, proc, port), name="kubelet-responder",
+            daemon=True,
+        )  # fmt: skip
+        thread.start()
+
+    def _ready(
+        self, server: FakeApiServer, pod: dict[str, Any], proc: subprocess.Popen[bytes], port: str
+    ) -> None:
+        check = subprocess.run(
+            self.ns.exec_args(
+                sys.executable, str(HERE / "nscheck.py"), "tcp", self.binds[0], port, "15"
+            ),
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+        if check.returncode != 0 or proc.poll() is not None:
+            return  # never Ready: the run's wait says so
+        meta = pod["metadata"]
+        with self._lock:
+            if self._by_pod.get((meta["namespace"], meta["name"])) is not proc:
+                return  # deleted meanwhile
+            ready = copy.deepcopy(pod)
+            ready["status"] = {
+                "phase": "Running",
+                "startTime": TIME,
+                "podIPs": [{"ip": address} for address in self.binds],
+                "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": TIME}],
+                "containerStatuses": [
+                    {"name": pod["spec"]["containers"][0]["name"], "ready": True,
+                     "restartCount": 0, "started": True, "image": "", "imageID": "",
+                     "state": {"running": {"startedAt": TIME}}}
+                ],
+            }  # fmt: skip
+            server.store.put(ready)
+
+    def on_delete(self, server: FakeApiServer, pod: dict[str, Any]) -> None:
+        meta = pod["metadata"]
+        with self._lock:
+            proc = self._by_pod.pop((meta["namespace"], meta["name"]), None)
+        if proc is not None:
+            _stop(proc)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM by PID, then SIGKILL if it has not gone within 5 s."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)

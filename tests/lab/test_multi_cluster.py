@@ -2,31 +2,43 @@
 fake API server plus a network namespace whose Jobs run as local processes there
 (tests/lab/kubelet.py), with a one-way firewall rule between them. The matrix shows the
 asymmetry, each cluster gets its own values, nothing is left behind, and a Job that
-hangs leaves a partial matrix that says which direction is unknown.
+hangs leaves a partial matrix that says which direction is unknown. With `--responder`,
+each cluster's responder Pod runs as `voltprobe serve` in its namespace and a fake
+load-balancer controller gives its Service one ingress address per family
+(tests/fakeapi/hooks.py provision_load_balancers).
 
     cluster a  ns "ca": va0 192.0.2.41/29 2001:db8:1:5::1/64 <-> vb0 .42 ::2  ns "cb"  cluster b
                lo: 198.51.100.1, 2001:db8:0:a::1               lo: 203.0.113.1, 2001:db8:0:b::1
                (the DR LoadBalancer ingress; voltprobe serve on 5555 behind it)
-    cb drops IPv6 to 2001:db8:0:b::1 port 5555: a -> b works over IPv4 only, b -> a both.
+               lo: 198.51.100.9, 2001:db8:0:a::9               lo: 203.0.113.9, 2001:db8:0:b::9
+               (the responder's load balancer ingress, bound by its serve process)
+    cb drops IPv6 to 2001:db8:0:b::1 and ::9 port 5555: a -> b works over IPv4 only, b -> a
+    both.
 """
 
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from probe.k8sjob.objects import runner_role
 from tests.fakeapi import objects, resources
 from tests.fakeapi.files import KubeContext, write_kubeconfig
-from tests.fakeapi.server import DEFAULT_TOKEN, FakeApiServer
-from tests.support.processes import run_cli
+from tests.fakeapi.hooks import provision_load_balancers
+from tests.fakeapi.server import DEFAULT_TOKEN, FakeApiServer, Fault
+from tests.support.processes import VOLTPROBE, run_cli, wait_until
+from tests.support.rbac import grants
 
 from . import firewall
-from .kubelet import run_jobs_in
+from .kubelet import ResponderKubelet, run_jobs_in
 from .netns import Namespace, add_address, add_route, add_veth
 from .resources import LabRun, Resources
 from .responder import start_serve
@@ -36,6 +48,7 @@ pytestmark = pytest.mark.lab
 
 DR_PORT = 5555
 A4, A6, B4, B6 = "198.51.100.1", "2001:db8:0:a::1", "203.0.113.1", "2001:db8:0:b::1"
+RA4, RA6, RB4, RB6 = "198.51.100.9", "2001:db8:0:a::9", "203.0.113.9", "2001:db8:0:b::9"
 OWNED = ("serviceaccounts", "roles", "rolebindings", "jobs")
 RBAC = "rbac.authorization.k8s.io/v1"
 
@@ -69,40 +82,45 @@ def _build(made: Resources) -> Clusters:
     add_address(b, "192.0.2.42/29", "vb0")
     add_address(a, "2001:db8:1:5::1/64", "va0")
     add_address(b, "2001:db8:1:5::2/64", "vb0")
-    for ns, v4, v6 in ((a, A4, A6), (b, B4, B6)):
-        add_address(ns, f"{v4}/32", "lo")
-        add_address(ns, f"{v6}/128", "lo")
+    for ns, v4, v6, r4, r6 in ((a, A4, A6, RA4, RA6), (b, B4, B6, RB4, RB6)):
+        for address in (f"{v4}/32", f"{v6}/128", f"{r4}/32", f"{r6}/128"):
+            add_address(ns, address, "lo")
     add_route(a, "203.0.113.0/24", "192.0.2.42")
     add_route(a, "2001:db8:0:b::/64", "2001:db8:1:5::2")
     add_route(b, "198.51.100.0/24", "192.0.2.41")
     add_route(b, "2001:db8:0:a::/64", "2001:db8:1:5::1")
-    start_serve(made, a, DR_PORT, ready_address=A4)
-    start_serve(made, b, DR_PORT, ready_address=B4)
-    firewall.apply(b, [firewall.drop(address=B6)])  # one way: a cannot reach b over IPv6
+    # the DR listeners bind their own addresses only: the responder's are its process's
+    start_serve(made, a, DR_PORT, ready_address=A4, binds=(A4, A6))
+    start_serve(made, b, DR_PORT, ready_address=B4, binds=(B4, B6))
+    # one way: a cannot reach b over IPv6
+    firewall.apply(b, [firewall.drop(address=B6), firewall.drop(address=RB6)])
     return Clusters(made, a, b)
 
 
-def flavour(name: str, v4: str, v6: str) -> objects.Flavour:
-    """A Volt cluster whose DR Service is a dual-stack LoadBalancer at (v4, v6)."""
+def flavour(name: str, v4: str, v6: str | None) -> objects.Flavour:
+    """A Volt cluster whose DR Service is a dual-stack LoadBalancer at (v4, v6), or an
+    IPv4-only one at v4 (v6 None: what the cluster advertises before any change)."""
     pods = objects.volt_pods([["10.244.0.10", "fd12::10"]], ["node-1"], [["10.240.0.4"]])
     dr = objects.service(
         f"{objects.FULLNAME}-cluster-dr",
         selector=objects.VOLT_LABELS,
         ports=[objects.port("replication", DR_PORT, node_port=30555)],
-        families=["IPv4", "IPv6"],
-        cluster_ips=["10.96.20.1", "fd00:10:96::1401"],
-        policy="PreferDualStack",
+        families=["IPv4", "IPv6"] if v6 else ["IPv4"],
+        cluster_ips=["10.96.20.1", "fd00:10:96::1401"] if v6 else ["10.96.20.1"],
+        policy="PreferDualStack" if v6 else "SingleStack",
         type_="LoadBalancer",
-        ingress=[{"ip": v4, "ipMode": "VIP"}, {"ip": v6, "ipMode": "VIP"}],
+        ingress=[{"ip": v4, "ipMode": "VIP"}, *([{"ip": v6, "ipMode": "VIP"}] if v6 else [])],
     )
     return objects.Flavour(name, (*objects.common(), *pods, dr))
 
 
-@pytest.fixture
-def apis(clusters: Clusters, tmp_path: Path) -> Iterator[tuple[FakeApiServer, FakeApiServer, Path]]:
+@contextmanager
+def two_apis(
+    tmp_path: Path, dual_stack_dr: bool
+) -> Iterator[tuple[FakeApiServer, FakeApiServer, Path]]:
     with FakeApiServer(token=DEFAULT_TOKEN) as api_a, FakeApiServer(token=DEFAULT_TOKEN) as api_b:
-        api_a.load(flavour("xdcr-a", A4, A6))
-        api_b.load(flavour("xdcr-b", B4, B6))
+        api_a.load(flavour("xdcr-a", A4, A6 if dual_stack_dr else None))
+        api_b.load(flavour("xdcr-b", B4, B6 if dual_stack_dr else None))
         kubeconfig = write_kubeconfig(
             tmp_path / "kubeconfig",
             [
@@ -113,8 +131,25 @@ def apis(clusters: Clusters, tmp_path: Path) -> Iterator[tuple[FakeApiServer, Fa
         yield api_a, api_b, kubeconfig
 
 
+@pytest.fixture
+def apis(clusters: Clusters, tmp_path: Path) -> Iterator[tuple[FakeApiServer, FakeApiServer, Path]]:
+    with two_apis(tmp_path, dual_stack_dr=True) as found:
+        yield found
+
+
+@pytest.fixture
+def apis_v4(
+    clusters: Clusters, tmp_path: Path
+) -> Iterator[tuple[FakeApiServer, FakeApiServer, Path]]:
+    """Both clusters' DR Services IPv4-only: IPv6 can be probed only through a responder."""
+    with two_apis(tmp_path, dual_stack_dr=False) as found:
+        yield found
+
+
 def stored(api: FakeApiServer, plural: str) -> list[dict[str, Any]]:
-    group_version = {"serviceaccounts": "v1", "jobs": "batch/v1"}.get(plural, RBAC)
+    group_version = {
+        "serviceaccounts": "v1", "jobs": "batch/v1", "pods": "v1", "services": "v1"
+    }.get(plural, RBAC)  # fmt: skip
     rt = resources.find(group_version, plural)
     assert rt is not None
     return list(api.store.list(rt, objects.NAMESPACE, lambda obj: True).items)
@@ -186,3 +221,197 @@ def test_a_job_that_hangs_leaves_its_direction_unknown(
     for api in (api_a, api_b):
         for plural in OWNED:
             assert stored(api, plural) == [], f"{plural} left behind"
+
+
+# -- job run --responder -----------------------------------------------------------
+
+
+def assert_cleaned(done: Any) -> None:
+    """Every delete answered: nothing reported as left behind."""
+    assert "could not delete" not in done.stderr and "left behind" not in done.stderr, done.stderr
+
+
+def responder_objects(api: FakeApiServer) -> list[str]:
+    """Names of the responder Pods and Services left in `api` (labelled component=responder)."""
+    found = []
+    for plural in ("pods", "services"):
+        for obj in stored(api, plural):
+            labels = obj["metadata"].get("labels") or {}
+            if labels.get("app.kubernetes.io/component") == "responder":
+                found.append(f"{plural}/{obj['metadata']['name']}")
+    return found
+
+
+def with_responders(
+    clusters: Clusters,
+    api_a: FakeApiServer,
+    api_b: FakeApiServer,
+    tmp_path: Path,
+    ingress_b: bool = True,
+    hang_jobs: bool = False,
+) -> tuple[ResponderKubelet, ResponderKubelet]:
+    """Jobs (that never finish when `hang_jobs`) and responder Pods run in each cluster's
+    namespace; load balancers answer (in b only when `ingress_b`)."""
+    kubelets = []
+    for api, ns, name, v4, v6, answers in (
+        (api_a, clusters.a, "a", RA4, RA6, True),
+        (api_b, clusters.b, "b", RB4, RB6, ingress_b),
+    ):
+        api.on_create("jobs", run_jobs_in(ns, tmp_path / name, hang=hang_jobs))
+        kubelet = ResponderKubelet(clusters.resources, ns, (v4, v6), lifetime=90)
+        api.on_create("pods", kubelet.on_create)
+        api.on_delete("pods", kubelet.on_delete)
+        api.on_create(
+            "services", provision_load_balancers({"IPv4": v4, "IPv6": v6} if answers else None)
+        )
+        kubelets.append(kubelet)
+    return kubelets[0], kubelets[1]
+
+
+RUN_RESPONDER = (
+    "job", "run", "--context", "a", "--context", "b", "--image", "registry.example/voltprobe:lab",
+    "--timeout", "1", "--responder",
+)  # fmt: skip
+
+
+def test_the_responder_probes_both_families_before_the_dr_service_has_them(
+    clusters: Clusters, apis_v4: tuple[FakeApiServer, FakeApiServer, Path], tmp_path: Path
+) -> None:
+    api_a, api_b, kubeconfig = apis_v4
+    kubelets = with_responders(clusters, api_a, api_b, tmp_path)
+    done = run_cli(*RUN_RESPONDER, "--kubeconfig", str(kubeconfig), "-o", "json", timeout=150)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    # IPv4: the DR Service and the responder; IPv6: the responder alone
+    assert cell(document, "a", "b", "IPv4")["status"] == "ok"
+    assert (
+        cell(document, "a", "b", "IPv4")["total"],
+        cell(document, "a", "b", "IPv4")["responder"],
+    ) == (2, 1)
+    v6 = cell(document, "a", "b", "IPv6")
+    assert (v6["status"], v6["stage"], v6["total"], v6["responder"]) == ("fail", "tcp", 1, 1)
+    assert f"[{RB6}]:5555 filtered" in v6["detail"]
+    back = cell(document, "b", "a", "IPv6")
+    assert (back["status"], back["open"], back["total"], back["responder"]) == ("ok", 1, 1, 1)
+    assert any(
+        s.startswith("b -> a works over IPv6, a -> b does not") for s in document["asymmetries"]
+    )
+    by_name = {c["name"]: c for c in document["clusters"]}
+    assert by_name["b"]["ipFamilies"] == ["IPv4"]
+    assert by_name["a"]["ipFamilies"] == ["IPv4"]
+    assert any("only through the voltprobe responder" in r for r in by_name["a"]["rationale"])
+    # connection.source names the DR Service only: the responder is gone after the run
+    assert by_name["a"]["connectionSource"] == f"{B4}:5555"
+    assert "[b] responder reachable at" in done.stderr and RB6 in done.stderr
+    assert_cleaned(done)
+    for api in (api_a, api_b):
+        assert responder_objects(api) == []
+        for plural in OWNED:
+            assert stored(api, plural) == [], f"{plural} left behind"
+    for kubelet in kubelets:
+        assert len(kubelet.started) == 1, "one responder Pod per cluster"
+        assert kubelet.running() == [], "a responder process outlived the run"
+    # `manifest runner-role --with-responder` grants every write and responder read made
+    granted = grants(runner_role(objects.NAMESPACE, with_responder=True))
+    plain = grants(runner_role(objects.NAMESPACE))
+    for api in (api_a, api_b):
+        calls = {
+            (r.group_version.rpartition("/")[0], r.resource, r.verb)
+            for r in api.requests
+            if r.verb in ("create", "delete") or r.resource in ("pods", "services")
+        }
+        assert calls - granted == set()
+        assert {("", "pods", "create"), ("", "services", "delete")} <= calls - plain
+
+
+def test_the_matrix_says_which_rows_are_the_responders(
+    clusters: Clusters, apis_v4: tuple[FakeApiServer, FakeApiServer, Path], tmp_path: Path
+) -> None:
+    api_a, api_b, kubeconfig = apis_v4
+    with_responders(clusters, api_a, api_b, tmp_path)
+    done = run_cli(*RUN_RESPONDER, "--kubeconfig", str(kubeconfig), "-o", "markdown", timeout=150)
+    assert done.returncode == 0, done.stderr
+    assert "| b -> a | ok 2/2 (1 responder) | ok 1/1 responder |" in done.stdout
+    assert "not of the DR Service" in done.stdout
+    assert_cleaned(done)
+
+
+def test_a_403_on_the_responder_leaves_nothing_behind(
+    clusters: Clusters, apis_v4: tuple[FakeApiServer, FakeApiServer, Path], tmp_path: Path
+) -> None:
+    api_a, api_b, kubeconfig = apis_v4
+    kubelets = with_responders(clusters, api_a, api_b, tmp_path)
+    # b lets the user create the Service, not the Pod: the Service must go again
+    api_b.add_fault(Fault(verb="create", resource="pods", status=403))
+    done = run_cli(*RUN_RESPONDER, "--kubeconfig", str(kubeconfig), "-o", "json", timeout=150)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 3, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert "cluster b: the responder could not be created: forbidden" in last
+    assert 'resources ["pods"], verbs ["create"]' in last
+    assert done.stdout == ""
+    assert_cleaned(done)
+    for api in (api_a, api_b):
+        assert responder_objects(api) == []
+        for plural in OWNED:
+            assert stored(api, plural) == [], f"{plural} left behind"
+    assert kubelets[0].running() == [] and kubelets[1].started == []
+
+
+def test_a_load_balancer_that_never_answers_leaves_the_direction_unknown(
+    clusters: Clusters, apis_v4: tuple[FakeApiServer, FakeApiServer, Path], tmp_path: Path
+) -> None:
+    api_a, api_b, kubeconfig = apis_v4
+    kubelets = with_responders(clusters, api_a, api_b, tmp_path, ingress_b=False)
+    done = run_cli(
+        *RUN_RESPONDER, "--responder-wait", "3", "--kubeconfig", str(kubeconfig), "-o", "json",
+        timeout=150,
+    )  # fmt: skip
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 3, done.stderr
+    document = json.loads(done.stdout)
+    for family in ("IPv4", "IPv6"):
+        into_b = cell(document, "a", "b", family)
+        assert into_b["status"] == "unknown"
+        assert "status.loadBalancer.ingress" in into_b["detail"]
+        assert "within 3s" in into_b["detail"]
+    assert cell(document, "b", "a", "IPv6")["status"] == "ok"
+    assert "a->b" in document["verdict"] and "b->a" not in document["verdict"]
+    assert_cleaned(done)
+    for api in (api_a, api_b):
+        assert responder_objects(api) == []
+        for plural in OWNED:
+            assert stored(api, plural) == [], f"{plural} left behind"
+    for kubelet in kubelets:
+        assert kubelet.running() == []
+
+
+def test_sigterm_while_the_jobs_run_deletes_the_responders(
+    clusters: Clusters, apis_v4: tuple[FakeApiServer, FakeApiServer, Path], tmp_path: Path
+) -> None:
+    api_a, api_b, kubeconfig = apis_v4
+    kubelets = with_responders(clusters, api_a, api_b, tmp_path, hang_jobs=True)
+    process = subprocess.Popen(
+        [VOLTPROBE, *RUN_RESPONDER, "--kubeconfig", str(kubeconfig), "-o", "json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert wait_until(lambda: len(stored(api_a, "jobs")) + len(stored(api_b, "jobs")) == 2, 60)
+        assert responder_objects(api_a) and responder_objects(api_b)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert "Traceback" not in err, err
+    assert process.returncode == 3, err
+    assert "stopped by SIGTERM" in err
+    assert "could not delete" not in err and "left behind" not in err, err
+    for api in (api_a, api_b):
+        assert responder_objects(api) == []
+        for plural in OWNED:
+            assert stored(api, plural) == [], f"{plural} left behind"
+    for kubelet in kubelets:
+        assert kubelet.running() == []
