@@ -320,3 +320,19 @@ def test_a_pipe_with_no_reader_is_exit_3_and_the_other_outputs_still_happen(
     assert "Traceback" not in done.stderr
     assert "PASS: XDCR can use" in done.stdout  # the report still reached stdout
     assert yaml.safe_load(values.read_text()) is not None  # and the other file was written
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("--report-file", "--values-out"), ("--report-file", "--termination-log")],
+)
+def test_two_outputs_naming_one_file_are_refused(tmp_path: Path, first: str, second: str) -> None:
+    target = tmp_path / "out.txt"
+    target.write_text("kept\n")
+    done = run_cli(
+        "check", "--peer", "127.0.0.1:1", NO_KUBE, first, str(target), second,
+        str(tmp_path / "." / "out.txt"),
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert f"{first} and {second} both name" in done.stderr and "Traceback" not in done.stderr
+    assert target.read_text() == "kept\n"  # nothing was written: refused before any work

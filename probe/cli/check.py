@@ -336,6 +336,7 @@ def output_options(args: argparse.Namespace) -> OutputOptions:
             f"--report-file - would print the JSON report on stdout, which -o {args.output} "
             "already uses: use -o json, or a file name"
         )
+    refuse_shared_outputs(args)
     return OutputOptions(
         format=args.output,
         verbose=args.verbose,
@@ -350,6 +351,22 @@ def output_options(args: argparse.Namespace) -> OutputOptions:
         fail_on=Severity(args.fail_on) if getattr(args, "fail_on", None) else None,
         unicode=stdout_takes_marks(),
     )
+
+
+def refuse_shared_outputs(args: argparse.Namespace) -> None:
+    """Two options writing the same file would leave only the last one's text (the
+    report replaced by the values snippet): a usage error naming both. Raises
+    UsageError."""
+    seen: dict[str, str] = {}
+    for option in ("report_file", "values_out", "termination_log", "pcap"):
+        path = getattr(args, option, None)
+        if not path or path == "-":
+            continue
+        key = os.path.realpath(path)
+        flag = "--" + option.replace("_", "-")
+        if key in seen:
+            raise UsageError(f"{seen[key]} and {flag} both name {path}: give each its own file")
+        seen[key] = flag
 
 
 def terminal_color(no_color: bool) -> bool:
