@@ -188,18 +188,24 @@ def ordered_addresses(
     SYSTEM, getaddrinfo's order (each answer's `rank` is the position of its family's
     first address; within a family the order is getaddrinfo's)."""
     four = [(Family.IPV4, a) for a in (v4.addresses if v4 else ())]
+    if prefer is JvmPrefer.IPV4_STACK:  # Java asks for A records only (Inet4AddressImpl)
+        return [(f, a) for f, a in four if not (v4 and a in v4.from_mapped)]
     six = [(Family.IPV6, a) for a in (v6.addresses if v6 else ())]
     # Java keeps an IPv4-mapped AAAA among its IPv6 addresses, but dials it over IPv4
     six += [(Family.IPV4, _unmapped(a)) for a in (v6.ignored if v6 else ())]
-    if prefer is JvmPrefer.IPV4_STACK:
-        return four
     if prefer is JvmPrefer.IPV6:
-        return six + four
+        return _once(six + four)
     if prefer is JvmPrefer.SYSTEM and six and four and v6 and v6.addresses:
         v4_rank = v4.rank if v4 and v4.rank is not None else 0
         v6_rank = v6.rank if v6 and v6.rank is not None else 0
-        return six + four if v6_rank < v4_rank else four + six
-    return four + six
+        return _once(six + four if v6_rank < v4_rank else four + six)
+    return _once(four + six)
+
+
+def _once(addresses: list[tuple[Family, str]]) -> list[tuple[Family, str]]:
+    """Each address once, where it first appears (a mapped AAAA's IPv4 address is also
+    in the IPv4 answer)."""
+    return list(dict.fromkeys(addresses))
 
 
 def jvm_view_of(facts: Facts) -> JvmView:

@@ -298,6 +298,9 @@ class DnsAnswer:
     ignored: tuple[str, ...] = ()  # addresses returned but not probed (e.g. IPv4-mapped)
     lens: DnsLens | None = None
     nat64_prefix: str = ""  # set when the IPv6 addresses are DNS64-synthesized under it
+    # IPv4 addresses known only from IPv4-mapped AAAA records (a JVM asking for A alone,
+    # -Djava.net.preferIPv4Stack=true, never sees them)
+    from_mapped: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -314,6 +317,8 @@ class DnsAnswer:
             doc["ignored"] = list(self.ignored)
             doc["lens"] = None if self.lens is None else self.lens.to_json()
             doc["nat64Prefix"] = self.nat64_prefix
+            if self.from_mapped:
+                doc["fromMappedAaaa"] = list(self.from_mapped)
         return doc
 
     @classmethod
@@ -333,6 +338,7 @@ class DnsAnswer:
             tuple(str(a) for a in doc.get("ignored") or ()),
             None if doc.get("lens") is None else DnsLens.from_json(doc["lens"], f"{where}.lens"),
             str(doc.get("nat64Prefix") or ""),
+            tuple(str(a) for a in doc.get("fromMappedAaaa") or ()),
         )
 
 

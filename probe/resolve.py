@@ -145,19 +145,31 @@ def combine(
 ) -> DnsAnswer:
     """getaddrinfo's answer for `family`, explained by the lens. Pure.
 
-    The addresses are getaddrinfo's (IPv4-mapped IPv6 ones are set aside in `ignored`:
-    the kernel dials them over IPv4). With no address, the outcome is the lens's failure
+    The addresses are getaddrinfo's as they go on the wire: an IPv4-mapped IPv6 one
+    (::ffff:a.b.c.d) is the IPv4 address it maps, which the kernel dials over IPv4 (RFC
+    4291 2.5.5.2), so it counts for IPv4 and is listed in the IPv6 answer's `ignored`.
+    With no address, the outcome is the lens's failure
     for this record type when it has one (NXDOMAIN, SERVFAIL, timeout, unreachable
     nameserver), else what getaddrinfo's error means. When getaddrinfo answered the
     other family but DNS knows the name in neither type (`other_lens` failed too), the
     answer came from /etc/hosts or another source: the missing family is no-address."""
-    ordered = [address for f, address in system.addresses if f is family]
-    usable = tuple(a for a in ordered if not _ipv4_mapped(a))
-    ignored = tuple(a for a in ordered if _ipv4_mapped(a))
-    positions = [i for i, (f, a) in enumerate(system.addresses) if f is family and a in usable]
-    rank = positions[0] if positions else None
+    # on the wire, an IPv4-mapped AAAA (::ffff:a.b.c.d) is IPv4: the kernel dials it over
+    # IPv4 and Java turns it into an Inet4Address, so it counts as an IPv4 address
+    wire = [(_wire_family(f, a), _unmapped(a), i) for i, (f, a) in enumerate(system.addresses)]
+    usable = tuple(dict.fromkeys(a for f, a, _i in wire if f is family))
+    ignored = tuple(a for f, a in system.addresses if f is family and _ipv4_mapped(a))
+    native = {a for f, a in system.addresses if f is family}
+    from_mapped = [
+        a
+        for f, a in system.addresses
+        if f is not family and _ipv4_mapped(a) and _unmapped(a) not in native
+    ]
+    only_mapped = tuple(dict.fromkeys(_unmapped(a) for a in from_mapped))
+    rank = next((i for f, _a, i in wire if f is family), None)
     where = f" via {system.canonical}" if system.canonical else ""
     seen = f"getaddrinfo: {len(usable)} address(es){where}"
+    if from_mapped and family is Family.IPV4:
+        seen += f" (from IPv4-mapped AAAA {', '.join(from_mapped)})"
     lens_text = f"; DNS {_RDTYPE[family]}: {describe_lens(lens)}" if lens else ""
 
     def answer(outcome: DnsOutcome, detail: str) -> DnsAnswer:
@@ -172,6 +184,7 @@ def combine(
             rank,
             ignored,
             lens,
+            from_mapped=only_mapped,
         )
 
     if usable:
@@ -223,6 +236,17 @@ def describe_lens(lens: DnsLens) -> str:
 def _ipv4_mapped(address: str) -> bool:
     ip = ipaddress.ip_address(address)
     return isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None
+
+
+def _unmapped(address: str) -> str:
+    """'::ffff:192.0.2.1' -> '192.0.2.1'; any other address unchanged."""
+    ip = ipaddress.ip_address(address)
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    return str(mapped) if mapped else address
+
+
+def _wire_family(family: Family, address: str) -> Family:
+    return Family.IPV4 if family is Family.IPV6 and _ipv4_mapped(address) else family
 
 
 def _lens_all(

@@ -201,3 +201,19 @@ def test_a_system_resolver_slower_than_the_check_is_said_not_a_typo() -> None:
     (vp201,) = [f for f in all_findings(facts) if f.id == "VP201"]
     assert "no answer in 6.2 s, while DNS answered IPv4 in 8 ms" in vp201.message
     assert "does not resolve" not in vp201.message and "--deadline" in vp201.remedy
+
+
+def test_a_name_with_only_a_mapped_aaaa_resolves_and_is_no_hosts_file_answer() -> None:
+    """VP201 stays silent (the name resolves, in IPv4 on the wire), VP206 warns, and VP205
+    does not take the mapped address for an /etc/hosts answer."""
+    from probe.model import DnsAnswer
+
+    v4_lens = DnsLens("peer.example", DnsOutcome.NO_ADDRESS, (), "192.0.2.53", 2.0)
+    v6_lens = DnsLens("peer.example", DnsOutcome.OK, ("::ffff:192.0.2.2",), "192.0.2.53", 2.0)
+    answers = [
+        DnsAnswer("peer", V4, DnsOutcome.OK, ("192.0.2.2",), rank=0, lens=v4_lens),
+        DnsAnswer("peer", V6, DnsOutcome.NO_ADDRESS, ignored=("::ffff:192.0.2.2",), lens=v6_lens),
+    ]
+    rows = [row("peer", "192.0.2.2", S.OPEN, family=V4), row("peer", None, S.NO_ADDRESS, family=V6)]
+    ids = {f.id for f in all_findings(make_facts("peer", answers, rows))}
+    assert "VP206" in ids and not ids & {"VP201", "VP205"}

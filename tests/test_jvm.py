@@ -133,6 +133,15 @@ def test_the_first_address_follows_the_order(
         assert all(f is V4 for f, _a in ordered_addresses(v4, v6, prefer))
 
 
+def test_a_jvm_on_the_ipv4_stack_never_sees_a_mapped_aaaa() -> None:
+    """preferIPv4Stack=true asks for A records only: an IPv4 address known only from a
+    mapped AAAA is not the JVM's (a real JVM throws UnknownHostException)."""
+    v4 = DnsAnswer("peer", V4, DnsOutcome.OK, ("192.0.2.2",), from_mapped=("192.0.2.2",))
+    v6 = DnsAnswer("peer", V6, DnsOutcome.NO_ADDRESS, (), ignored=("::ffff:192.0.2.2",))
+    assert ordered_addresses(v4, v6, JvmPrefer.IPV4_STACK) == []
+    assert ordered_addresses(v4, v6, JvmPrefer.IPV4) == [(V4, "192.0.2.2")]
+
+
 def test_a_mapped_aaaa_is_dialled_over_ipv4() -> None:
     v6 = DnsAnswer("peer", V6, DnsOutcome.NO_ADDRESS, (), ignored=("::ffff:192.0.2.2",))
     assert ordered_addresses(None, v6, JvmPrefer.IPV6) == [(V4, "192.0.2.2")]

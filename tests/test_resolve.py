@@ -284,3 +284,26 @@ def test_an_answer_just_after_its_time_is_kept_for_wait_late() -> None:
     time.sleep(0.1)
     late = lookups.wait_late(["edge"], time.monotonic() - 1.0)
     assert late["edge"].addresses == ((V4, "192.0.2.8"),), late
+
+
+def test_a_name_with_only_a_mapped_aaaa_has_that_ipv4_address() -> None:
+    """No A record, AAAA ::ffff:192.0.2.2: the JVM dials 192.0.2.2 over IPv4, so the
+    name resolves in IPv4 (a reviewer got 'does not resolve' here)."""
+    system = GaiResult("peer", ((V6, "::ffff:192.0.2.2"),), "peer.b.example")
+    v4 = combine(PEER, V4, system, _lens(DnsOutcome.NO_ADDRESS))
+    v6 = combine(PEER, V6, system, _lens(DnsOutcome.OK, "::ffff:192.0.2.2"))
+    assert (v4.outcome, v4.addresses, v4.rank) == (DnsOutcome.OK, ("192.0.2.2",), 0)
+    assert "from IPv4-mapped AAAA ::ffff:192.0.2.2" in v4.detail
+    assert v4.from_mapped == ("192.0.2.2",)
+    assert (v6.outcome, v6.addresses, v6.ignored) == (
+        DnsOutcome.NO_ADDRESS,
+        (),
+        ("::ffff:192.0.2.2",),
+    )
+
+
+def test_a_mapped_aaaa_beside_its_own_a_adds_nothing() -> None:
+    system = GaiResult("peer", ((V4, "192.0.2.1"), (V6, "::ffff:192.0.2.1")), "peer")
+    v4 = combine(PEER, V4, system, _lens(DnsOutcome.OK, "192.0.2.1"))
+    assert v4.addresses == ("192.0.2.1",) and "mapped" not in v4.detail
+    assert v4.from_mapped == ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 
 from probe.checks.reach import describe
@@ -143,12 +144,17 @@ def resolver_disagrees(facts: Facts, choice: Choice) -> Iterable[Hit]:
     name it settled on returns: /etc/hosts or hostAliases answered (DNS has nothing), or
     DNS has records getaddrinfo did not return."""
     for text, answers in _named_answers(facts):
+        # the IPv4 form of a mapped AAAA is in the IPv4 answer, not in any A record
+        from_aaaa = {
+            str(ipaddress.IPv6Address(a).ipv4_mapped) for a in answers[Family.IPV6].ignored
+        }
         for family, answer in answers.items():
             lens = answer.lens
             if lens is None or DnsOutcome.TIMEOUT in (lens.outcome, answer.outcome):
                 continue
             dns_has = set(lens.addresses)
-            system_has = set(answer.addresses) | set(answer.ignored)
+            mapped = from_aaaa - dns_has if family is Family.IPV4 else set()
+            system_has = (set(answer.addresses) - mapped) | set(answer.ignored)
             if dns_has == system_has:
                 continue
             if system_has and not dns_has:
@@ -171,20 +177,22 @@ def resolver_disagrees(facts: Facts, choice: Choice) -> Iterable[Hit]:
     requires=("named-targets",),
     remedy=(
         "An AAAA record with ::ffff:a.b.c.d is not an IPv6 address on the wire: the kernel "
-        "dials it over IPv4, so it was not probed as IPv6. Remove it, or publish the peer's "
-        "real IPv6 address."
+        "dials it over IPv4 (and Java makes it an Inet4Address), so it was probed as the "
+        "IPv4 address it maps, never as IPv6. Remove it, or publish the peer's real IPv6 "
+        "address."
     ),
 )
 def mapped_aaaa(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """IPv4-mapped IPv6 addresses (::ffff:0:0/96, RFC 4291 2.5.5.2) returned for a name
-    are set aside: probing one "as IPv6" would report the IPv4 path as IPv6 and could
-    recommend IPv6 for a peer without it."""
+    are IPv4 on the wire: they are probed as IPv4 (as VoltDB's JVM dials them), never as
+    IPv6, which would report the IPv4 path as IPv6 and could recommend IPv6 for a peer
+    without it."""
     for text, answers in _named_answers(facts):
         ignored = answers[Family.IPV6].ignored
         if ignored:
             yield Hit(
                 f"{text} has AAAA record(s) holding IPv4-mapped address(es) "
-                f"{', '.join(ignored)}: not probed as IPv6",
+                f"{', '.join(ignored)}: probed as IPv4, not as IPv6",
                 (text,),
             )
 

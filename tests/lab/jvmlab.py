@@ -44,6 +44,7 @@ ZONE = {
     "servfail6.b.example": {"A": [pod4(1)], "AAAA": "SERVFAIL"},
     "silent6.b.example": {"A": [pod4(1)], "AAAA": "SILENT"},
     "mapped.b.example": {"A": [pod4(1)], "AAAA": [f"::ffff:{pod4(1)}"]},
+    "mapped-only.b.example": {"AAAA": [f"::ffff:{pod4(1)}"]},
     "nat64.b.example": {"A": [pod4(3)], "AAAA": [nat64(pod4(3))]},
     "v6only.b.example": {"AAAA": [pod6(3)]},
     "ipv4only.arpa": {

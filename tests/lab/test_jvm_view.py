@@ -36,7 +36,17 @@ pytestmark = pytest.mark.lab
 
 V4, V6 = "IPv4", "IPv6"
 HERE = Path(__file__).resolve().parent
-NAMES = ("dual", "peer-dr", "servfail6", "mapped", "nat64", "v6only", "hosts-peer", "hosts-v4")
+NAMES = (
+    "dual",
+    "peer-dr",
+    "servfail6",
+    "mapped",
+    "mapped-only",
+    "nat64",
+    "v6only",
+    "hosts-peer",
+    "hosts-v4",
+)
 
 
 @pytest.fixture(scope="module")
@@ -142,14 +152,27 @@ for name in sys.argv[1:]:
 
 def system_answers(ns_run: Any, names: tuple[str, ...]) -> dict[str, list[str]]:
     out = ns_run(sys.executable, "-c", GETADDRINFO, *names)
-    return {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
+    lines = [line.split() for line in out.splitlines() if line.strip()]
+    return {words[0]: on_the_wire(words[1:]) for words in lines}
+
+
+def on_the_wire(addresses: list[str]) -> list[str]:
+    """Each address as it goes on the wire (a mapped IPv6 address is IPv4), once, sorted."""
+    wire = set()
+    for address in addresses:
+        ip = ipaddress.ip_address(address)
+        mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+        wire.add(str(mapped or ip))
+    return sorted(wire)
 
 
 def voltprobe_answers(report: dict[str, Any], names: tuple[str, ...]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for name in names:
         answers = [a for a in report["dns"] if a["target"] == name]
-        found[name] = sorted(x for a in answers for x in a["addresses"] + a.get("ignored", []))
+        found[name] = on_the_wire(
+            [x for a in answers for x in a["addresses"] + a.get("ignored", [])]
+        )
     return found
 
 
@@ -160,7 +183,7 @@ def test_differential_voltprobe_addresses_equal_getaddrinfo_in_the_same_namespac
     for ns, names in ((j.prober, NAMES), (j.lab.prober(), lab_names)):
         run = run_check(ns, ["--peer", ",".join(names)])
         assert run.report is not None, run.describe()
-        expected = {n: sorted(a) for n, a in system_answers(ns.run, names).items()}
+        expected = system_answers(ns.run, names)
         assert voltprobe_answers(run.report, names) == expected, run.describe()
 
 
@@ -226,6 +249,17 @@ def test_an_ipv4_mapped_aaaa_is_a_dns_finding_and_never_an_ipv6_row(j: JvmLab) -
             assert (ip.version == 6) == (row["family"] == V6)
             assert not (ip.version == 6 and ip.ipv4_mapped), row
     assert findings(report, "VP206")
+
+
+def test_a_name_with_only_a_mapped_aaaa_is_probed_as_its_ipv4_address(j: JvmLab) -> None:
+    run, report = check(j, "--peer", "mapped-only")
+    # the JVM dials ::ffff:198.51.100.1 as 198.51.100.1 over IPv4: so does the check
+    assert [(r["address"], r["state"]) for r in rows(report, "mapped-only", V4)] == [
+        (pod4(1), "open")
+    ], run.describe()
+    assert run.exit_code == 0 and report["recommendation"]["ipFamilies"] == [V4]
+    assert findings(report, "VP206") and not findings(report, "VP201")
+    assert not findings(report, "VP205"), run.describe()
 
 
 def test_a_mapped_literal_is_refused_naming_the_ipv4_form(j: JvmLab) -> None:
