@@ -48,6 +48,13 @@ class JvmPrefer(str, enum.Enum):
         return self.value
 
 
+ORDER_TEXT = {  # short forms, for "with ... it would dial"
+    JvmPrefer.IPV4: "IPv4 first",
+    JvmPrefer.IPV6: "IPv6 first (preferIPv6Addresses=true)",
+    JvmPrefer.SYSTEM: "the system resolver's order (preferIPv6Addresses=system)",
+    JvmPrefer.IPV4_STACK: "IPv4 only (preferIPv4Stack=true)",
+}
+
 _FLAG_TEXT = {
     JvmPrefer.IPV4: "IPv4 addresses first (java.net.preferIPv6Addresses unset or false)",
     JvmPrefer.IPV6: "IPv6 addresses first (-Djava.net.preferIPv6Addresses=true)",
@@ -64,6 +71,14 @@ class JvmView:
     prefer: JvmPrefer
     source: str  # "the Volt pods (JAVA_TOOL_OPTIONS)", "--jvm-prefer", "the JDK default"
     unknown: str = ""
+    # every order the Volt pods may use: more than `prefer` alone when their setting is
+    # unknown (each order) or they disagree (each pod's); a name is kept in
+    # connection.source only when it works under all of them
+    possible: tuple[JvmPrefer, ...] = ()
+
+    def orders(self) -> tuple[JvmPrefer, ...]:
+        """The orders to predict under: `possible`, or `prefer` alone."""
+        return self.possible or (self.prefer,)
 
     def describe(self) -> str:
         text = f"{_FLAG_TEXT[self.prefer]}, from {self.source}"
@@ -152,20 +167,25 @@ def jvm_view(
 ) -> JvmView:
     """The JVM order to predict with. `pods` are (pod name, pod_jvm_sources) of the Volt
     pods; `option` is --jvm-prefer (None when not given). The pods win when all of them
-    are readable and agree; --jvm-prefer otherwise; the JDK default last."""
+    are readable and agree; --jvm-prefer otherwise; the JDK default last, and then, when
+    the pods' own setting is unknown or they disagree, `possible` holds every order they
+    may use (issue: an unreadable value is unknown, not IPv4 first)."""
     unknown = ""
+    possible: tuple[JvmPrefer, ...] = ()
     if pods:
         views = {name: flags_of(sources) for name, sources in pods}
         unreadable = [f"{name}: {why}" for name, (_p, _s, why) in views.items() if why]
         orders = {p for p, _s, _why in views.values()}
         if unreadable:
             unknown = "; ".join(unreadable)
+            possible = tuple(JvmPrefer)  # unknown is not "IPv4 first": any order may hold
         elif len(orders) > 1:
             unknown = (
                 "the Volt pods disagree ("
                 + ", ".join(f"{name}: {p}" for name, (p, _s, _w) in views.items())
                 + ")"
             )
+            possible = tuple(p for p in JvmPrefer if p in orders)
         else:
             prefer = orders.pop()
             setters = sorted({s for _p, s, _w in views.values() if s})
@@ -175,9 +195,9 @@ def jvm_view(
                 else "the Volt pods (no flag set: the JDK default)"
             )
             return JvmView(prefer, where)
-    if option is not None:
+    if option is not None:  # the user's word settles what the pods leave unknown
         return JvmView(JvmPrefer(option), "--jvm-prefer", unknown)
-    return JvmView(JvmPrefer.IPV4, "the JDK default", unknown)
+    return JvmView(JvmPrefer.IPV4, "the JDK default", unknown, possible)
 
 
 def ordered_addresses(

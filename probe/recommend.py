@@ -4,12 +4,12 @@ connection.source in that family. Pure; the family itself comes from `probe.choi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from probe.choice import Choice
 from probe.facts import Facts
-from probe.jvm import first_address, jvm_view_of
+from probe.jvm import ORDER_TEXT, first_address, jvm_view_of
 from probe.model import Family, ProbeState, Recommendation, Target, format_endpoint
 from probe.targets import format_endpoints
 
@@ -108,14 +108,22 @@ def connection_source_plan(facts: Facts, family: Family) -> list[SourceEntry]:
         if target.is_literal:
             entries.append(SourceEntry(target, (target,)))
             continue
-        first = first_address(facts, target, view)
-        state = _state_of(facts, target, first[1]) if first else None
-        if first is not None and first[0] is family and state is ProbeState.OPEN:
+        # under each order the Volt pods may use (one, unless their setting is unknown)
+        broken = [
+            (order, first, _state_of(facts, target, first[1]) if first else None)
+            for order in view.orders()
+            for first in [first_address(facts, target, replace(view, prefer=order))]
+            if first is None
+            or first[0] is not family
+            or _state_of(facts, target, first[1]) is not ProbeState.OPEN
+        ]
+        if not broken:
             entries.append(SourceEntry(target, (target,)))
             continue
         literals = tuple(
             Target(text=a, host=a, port=target.port, literal_family=family) for a in addresses
         )
+        order, first, state = broken[0]
         if first is None:
             dials = "would find no address it can use"
         else:
@@ -123,8 +131,13 @@ def connection_source_plan(facts: Facts, family: Family) -> list[SourceEntry]:
                 f"would dial {format_endpoint(first[1], target.port)} ({first[0]}, "
                 f"{state or 'not probed'}) first"
             )
+        jvm = f"VoltDB's JVM ({view.describe()})"
+        if len(view.orders()) > 1:
+            jvm = (
+                f"VoltDB's JVM order is not known ({view.describe()}); with {ORDER_TEXT[order]} it"
+            )
         why = (
-            f"{target.text}: VoltDB's JVM ({view.describe()}) {dials}; connection.source "
+            f"{target.text}: {jvm} {dials}; connection.source "
             f"lists its {family} address(es) instead (or use a name with {family} records only)"
         )
         entries.append(SourceEntry(target, literals, why))

@@ -16,6 +16,7 @@ from probe.jvm import JvmPrefer, flags_of, jvm_view, ordered_addresses, pod_jvm_
 from probe.model import DnsAnswer, DnsOutcome, ProbeState
 from probe.recommend import connection_source
 from tests.support.facts import V4, V6, cluster, make_facts, row
+from tests.test_checks_explained import all_findings
 
 
 def pod(containers: list[dict[str, Any]]) -> dict[str, Any]:
@@ -177,6 +178,47 @@ def test_connection_source_keeps_a_name_only_when_the_jvm_dials_the_working_fami
     facts = dual_facts(ProbeState.FILTERED, ProbeState.OPEN)
     assert connection_source(facts, V6) is not None
     assert connection_source(facts, V6)["value"] == "[2001:db8::2]:5555"  # type: ignore[index]
+
+
+def pods_facts(v6_state: ProbeState, *flags: tuple[tuple[str, str | None], ...]) -> Any:
+    pods = tuple(
+        PodInfo("volt", f"volt-{i}", (f"10.0.0.{i + 1}",), jvm_sources=sources)
+        for i, sources in enumerate(flags)
+    )
+    v4, v6 = answers(1, 0)
+    return make_facts(
+        "peer",
+        [v4, v6],
+        [row("peer", "192.0.2.2", ProbeState.OPEN), row("peer", "2001:db8::2", v6_state)],
+        inventory=replace(cluster(), volt_pods=pods),
+    )
+
+
+V6_FIRST = (("JAVA_TOOL_OPTIONS", "-Djava.net.preferIPv6Addresses=true"),)
+UNREADABLE = (("envFrom jvm-opts", None),)
+
+
+@pytest.mark.parametrize(
+    "pods", [(V6_FIRST, ()), (UNREADABLE,)], ids=["pods-disagree", "value-unreadable"]
+)
+def test_an_unknown_jvm_order_keeps_a_name_only_if_every_order_works(
+    pods: tuple[tuple[tuple[str, str | None], ...], ...],
+) -> None:
+    """One Volt pod dials IPv6 first (or the order cannot be read) and IPv6 refuses:
+    the name is replaced by IPv4 literals and VP501 says why; unknown is not IPv4 first.
+    A name with IPv4 addresses only is dialled in IPv4 under every order: it stays."""
+    facts = pods_facts(ProbeState.CLOSED, *pods)
+    choice = choose(facts)
+    assert choice.family is V4
+    assert connection_source(facts, V4) == {"value": "192.0.2.2:5555", "helmSet": "192.0.2.2:5555"}
+    (vp501,) = [f for f in all_findings(facts) if f.id == "VP501"]
+    assert "order is not known" in vp501.message and "IPv6 first" in vp501.message
+    v4_only = replace(
+        facts,
+        dns=(facts.dns[0], replace(facts.dns[1], addresses=(), outcome=DnsOutcome.NO_ADDRESS)),
+    )
+    v4_only = replace(v4_only, probes=v4_only.probes[:1])
+    assert connection_source(v4_only, V4) == {"value": "peer:5555", "helmSet": "peer:5555"}
 
 
 def test_prefer_ipv4_stack_on_the_volt_pods_rules_ipv6_out() -> None:
