@@ -7,6 +7,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 
+import pytest
+
 from probe.checks import DEFAULT_REGISTRY
 from probe.choice import choose
 from probe.facts import Facts
@@ -87,6 +89,35 @@ def test_one_pod_refusing_in_both_families_is_that_pods_problem() -> None:
     assert "pod-a:5555 in IPv4 and IPv6" in vp301[0].message
     (vp300,) = [f for f in all_findings(facts) if f.id == "VP300"]
     assert "pod-a:5555 fails in IPv4 and IPv6: that endpoint's problem" in vp300.message
+
+
+@pytest.mark.parametrize(
+    ("state", "check_id"),
+    [(S.FILTERED, "VP303"), (S.UNREACHABLE, "VP305"), (S.LOCAL_DENY, "VP309")],
+)
+def test_one_pod_failing_alike_in_both_families_is_one_finding(state: S, check_id: str) -> None:
+    """pod-a:5555 filtered (unreachable, refused here) in IPv4 and in IPv6: one finding
+    about that endpoint, not one per family (a reviewer saw VP303 twice)."""
+    facts = two_pods(state, state, S.OPEN, S.OPEN)
+    hits = [f for f in all_findings(facts) if f.id == check_id]
+    assert len(hits) == 1, hits
+    assert "pod-a:5555 in IPv4 and IPv6" in hits[0].message
+
+
+def test_admin_prohibited_in_both_families_is_one_finding() -> None:
+    from probe.model import IcmpError
+
+    facts = make_facts(
+        "pod-a",
+        [dns("pod-a", V4, "192.0.2.1"), dns("pod-a", V6, "2001:db8::1")],
+        [
+            row("pod-a", "192.0.2.1", S.UNREACHABLE, icmp=IcmpError(3, 13, "192.0.2.254")),
+            row("pod-a", "2001:db8::1", S.UNREACHABLE, icmp=IcmpError(1, 1, "2001:db8::fe")),
+        ],
+    )
+    (vp304,) = [f for f in all_findings(facts) if f.id == "VP304"]
+    assert "pod-a:5555 in IPv4 and IPv6" in vp304.message
+    assert "192.0.2.254" in vp304.message and "2001:db8::fe" in vp304.message
 
 
 def test_literals_are_never_merged() -> None:

@@ -60,6 +60,14 @@ def merged_endpoints(facts: Facts, rows: Iterable[ProbeResult]) -> list[tuple[st
     return [key for key, families in families_of.items() if len(families) == len(FAMILIES)]
 
 
+def groups_where(
+    facts: Facts, wanted: Callable[[ProbeResult], bool]
+) -> list[tuple[str, list[ProbeResult]]]:
+    """`endpoint_groups` of the probed rows (every family) that `wanted` picks."""
+    rows = [r for family in FAMILIES for r in facts.probed_rows(family) if wanted(r)]
+    return endpoint_groups(facts, rows)
+
+
 def endpoint_groups(
     facts: Facts, rows: Iterable[ProbeResult]
 ) -> list[tuple[str, list[ProbeResult]]]:
@@ -227,8 +235,8 @@ def filtered(facts: Facts, choice: Choice) -> Iterable[Hit]:
     local_etp = [
         s.name for s in facts.inventory.dr_services if s.external_traffic_policy == "Local"
     ]
-    for family, rows in rows_where(facts, lambda r: r.state is ProbeState.FILTERED):
-        message = f"{len(rows)} {family} DR endpoint(s) gave no answer: {describe(rows)}"
+    for label, rows in groups_where(facts, lambda r: r.state is ProbeState.FILTERED):
+        message = f"{len(rows)} {label} DR endpoint(s) gave no answer: {describe(rows)}"
         if local_etp:
             message += (
                 f"; local DR Service(s) {', '.join(local_etp)} use externalTrafficPolicy: Local"
@@ -252,10 +260,10 @@ def admin_prohibited(facts: Facts, choice: Choice) -> Iterable[Hit]:
     prohibited (ICMP 3/13, or ICMPv6 1/1): a reject rule (nftables/iptables `reject
     with ... admin-prohibited`, a cloud firewall, a router ACL) stands on the path.
     The sender of the error tells which host holds the rule."""
-    for family, rows in rows_where(facts, _admin_prohibited):
+    for label, rows in groups_where(facts, _admin_prohibited):
         senders = sorted({r.icmp.sender for r in rows if r.icmp})
         yield Hit(
-            f"{len(rows)} {family} DR endpoint(s) rejected as administratively prohibited "
+            f"{len(rows)} {label} DR endpoint(s) rejected as administratively prohibited "
             f"(rejected by {', '.join(senders)}): {describe(rows)}",
             subjects_of(rows),
             severity=blocking(choice),
@@ -282,9 +290,9 @@ def unreachable(facts: Facts, choice: Choice) -> Iterable[Hit]:
     def other_unreachable(row: ProbeResult) -> bool:
         return row.state is ProbeState.UNREACHABLE and not _admin_prohibited(row)
 
-    for family, rows in rows_where(facts, other_unreachable):
+    for label, rows in groups_where(facts, other_unreachable):
         yield Hit(
-            f"{len(rows)} {family} DR endpoint(s) unreachable: {describe(rows)}",
+            f"{len(rows)} {label} DR endpoint(s) unreachable: {describe(rows)}",
             subjects_of(rows),
             severity=blocking(choice),
         )
