@@ -128,9 +128,16 @@ def parse_ip(text: str) -> tuple[Family, str] | None:
     """
     for family, af in ((Family.IPV4, socket.AF_INET), (Family.IPV6, socket.AF_INET6)):
         try:
-            return family, socket.inet_ntop(af, socket.inet_pton(af, text))
+            canonical = socket.inet_ntop(af, socket.inet_pton(af, text))
         except (OSError, ValueError):  # ValueError: an embedded NUL
             continue
+        if family is Family.IPV6 and "." in canonical and not canonical.startswith("::ffff:"):
+            # glibc writes ::/96 in the deprecated IPv4-compatible form (::0.1.85.85);
+            # RFC 5952 5 keeps dotted quads for IPv4-mapped addresses only
+            import ipaddress  # here: the common path stays without it (start-up time)
+
+            canonical = ipaddress.IPv6Address(canonical).compressed
+        return family, canonical
     return None
 
 

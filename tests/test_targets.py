@@ -126,7 +126,8 @@ def test_format_then_parse_round_trips(pairs: list[tuple[str, int]]) -> None:
 @given(st.ip_addresses())
 def test_parse_ip_agrees_with_ipaddress(address: object) -> None:
     """inet_pton/inet_ntop, not ipaddress: same family and canonical text (IPv4-mapped
-    and -compatible IPv6 excepted, printed dotted as Python 3.13's ipaddress does)."""
+    IPv6 excepted, printed dotted as Python 3.13's ipaddress does; the deprecated
+    IPv4-compatible ::/96 is never dotted, RFC 5952 5)."""
     import ipaddress
 
     from probe.model import parse_ip
@@ -136,9 +137,18 @@ def test_parse_ip_agrees_with_ipaddress(address: object) -> None:
     assert parsed is not None
     family, text = parsed
     assert family is (Family.IPV4 if address.version == 4 else Family.IPV6)
-    if address.version == 4 or "." not in text:
+    mapped = address.version == 6 and address.ipv4_mapped is not None  # type: ignore[union-attr]
+    if not mapped:
         assert text == str(address)
     assert ipaddress.ip_address(text) == address
+
+
+def test_an_ipv4_compatible_looking_address_is_never_written_dotted() -> None:
+    """::1:5555 (someone's port without brackets) was warned about as ::0.1.85.85."""
+    from probe.model import parse_ip
+
+    assert parse_ip("::1:5555") == (Family.IPV6, "::1:5555")
+    assert parse_ip("::ffff:192.0.2.1") == (Family.IPV6, "::ffff:192.0.2.1")
 
 
 @pytest.mark.parametrize(

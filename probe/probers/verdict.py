@@ -69,7 +69,7 @@ _UNREACHABLE = {errno.EHOSTUNREACH, errno.EACCES, errno.EHOSTDOWN, errno.ENETDOW
 # cgroup BPF program or an LSM (the kernel returns EPERM, or EACCES, to the caller)
 _LOCAL_DENY = {errno.EPERM, errno.EACCES}
 # the one reason both probers give for local-deny, so raw and connect rows agree
-LOCAL_DENY_REASON = "local-deny (a rule on this host refused to send; nothing left it)"
+LOCAL_DENY_REASON = "local-rule (a rule on this host refused to send; nothing left it)"
 
 
 def connect_errno_state(err: int, synchronous: bool) -> ProbeState:

@@ -366,7 +366,7 @@ def test_a_local_output_rule_is_local_deny_in_both_modes(
         # connect mode sees the refusal at the SYN's first retransmission (~1 s)
         run, report = check(j, "--peer", "dual", "--timeout", "2", method=method)
     states = {(r["family"], r["state"], r["reason"]) for r in report["probes"]}
-    reason = "local-deny (a rule on this host refused to send; nothing left it)"
+    reason = "local-rule (a rule on this host refused to send; nothing left it)"
     assert states == {(V4, "local-deny", reason), (V6, "local-deny", reason)}, run.describe()
     assert run.exit_code == 1
     assert findings(report, "VP309")
