@@ -248,3 +248,16 @@ def test_a_name_with_only_a_mapped_aaaa_resolves_and_is_no_hosts_file_answer() -
     rows = [row("peer", "192.0.2.2", S.OPEN, family=V4), row("peer", None, S.NO_ADDRESS, family=V6)]
     ids = {f.id for f in all_findings(make_facts("peer", answers, rows))}
     assert "VP206" in ids and not ids & {"VP201", "VP205"}
+
+
+def test_a_probe_the_stop_left_unanswered_is_not_an_unexpected_failure() -> None:
+    from probe.probers.verdict import STOPPED
+
+    facts = two_pods(S.OPEN, S.OPEN, S.OPEN, S.OPEN)
+    stopped = replace(facts.probes[3], state=S.ERROR, reason=STOPPED)
+    facts = replace(facts, probes=(*facts.probes[:3], stopped))
+    (vp307,) = [f for f in all_findings(facts) if f.id == "VP307"]
+    assert (
+        vp307.severity is Severity.INFO and "not answered before the run stopped" in vp307.message
+    )
+    assert "unexpected" not in vp307.message

@@ -213,7 +213,8 @@ def dns64(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """The name's AAAA addresses lie in the well-known NAT64 prefix 64:ff9b::/96 (RFC
     6052) or in a prefix the network's DNS64 announces through ipv4only.arpa (RFC 7050).
     XDCR through them depends on NAT64; when those IPv6 probes fail, NAT64 is the
-    first suspect."""
+    first suspect. Info, raised to a warning when those probes fail or IPv6 is the
+    recommended family (replication would then depend on NAT64)."""
     for text, answers in _named_answers(facts):
         v6 = answers[Family.IPV6]
         if not v6.nat64_prefix:

@@ -16,6 +16,7 @@ from probe.model import (
     Severity,
     format_endpoint,
 )
+from probe.probers.verdict import STOPPED
 
 
 def endpoint_of(row: ProbeResult) -> str:
@@ -367,9 +368,19 @@ def local_deny(facts: Facts, choice: Choice) -> Iterable[Hit]:
 def probe_errors(facts: Facts, choice: Choice) -> Iterable[Hit]:
     """A probe ended with an error voltprobe does not classify (an unusual errno or
     packet). The reason field holds the raw detail."""
-    rows = [r for r in facts.probes if r.state is ProbeState.ERROR]
+    errors = [r for r in facts.probes if r.state is ProbeState.ERROR]
+    stopped = [r for r in errors if r.reason == STOPPED]
+    rows = [r for r in errors if r.reason != STOPPED]
     if rows:
         yield Hit(f"{len(rows)} probe(s) ended in an error: {describe(rows)}", subjects_of(rows))
+    if stopped:  # nothing went wrong with them: the run ended first (its error says why)
+        yield Hit(
+            f"{len(stopped)} probe(s) not answered before the run stopped: {describe(stopped)}",
+            subjects_of(stopped),
+            severity=Severity.INFO,
+            remedy="The run's error says why it stopped; rerun (with a longer --deadline if "
+            "the deadline ended it) to finish these probes.",
+        )
 
 
 @check(

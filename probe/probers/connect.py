@@ -22,6 +22,7 @@ from pathlib import Path
 from probe.model import Endpoint, Family, IcmpError, Method, ProbeResult, ProbeState, parse_ip
 from probe.probers.verdict import (
     LOCAL_DENY_REASON,
+    STOPPED,
     connect_errno_state,
     describe_icmp,
     errno_name,
@@ -30,7 +31,6 @@ from probe.progress import Tally
 from probe.stop import current as current_stop
 
 STOP_POLL = 0.1  # seconds between looks at the run's stop while probes are in flight
-STOPPED = "not answered before the run stopped"
 
 # <linux/in.h>, <linux/in6.h>, <linux/errqueue.h>; not all are in the socket module
 SOL_IP = 0

@@ -42,6 +42,7 @@ from probe.probers.rawsockets import (
 )
 from probe.probers.verdict import (
     LOCAL_DENY_REASON,
+    STOPPED,
     connect_errno_state,
     describe_icmp,
     errno_name,
@@ -51,7 +52,6 @@ from probe.stop import current as current_stop
 
 _SENT, _FULL, _REFUSED = "sent", "full", "refused"  # what one sendto() did
 STOP_POLL = 0.1  # seconds: the longest the loop waits before looking at the run's stop
-STOPPED = "not answered before the run stopped"
 BURST = 64  # packets per send round; the receive sockets are drained between rounds
 DRAIN_LIMIT = 512  # packets read from one socket per wake-up, so sending never starves
 RECV_SIZE = 2048

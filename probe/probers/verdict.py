@@ -68,6 +68,8 @@ _UNREACHABLE = {errno.EHOSTUNREACH, errno.EACCES, errno.EHOSTDOWN, errno.ENETDOW
 # refused by this host before anything was sent: a netfilter/nftables OUTPUT rule, a
 # cgroup BPF program or an LSM (the kernel returns EPERM, or EACCES, to the caller)
 _LOCAL_DENY = {errno.EPERM, errno.EACCES}
+# the reason of a probe the run's stop (deadline, SIGTERM, Ctrl-C) left unanswered
+STOPPED = "not answered before the run stopped"
 # the one reason both probers give for local-deny, so raw and connect rows agree
 LOCAL_DENY_REASON = "local-rule (a rule on this host refused to send; nothing left it)"
 
