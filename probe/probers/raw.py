@@ -400,7 +400,7 @@ class Batch:
                 if quick:
                     reason += f" (no answer within {window_ms:.0f} ms, --quick)"
                 if endpoint.address in icmp_hosts:
-                    reason += "; ICMP errors came from this host for other probes (rate-limited?)"
+                    reason += f"; {endpoint.address} itself sent ICMP errors for other probes (rate-limited?)"
                 if probe in self.odd:
                     reason += f"; ignored {describe(self.odd[probe])}"
                 rows.append(_result(endpoint, ProbeState.FILTERED, reason))
