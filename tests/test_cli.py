@@ -336,3 +336,19 @@ def test_two_outputs_naming_one_file_are_refused(tmp_path: Path, first: str, sec
     assert done.returncode == 2, done.stderr
     assert f"{first} and {second} both name" in done.stderr and "Traceback" not in done.stderr
     assert target.read_text() == "kept\n"  # nothing was written: refused before any work
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--mode", "connect", "--rate", "100"], "--rate paces raw SYN probes: it has no effect with --mode connect"),
+        (["--mode", "raw", "--concurrency", "8"], "--concurrency bounds connect() probes: it has no effect with --mode raw"),
+        (["--data-path", "off", "--samples", "3"], "it has no effect with --data-path off"),
+        (["--path-quality", "off", "--samples", "3"], "it has no effect with --path-quality off"),
+    ],
+)  # fmt: skip
+def test_an_option_without_effect_names_the_setting_that_voids_it(
+    options: list[str], said: str
+) -> None:
+    done = run_cli("check", "--peer", "127.0.0.1:1", NO_KUBE, *options)
+    assert done.returncode == 2 and said in done.stderr, done.stderr

@@ -232,21 +232,29 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
             "check needs --peer HOST[:PORT][,...] or --peer-report FILE (see: voltprobe check -h)"
         )
     # an option that does nothing in the chosen mode is an error, never ignored
-    for given, option, why in (
-        (args.rate is not None and args.mode == "connect", "--rate", "paces raw SYN probes"),
+    off = "--data-path off" if args.data_path == "off" else "--path-quality off"
+    for given, option, why, setting in (
+        (
+            args.rate is not None and args.mode == "connect",
+            "--rate",
+            "paces raw SYN probes",
+            "--mode connect",
+        ),
         (
             args.concurrency is not None and args.mode == "raw",
             "--concurrency",
             "bounds connect() probes",
+            "--mode raw",
         ),
         (
             args.samples is not None and "off" in (args.data_path, args.path_quality),
             "--samples",
             "times handshakes for the data path's RTT figures",
+            off,
         ),
     ):
         if given:
-            raise UsageError(f"{option} {why}: it has no effect with the mode chosen here")
+            raise UsageError(f"{option} {why}: it has no effect with {setting}")
     if args.data_path == "off" and (args.responder or args.path_quality == "on"):
         raise UsageError(
             "--responder and --path-quality on read the data path: drop --data-path off"
