@@ -352,3 +352,19 @@ def test_an_option_without_effect_names_the_setting_that_voids_it(
 ) -> None:
     done = run_cli("check", "--peer", "127.0.0.1:1", NO_KUBE, *options)
     assert done.returncode == 2 and said in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("name", ["", "  ", "a\tb"])
+def test_an_empty_or_invisible_cluster_name_is_refused(name: str) -> None:
+    done = run_cli("check", "--peer", "127.0.0.1:1", NO_KUBE, "--cluster", name)
+    assert done.returncode == 2 and "--cluster needs a non-empty" in done.stderr, done.stderr
+
+
+def test_a_context_without_any_kubeconfig_says_there_is_none(tmp_path: Path) -> None:
+    env = {**os.environ, "HOME": str(tmp_path), "KUBECONFIG": ""}
+    done = subprocess.run(
+        [sys.executable, "-m", "probe", "check", "--peer", "127.0.0.1:1", "--context", "nope"],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "there is no kubeconfig" in done.stderr and "does not exist" in done.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from probe.cli.args import (
@@ -153,15 +154,28 @@ def add_pairing_options(parser: Any) -> None:
     parser.add_argument(
         "--peer-cluster",
         metavar="NAME",
+        type=cluster_name("--peer-cluster"),
         help="the name of the peer cluster probed with --peer (default: the --peer-report's "
         "cluster), so `voltprobe report` can pair the reports of both sides",
     )
+
+
+def cluster_name(option: str) -> Callable[[str], str]:
+    """An argparse type: a cluster name pairs reports, so it must be a visible word."""
+
+    def parse(text: str) -> str:
+        if not text.strip() or not text.isprintable():
+            raise argparse.ArgumentTypeError(f"{option} needs a non-empty, printable name")
+        return text
+
+    return parse
 
 
 def add_cluster_name_option(parser: Any) -> None:
     parser.add_argument(
         "--cluster",
         metavar="NAME",
+        type=cluster_name("--cluster"),
         help="the name of this cluster in the report (default: the kubeconfig context; "
         "none inside a pod)",
     )

@@ -106,6 +106,10 @@ def check_selection(options: KubeOptions, env: ConfigSources | None = None) -> N
         return
     path = kubeconfig_path(options, env)
     names = context_names(path)
+    if not any(os.path.isfile(p) for p in path.split(os.pathsep) if p):
+        raise UsageError(
+            f'context "{options.context}": there is no kubeconfig ({path} does not exist)'
+        )
     if options.context not in names:
         known = ", ".join(sorted(names)[:10]) or "none"
         raise UsageError(
