@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from probe.errors import CannotRunError
 from probe.gai import GaiResult, Lookup, SystemLookups, system_lookup
 from probe.model import FAMILIES, DnsAnswer, DnsLens, DnsOutcome, Family, Target
+from probe.stop import current as current_stop
 
 if TYPE_CHECKING:
     from dns.asyncresolver import Resolver
@@ -113,7 +114,9 @@ def _resolve_names(
         lens_off = ""
     except CannotRunError as exc:  # the lens only explains: getaddrinfo still decides
         resolver, lens_off = None, f"; no DNS lens: {exc}"
-    system = lookups.collect(lifetime, time.monotonic() + STAGE_TIMEOUTS * lifetime)
+    # the run's deadline (or a signal) cuts every wait here, as it cuts the probers'
+    run = current_stop()
+    system = lookups.collect(lifetime, time.monotonic() + run.bound(STAGE_TIMEOUTS * lifetime))
     lenses, prefixes = _lens_all(hosts, system, resolver, lifetime) if resolver else ({}, ())
     late = [
         host
@@ -272,7 +275,8 @@ def _lens_all(
         prefix_task = asyncio.ensure_future(
             discover_nat64_prefixes(resolver) if want_prefix else _no_prefixes()
         )
-        await asyncio.wait([*tasks.values(), prefix_task], timeout=lifetime + 0.5)
+        wait = current_stop().bound(lifetime + 0.5)
+        await asyncio.wait([*tasks.values(), prefix_task], timeout=max(wait, 0.001))
         for task in [*tasks.values(), prefix_task]:
             task.cancel()  # a no-op for those already done
         lenses = {k: t.result() for k, t in tasks.items() if t.done() and not t.cancelled()}

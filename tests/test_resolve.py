@@ -307,3 +307,22 @@ def test_a_mapped_aaaa_beside_its_own_a_adds_nothing() -> None:
     v4 = combine(PEER, V4, system, _lens(DnsOutcome.OK, "192.0.2.1"))
     assert v4.addresses == ("192.0.2.1",) and "mapped" not in v4.detail
     assert v4.from_mapped == ()
+
+
+def test_the_runs_deadline_cuts_the_dns_stage(tmp_path: Path) -> None:
+    """--deadline shorter than the DNS stage's own bound: resolution hands back at the
+    deadline (a reviewer saw --deadline 2 end after 3.1 s)."""
+    from probe.stop import RunStop, activate
+
+    conf = tmp_path / "resolv.conf"
+    conf.write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+    release = threading.Event()
+    previous = activate(RunStop.after(0.4))
+    started = time.monotonic()
+    try:
+        answers = resolve_targets(parse_peers(["silent"]), str(conf), 5.0, _silent(release))  # type: ignore[arg-type]
+    finally:
+        activate(previous)
+        release.set()
+    assert time.monotonic() - started < 0.9
+    assert {a.outcome for a in answers} == {DnsOutcome.TIMEOUT}
