@@ -192,9 +192,7 @@ def test_both_directions_measured_by_a_job_in_each_cluster(
     assert "[a] advertises" in done.stderr and "[b] advertises" in done.stderr
     (first, second) = sorted(runs)
     assert second[0] < first[1], "the two Jobs ran one after the other, not concurrently"
-    for api in (api_a, api_b):
-        for plural in OWNED:
-            assert stored(api, plural) == [], f"{plural} left behind"
+    assert_nothing_stored(api_a, api_b)
 
 
 def test_a_job_that_hangs_leaves_its_direction_unknown(
@@ -218,9 +216,7 @@ def test_a_job_that_hangs_leaves_its_direction_unknown(
     by_name = {c["name"]: c for c in document["clusters"]}
     assert by_name["b"]["ipFamilies"] == ["IPv4"]
     assert by_name["a"]["ipFamilies"] == [] and by_name["a"]["undecided"]
-    for api in (api_a, api_b):
-        for plural in OWNED:
-            assert stored(api, plural) == [], f"{plural} left behind"
+    assert_nothing_stored(api_a, api_b)
 
 
 # -- job run --responder -----------------------------------------------------------
@@ -229,6 +225,14 @@ def test_a_job_that_hangs_leaves_its_direction_unknown(
 def assert_cleaned(done: Any) -> None:
     """Every delete answered: nothing reported as left behind."""
     assert "could not delete" not in done.stderr and "left behind" not in done.stderr, done.stderr
+
+
+def assert_nothing_stored(*apis: FakeApiServer) -> None:
+    """No Job, pod, ConfigMap... of the run and no responder object left in any cluster."""
+    for api in apis:
+        assert responder_objects(api) == []
+        for plural in OWNED:
+            assert stored(api, plural) == [], f"{plural} left behind"
 
 
 def responder_objects(api: FakeApiServer) -> list[str]:
@@ -305,10 +309,7 @@ def test_the_responder_probes_both_families_before_the_dr_service_has_them(
     assert by_name["a"]["connectionSource"] == f"{B4}:5555"
     assert "[b] responder reachable at" in done.stderr and RB6 in done.stderr
     assert_cleaned(done)
-    for api in (api_a, api_b):
-        assert responder_objects(api) == []
-        for plural in OWNED:
-            assert stored(api, plural) == [], f"{plural} left behind"
+    assert_nothing_stored(api_a, api_b)
     for kubelet in kubelets:
         assert len(kubelet.started) == 1, "one responder Pod per cluster"
         assert kubelet.running() == [], "a responder process outlived the run"
@@ -352,10 +353,7 @@ def test_a_403_on_the_responder_leaves_nothing_behind(
     assert 'resources ["pods"], verbs ["create"]' in last
     assert done.stdout == ""
     assert_cleaned(done)
-    for api in (api_a, api_b):
-        assert responder_objects(api) == []
-        for plural in OWNED:
-            assert stored(api, plural) == [], f"{plural} left behind"
+    assert_nothing_stored(api_a, api_b)
     assert kubelets[0].running() == [] and kubelets[1].started == []
 
 
@@ -379,10 +377,7 @@ def test_a_load_balancer_that_never_answers_leaves_the_direction_unknown(
     assert cell(document, "b", "a", "IPv6")["status"] == "ok"
     assert "a->b" in document["verdict"] and "b->a" not in document["verdict"]
     assert_cleaned(done)
-    for api in (api_a, api_b):
-        assert responder_objects(api) == []
-        for plural in OWNED:
-            assert stored(api, plural) == [], f"{plural} left behind"
+    assert_nothing_stored(api_a, api_b)
     for kubelet in kubelets:
         assert kubelet.running() == []
 
@@ -409,9 +404,6 @@ def test_sigterm_while_the_jobs_run_deletes_the_responders(
     assert process.returncode == 3, err
     assert "stopped by SIGTERM" in err
     assert "could not delete" not in err and "left behind" not in err, err
-    for api in (api_a, api_b):
-        assert responder_objects(api) == []
-        for plural in OWNED:
-            assert stored(api, plural) == [], f"{plural} left behind"
+    assert_nothing_stored(api_a, api_b)
     for kubelet in kubelets:
         assert kubelet.running() == []
