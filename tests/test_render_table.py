@@ -3,6 +3,7 @@ line per finding id, collapsed groups, ASCII and colour; and the CLI's output op
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -341,3 +342,39 @@ def test_elide_words_gives_each_word_one_ellipsis() -> None:
     out = elide_words(f"{NAME} 192.0.2.2:5557", 40)
     assert len(out) == 40 and out.count("…") == 1 and out.endswith(" 192.0.2.2:5557")
     assert elide_words("x" * 30, 10) == elide("x" * 30, 10)
+
+
+# -- a namespace without Volt DR Services: does it exist? -------------------------------
+
+
+def test_a_namespace_without_dr_services_says_whether_it_exists(tmp_path: Path) -> None:
+    """Through the real client against the fake API server: GET /api/v1/namespaces/NAME
+    answers 404 (the table says the namespace does not exist), 200 (it exists: the table
+    says only that it holds no DR Service) or 403 (the table says it could not tell)."""
+    from tests.fakeapi import FakeApiServer, Fault, objects
+    from tests.fakeapi.files import kubeconfig_for
+
+    with FakeApiServer() as api, responder() as port:
+        api.load(objects.dual_stack())
+        kubeconfig = str(kubeconfig_for(api, tmp_path / "kc"))
+        peer = ["--peer", f"127.0.0.1:{port}", "--kubeconfig", kubeconfig, "--mode", "connect"]
+        missing = run_cli("check", *peer, "-n", "nosuchns")
+        empty = run_cli("check", *peer, "-n", "default")
+        found = run_cli("check", *peer, "-n", objects.NAMESPACE)
+        gets = [r.path for r in api.requests if r.path.startswith("/api/v1/namespaces/")]
+        api.add_fault(Fault(verb="get", resource="namespaces", status=403))
+        forbidden = run_cli("check", *peer, "-n", "nosuchns", "-o", "json")
+        forbidden_table = run_cli("check", *peer, "-n", "nosuchns")
+    for done in (missing, empty, found, forbidden, forbidden_table):
+        assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr
+    assert f"{BANG} namespace nosuchns does not exist\n" in missing.stdout, missing.stdout
+    assert f"{BANG} no Volt DR Service in namespace default\n" in empty.stdout, empty.stdout
+    assert "does not exist" not in empty.stdout and "could not read" not in empty.stdout
+    assert "no Volt DR Service" not in found.stdout
+    # only asked when the namespace has no DR Service
+    assert "/api/v1/namespaces/nosuchns" in gets and "/api/v1/namespaces/default" in gets
+    assert f"/api/v1/namespaces/{objects.NAMESPACE}" not in gets
+    kube = json.loads(forbidden.stdout)["local"]["kubernetes"]
+    assert kube["namespaceExists"] is None and kube["namespaceUnread"] == "HTTP 403 Forbidden"
+    assert "no Volt DR Service in namespace nosuchns\n" in forbidden_table.stdout
+    assert "could not read whether it exists (HTTP 403 Forbidden)" in forbidden_table.stdout

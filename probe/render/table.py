@@ -234,8 +234,14 @@ def local_group(report: Report, verbose: bool, style: Style) -> list[str]:
     body = []
     kube = section(report.local, "kubernetes")
     if kube.get("available") and not report.local.get("services"):
-        namespace = kube.get("namespace") or "-"
-        body.append(style.item("warning", f"no Volt DR Service in namespace {namespace}"))
+        namespace = elide_words(str(kube.get("namespace") or "-"), 40)
+        if kube.get("namespaceExists") is False:
+            body.append(style.item("warning", f"namespace {namespace} does not exist"))
+        else:
+            body.append(style.item("warning", f"no Volt DR Service in namespace {namespace}"))
+            if kube.get("namespaceUnread"):
+                unread = elide(str(kube["namespaceUnread"]), 30)
+                body.append(f"{CONTINUED}could not read whether it exists ({unread})")
         body.append("      hint: -n NAMESPACE of the Volt cluster (kubectl get svc -A | grep dr)")
     body += checks_lines(report, 0, verbose, style)
     return titled("Local cluster", body, style)
