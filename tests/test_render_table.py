@@ -378,3 +378,26 @@ def test_a_namespace_without_dr_services_says_whether_it_exists(tmp_path: Path) 
     assert kube["namespaceExists"] is None and kube["namespaceUnread"] == "HTTP 403 Forbidden"
     assert "no Volt DR Service in namespace nosuchns\n" in forbidden_table.stdout
     assert "could not read whether it exists (HTTP 403 Forbidden)" in forbidden_table.stdout
+
+
+def test_sentences_wrap_between_words_and_the_header_is_one_line() -> None:
+    """A skip's reason wraps onto continuation lines (never cut inside a word); the
+    header's no-cluster reason is shortened between words to keep the header one line."""
+    report = mixed_long_names()
+    long_reason = (
+        "the EndpointSlices were not read: " + "403 Forbidden for list endpointslices " * 3
+    )
+    from dataclasses import replace
+
+    from probe.model import SkippedCheck
+
+    skipped = (*report.skipped_checks, SkippedCheck("VP106", "t", long_reason.strip()))
+    report = replace(report, skipped_checks=skipped)
+    lines = plain_lines(render(report, "table", verbose=True))
+    assert max(len(line) for line in lines) <= WIDTH
+    joined = " ".join(line.strip() for line in lines)
+    assert f"VP106 skipped: {long_reason.strip()}" in joined
+    assert lines[0].startswith("voltprobe ") and lines[1][2:6] == "FAIL"
+    reason = re.search(r"no cluster \((.*)\)", lines[0])
+    assert reason and reason.group(1).endswith("…") and " " in reason.group(1)
+    assert "the run stopped before the inventory".startswith(reason.group(1)[:-1].strip())

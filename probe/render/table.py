@@ -129,19 +129,28 @@ def verdict_line(report: Report, style: Style) -> str:
 
 
 def header(report: Report, style: Style) -> str:
+    """`voltprobe V · context C, namespace N · mode M [· from ...]` in one line: names
+    elided in the middle, the no-cluster reason (a sentence) shortened between words."""
     kube = section(report.local, "kubernetes")
+    mode = report.options.get("mode", "-") if isinstance(report.options, dict) else "-"
+    vantage = report.vantage  # the probes left from there, not from where this ran
+    after = [f"mode {mode}"]
+    if vantage is not None:
+        after.append(f"from {vantage.kind} {elide_words(f'{vantage.namespace}/{vantage.pod}', 30)}")
     if kube.get("available"):
         context = report.cluster.context
-        source = f"context {context}" if context else kube.get("source")
-        where = f"{source}, namespace {kube.get('namespace') or '-'}"
-    else:
-        where = f"no cluster ({kube.get('reason') or 'not read'})"
-    mode = report.options.get("mode", "-") if isinstance(report.options, dict) else "-"
-    parts = [f"voltprobe {report.version}", where, f"mode {mode}"]
-    if report.vantage is not None:  # the probes left from there, not from where this ran
-        v = report.vantage
-        parts.append(f"from {v.kind} {v.namespace}/{v.pod}")
-    return f" {style.dot} ".join(parts)
+        source = f"context {elide_words(context, 30)}" if context else kube.get("source")
+        where = f"{source}, namespace {elide_words(str(kube.get('namespace') or '-'), 24)}"
+        return f" {style.dot} ".join([f"voltprobe {report.version}", where, *after])
+
+    def line(why: str) -> str:
+        return f" {style.dot} ".join([f"voltprobe {report.version}", f"no cluster ({why})", *after])
+
+    why = str(kube.get("reason") or "not read")
+    over = len(line(why)) - WIDTH
+    return line(
+        why if over <= 0 else textwrap.shorten(why, max(len(why) - over, 12), placeholder="…")
+    )
 
 
 # -- groups ---------------------------------------------------------------------------
@@ -212,15 +221,26 @@ def checks_lines(report: Report, group: int, verbose: bool, style: Style) -> lis
     if verbose:
         titles = {c.id: c.title for c in report.passed_checks}
         lines += [style.item("pass", f"{i} {titles[i]}") for i in passed]
-        lines += [style.item("skip", f"{i} skipped: {why}") for i, why in skipped]
+        lines += [
+            line for i, why in skipped for line in item_lines(style, "skip", f"{i} skipped: {why}")
+        ]
         return lines
     if passed:
         lines.append(style.item("pass", f"{len(passed)} check(s) passed"))
     by_reason: dict[str, list[str]] = defaultdict(list)
     for check_id, why in skipped:
         by_reason[why].append(check_id)
-    lines += [style.item("skip", f"{len(ids)} skipped: {why}") for why, ids in by_reason.items()]
+    for why, ids in by_reason.items():
+        lines += item_lines(style, "skip", f"{len(ids)} skipped: {why}")
     return lines
+
+
+def item_lines(style: Style, kind: str, text: str) -> list[str]:
+    """A checklist line whose text (a sentence: a skip's reason) wraps between words onto
+    continuation lines instead of being cut."""
+    first, *rest = textwrap.wrap(text, style.room(kind), break_on_hyphens=False) or [""]
+    more = textwrap.wrap(" ".join(rest), WIDTH - len(CONTINUED), break_on_hyphens=False)
+    return [style.item(kind, first), *(CONTINUED + line for line in more)]
 
 
 def titled(title: str, body: list[str], style: Style) -> list[str]:
