@@ -432,7 +432,7 @@ def test_default_rbac_is_read_only_and_namespaced() -> None:
     assert {o["metadata"]["namespace"] for o in objects} == {"default"}
 
 
-def test_optional_clusterrole_reads_only_nodes_and_servicecidrs() -> None:
+def test_optional_clusterrole_reads_only_nodes_servicecidrs_and_namespaces() -> None:
     objects = static("probe-clusterrole.yaml")
     role = one(objects, "ClusterRole")
     assert role["metadata"]["name"] == CLUSTER_ROLE
@@ -442,6 +442,7 @@ def test_optional_clusterrole_reads_only_nodes_and_servicecidrs() -> None:
     assert rules == {
         (("",), ("nodes",), ("get", "list")),
         (("networking.k8s.io",), ("servicecidrs",), ("get", "list")),
+        (("",), ("namespaces",), ("get",)),
     }
     binding = one(objects, "ClusterRoleBinding")
     assert binding["roleRef"]["kind"] == "ClusterRole"

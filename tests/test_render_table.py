@@ -3,6 +3,7 @@ line per finding id, collapsed groups, ASCII and colour; and the CLI's output op
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -67,11 +68,19 @@ def test_every_line_fits_80_columns_and_the_verdict_opens_and_closes(make, color
     assert max(len(line) for line in lines) <= WIDTH, "\n".join(lines)
     assert lines[1] == lines[-1] and lines[1][2:6] in ("PASS", "FAIL")
     assert ("\033[" in text) is color
-    # every problem line has its hint on the next line
+    assert_hints(lines)
+
+
+def assert_hints(lines: list[str]) -> None:
+    """Every problem line has its hint after it, past the finding's continuation lines
+    (a wrapped title, or subjects that did not fit after the title)."""
     for index, line in enumerate(lines):
         match = re.match(f"  [{CROSS}{BANG}] (VP\\d{{3}}) ", line)
-        if match:
-            assert lines[index + 1].strip() == f"hint: voltprobe explain {match.group(1)}"
+        if not match:
+            continue
+        after = lines[index + 1 : index + 4]
+        hint = next(i for i, x in enumerate(after) if not x.startswith("      ") or "hint:" in x)
+        assert after[hint].strip() == f"hint: voltprobe explain {match.group(1)}", after
 
 
 def test_one_line_per_finding_id_and_the_fail_names_the_family_problems() -> None:
@@ -199,3 +208,196 @@ def test_request_timeout_takes_kubectls_spelling() -> None:
 
     parse = seconds("--request-timeout", 0, 300)
     assert (parse("5s"), parse("2m"), parse("500ms"), parse("7")) == (5.0, 120.0, 0.5, 7.0)
+
+
+# -- whole units: names, addresses and state tokens are elided, never cut across ----------
+
+NAME = "a" * 40 + "." + "b" * 30 + ".lab.example"
+
+
+def mixed_long_names() -> Report:
+    """Long peer names, one open endpoint and refused, unreachable and filtered ones: the
+    VP301 title with its subjects, and `unreachable (admin-prohibited)` state tokens."""
+    from probe.model import IcmpError
+
+    names = [f"{c * 40}.{'b' * 30}.lab.example" for c in "acd"]
+    peers = ",".join(f"{n}:5557" for n in names) + ",192.0.2.9:5559"
+    answers = [dns(n, V4, f"192.0.2.{i + 2}") for i, n in enumerate(names)]
+    answers += [dns(n, V6) for n in names]
+    icmp = IcmpError(3, 13, "192.0.2.9")
+    rows = [
+        row(names[0], "192.0.2.2", ProbeState.OPEN, "syn-ack", port=5557),
+        row(names[1], "192.0.2.3", ProbeState.CLOSED, "reset", port=5557),
+        row(names[2], "192.0.2.4", ProbeState.CLOSED, "reset", port=5557),
+        row(
+            "192.0.2.9",
+            "192.0.2.9",
+            ProbeState.UNREACHABLE,
+            "admin-prohibited from 192.0.2.9 (ICMP 3/13), EHOSTUNREACH",
+            port=5559,
+            icmp=icmp,
+        ),
+    ]
+    rows += [row(n, None, ProbeState.NO_ADDRESS, "no AAAA", port=5557, family=V6) for n in names]
+    return report_of(peers, answers, rows)
+
+
+def plain_lines(text: str) -> list[str]:
+    return [ANSI.sub("", line) for line in text.splitlines()]
+
+
+@pytest.mark.parametrize("make", [many_endpoints, dns_errors, passing, mixed_long_names])
+@pytest.mark.parametrize("unicode", [True, False])
+def test_verbose_fits_80_columns_too(make, unicode: bool) -> None:
+    report = make()
+    report.timings.update({"startup": 130.0, "inventory": 5012.4, "resolve": 3.0, "probe": 40.2})
+    report.timings.update({"dataPath": 8.0, "checks": 1.0, "render": 0.5})
+    lines = plain_lines(render(report, "table", verbose=True, unicode=unicode))
+    assert max(len(line) for line in lines) <= WIDTH, "\n".join(lines)
+    # the probe rows are there, one line each, and the timings are whole tokens
+    start = next(i for i, line in enumerate(lines) if line.startswith("Probe rows"))
+    assert lines[start + 1].split()[:3] == ["TARGET", "FAMILY", "ADDRESS"]
+    assert len(lines[start + 3 : start + 3 + len(report.probes)]) == len(report.probes)
+    timings = " ".join(line for line in lines if line.startswith(("Timings: ", "         ")))
+    for name, ms in report.timings.items():
+        assert f"{name} {ms:.0f} ms" in timings, timings
+
+
+def test_verbose_probe_rows_elide_names_and_addresses_in_the_middle() -> None:
+    lines = plain_lines(render(many_endpoints(), "table", verbose=True))
+    start = next(i for i, line in enumerate(lines) if line.startswith("Probe rows"))
+    v6 = [line for line in lines[start:] if " IPv6 " in line]
+    assert len(v6) == 40
+    for index, line in enumerate(v6):
+        target, _family, address, port, state, reason, *_ = line.split()
+        assert target.startswith("volt-b") and target.endswith("example") and target.count("…") == 1
+        assert address.startswith("2001:db8") and address.endswith(f":{index:x}")
+        assert (port, state, reason) == ("5555", "filtered", "no-response")  # never cut
+
+
+def test_titles_and_state_tokens_are_never_cut_and_a_name_has_one_ellipsis() -> None:
+    report = mixed_long_names()
+    lines = plain_lines(render(report, "table"))
+    assert max(len(line) for line in lines) <= WIDTH, "\n".join(lines)
+    text = "\n".join(lines)
+    # every finding's title is whole
+    for finding in report.findings:
+        if finding.severity.value != "info":
+            assert f"{finding.id} {finding.title}" in text, (finding.title, text)
+    # the reach lines list whole units: `endpoint state (token)` or `+N more`
+    states = "|".join(s.value for s in ProbeState)
+    unit = re.compile(rf"\S+ ({states})( \([\w-]+\))?|\+\d+ more")
+    reach = [line for line in lines if re.match(r"  \S+ IPv[46]  ", line)]
+    assert len(reach) == 2, text
+    for line in reach:
+        for item in line.split("  ", 3)[-1].split(", "):
+            assert unit.fullmatch(item), (item, line)
+    single = mixed_long_names()
+    only = [p for p in single.probes if p.port == 5559 or p.state is ProbeState.OPEN]
+    single = report_of("192.0.2.9:5559", [], only)
+    assert "192.0.2.9:5559 unreachable (admin-prohibited)" in render(single, "table")
+    # an elided name has one ellipsis, never two
+    for word in re.findall(r"[\w.:…\[\]-]*…[\w.:…\[\]-]*", text):
+        assert word.count("…") == 1, word
+    # the subjects that do not fit are counted, and the hint follows the finding's lines
+    vp301 = next(i for i, line in enumerate(lines) if " VP301 " in line)
+    block = lines[vp301 : vp301 + 3]
+    assert "more" in " ".join(block) or "192.0.2.4:5557" in " ".join(block), block
+    assert any(line.strip() == "hint: voltprobe explain VP301" for line in block), block
+
+
+def test_a_title_longer_than_the_line_wraps_whole() -> None:
+    from probe.model import Finding, Severity
+    from probe.render.table import Style, finding_lines
+
+    title = "A DR load balancer advertises an ingress in a family the Service does not have"
+    finding = Finding("VP404", Severity.WARNING, "m", None, title, (LONG, "volt/other-dr"))
+    lines = finding_lines(finding, Style())
+    assert all(len(line) <= WIDTH for line in lines), lines
+    assert " ".join(line.strip() for line in lines).startswith(f"{BANG} VP404 {title}")
+    assert lines[-1] == "      hint: voltprobe explain VP404"
+    assert "volt/other-dr" in " ".join(lines) and "…" in " ".join(lines)  # LONG elided once
+
+
+def test_short_lists_the_first_subjects_and_counts_the_rest() -> None:
+    peers = [f"192.0.2.{i % 250 + 1}:{5555 + i // 250}" for i in range(2000)]
+    answers = []
+    rows = []
+    for peer in peers:
+        address, port = peer.split(":")
+        rows.append(row(address, address, ProbeState.FILTERED, "no-response", port=int(port)))
+    report = report_of(",".join(peers), answers, rows)
+    lines = render(report, "short").splitlines()
+    assert max(len(line) for line in lines) < 200, max(len(line) for line in lines)
+    vp303 = next(line for line in lines if line.startswith("VP303 "))
+    assert "192.0.2.1:5555" in vp303 and "and 1995 more" in vp303, vp303
+    subjects = next(f for f in report.findings if f.id == "VP303").subjects
+    assert len(subjects) == 2000  # the JSON keeps them all
+
+
+def test_elide_words_gives_each_word_one_ellipsis() -> None:
+    from probe.render.table import elide_words
+
+    assert elide_words("name.example 192.0.2.2:5557", 80) == "name.example 192.0.2.2:5557"
+    out = elide_words(f"{NAME} 192.0.2.2:5557", 40)
+    assert len(out) == 40 and out.count("…") == 1 and out.endswith(" 192.0.2.2:5557")
+    assert elide_words("x" * 30, 10) == elide("x" * 30, 10)
+
+
+# -- a namespace without Volt DR Services: does it exist? -------------------------------
+
+
+def test_a_namespace_without_dr_services_says_whether_it_exists(tmp_path: Path) -> None:
+    """Through the real client against the fake API server: GET /api/v1/namespaces/NAME
+    answers 404 (the table says the namespace does not exist), 200 (it exists: the table
+    says only that it holds no DR Service) or 403 (the table says it could not tell)."""
+    from tests.fakeapi import FakeApiServer, Fault, objects
+    from tests.fakeapi.files import kubeconfig_for
+
+    with FakeApiServer() as api, responder() as port:
+        api.load(objects.dual_stack())
+        kubeconfig = str(kubeconfig_for(api, tmp_path / "kc"))
+        peer = ["--peer", f"127.0.0.1:{port}", "--kubeconfig", kubeconfig, "--mode", "connect"]
+        missing = run_cli("check", *peer, "-n", "nosuchns")
+        empty = run_cli("check", *peer, "-n", "default")
+        found = run_cli("check", *peer, "-n", objects.NAMESPACE)
+        gets = [r.path for r in api.requests if r.path.startswith("/api/v1/namespaces/")]
+        api.add_fault(Fault(verb="get", resource="namespaces", status=403))
+        forbidden = run_cli("check", *peer, "-n", "nosuchns", "-o", "json")
+        forbidden_table = run_cli("check", *peer, "-n", "nosuchns")
+    for done in (missing, empty, found, forbidden, forbidden_table):
+        assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr
+    assert f"{BANG} namespace nosuchns does not exist\n" in missing.stdout, missing.stdout
+    assert f"{BANG} no Volt DR Service in namespace default\n" in empty.stdout, empty.stdout
+    assert "does not exist" not in empty.stdout and "could not read" not in empty.stdout
+    assert "no Volt DR Service" not in found.stdout
+    # only asked when the namespace has no DR Service
+    assert "/api/v1/namespaces/nosuchns" in gets and "/api/v1/namespaces/default" in gets
+    assert f"/api/v1/namespaces/{objects.NAMESPACE}" not in gets
+    kube = json.loads(forbidden.stdout)["local"]["kubernetes"]
+    assert kube["namespaceExists"] is None and kube["namespaceUnread"] == "HTTP 403 Forbidden"
+    assert "no Volt DR Service in namespace nosuchns\n" in forbidden_table.stdout
+    assert "could not read whether it exists (HTTP 403 Forbidden)" in forbidden_table.stdout
+
+
+def test_sentences_wrap_between_words_and_the_header_is_one_line() -> None:
+    """A skip's reason wraps onto continuation lines (never cut inside a word); the
+    header's no-cluster reason is shortened between words to keep the header one line."""
+    report = mixed_long_names()
+    long_reason = (
+        "the EndpointSlices were not read: " + "403 Forbidden for list endpointslices " * 3
+    )
+    from dataclasses import replace
+
+    from probe.model import SkippedCheck
+
+    skipped = (*report.skipped_checks, SkippedCheck("VP106", "t", long_reason.strip()))
+    report = replace(report, skipped_checks=skipped)
+    lines = plain_lines(render(report, "table", verbose=True))
+    assert max(len(line) for line in lines) <= WIDTH
+    joined = " ".join(line.strip() for line in lines)
+    assert f"VP106 skipped: {long_reason.strip()}" in joined
+    assert lines[0].startswith("voltprobe ") and lines[1][2:6] == "FAIL"
+    reason = re.search(r"no cluster \((.*)\)", lines[0])
+    assert reason and reason.group(1).endswith("…") and " " in reason.group(1)
+    assert "the run stopped before the inventory".startswith(reason.group(1)[:-1].strip())

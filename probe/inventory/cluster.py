@@ -130,6 +130,10 @@ def _gather(conn: Connection, options: KubeOptions, dr_port: int, env: Environme
     notes += dr_notes
     dr_services = [parse.service_info(c.obj, c.per_pod) for c in candidates]
     dr_services = [_resolve_ingress(s, env, options.request_timeout) for s in dr_services]
+    namespace_exists: bool | None = None
+    namespace_unread = ""
+    if not dr_services:  # is it the wrong namespace, or one that does not exist?
+        namespace_exists, namespace_unread = _namespace_exists(reader, core, namespace)
     if not dr_services and not isinstance(listed, ApiProblem):
         notes.append(
             f"no DR Service (a port named `replication` or port {dr_port}) in namespace {namespace}"
@@ -212,7 +216,26 @@ def _gather(conn: Connection, options: KubeOptions, dr_port: int, env: Environme
         ),
         dry_runs=dry_runs,
         policies=policies,
+        namespace_exists=namespace_exists,
+        namespace_unread=namespace_unread,
     )
+
+
+def _namespace_exists(reader: ApiReader, core: Any, namespace: str) -> tuple[bool | None, str]:
+    """(exists, why unknown): GET /api/v1/namespaces/NAME answers 200 (True) or 404
+    (False); anything else leaves it unknown, saying why ("HTTP 403 Forbidden": namespaces
+    are cluster-scoped, granted by the optional ClusterRole's `get namespaces`). Not a
+    problem (no VP104): only asked when the namespace holds no DR Service."""
+    got = reader.call(
+        Read("get", "namespaces", name=namespace, cluster_scoped=True),
+        core.read_namespace,
+        namespace,
+    )
+    if not isinstance(got, ApiProblem):
+        return True, ""
+    if got.status == 404:
+        return False, ""
+    return None, f"HTTP {got.status} {got.reason}" if got.status else got.reason
 
 
 def _kubernetes_service(

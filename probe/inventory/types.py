@@ -249,6 +249,9 @@ class Inventory:
     dr_reach: tuple[DrReach, ...] = ()  # per DR Service and family: can a peer reach it?
     dry_runs: tuple[DryRun, ...] = ()  # --dry-run-service answers
     policies: PolicyInventory | None = None  # the namespace's NetworkPolicies (None: not read)
+    # Read only when the namespace holds no DR Service: does it exist (None: not known)?
+    namespace_exists: bool | None = None
+    namespace_unread: str = ""  # why namespace_exists is not known ("HTTP 403 Forbidden")
 
     def to_json(self) -> dict[str, Any]:
         """The report's `local` section."""
@@ -258,6 +261,8 @@ class Inventory:
                 "reason": self.reason,
                 "source": self.source,
                 "namespace": self.namespace,
+                "namespaceExists": self.namespace_exists,
+                "namespaceUnread": self.namespace_unread,
                 "version": self.server_version,
                 "problems": [p.to_json() for p in self.problems],
                 "notes": list(self.notes),

@@ -134,13 +134,15 @@ def cluster_role_file(name: str = DEFAULT_NAME, namespace: str = DEFAULT_NAMESPA
     argv = ["voltprobe", "manifest", "clusterrole"]
     argv += _common_flags(name, DEFAULT_NAME, namespace, DEFAULT_IMAGE)
     lines = [
-        "voltprobe OPTIONAL cluster-wide read access: get/list nodes and servicecidrs.",
+        "voltprobe OPTIONAL cluster-wide read access: get/list nodes and servicecidrs, get",
+        "namespaces.",
         f"Rendered by: {shlex.join(argv)}",
         "",
         "Lets the probe tell which IP families the cluster supports for Services (ServiceCIDRs)",
         "and which node addresses can serve a NodePort DR Service. Without it the check still",
         "runs and reports the capability as unknown (VP103); it then recommends no family the",
         "DR Services would have to be recreated in, until something shows it can be allocated.",
+        "`get namespaces` tells a namespace without DR Services from one that does not exist.",
         f"Binds ClusterRole {CLUSTER_ROLE} to ServiceAccount {namespace}/{name}",
         "(created by probe-job.yaml); change the subject if you run the probe elsewhere.",
         "Applying it needs cluster-admin-like rights; the probe itself stays read-only.",
@@ -178,7 +180,8 @@ def runner_role_file(
         "Bind it to the support engineer who runs the probe, for example:",
         f"  kubectl -n {namespace} create rolebinding {RUNNER_ROLE} --role={RUNNER_ROLE} --user=U",
         "`voltprobe job run --cluster-read` also needs create/delete on clusterroles and",
-        "clusterrolebindings (and get/list on nodes and servicecidrs): a cluster admin's job.",
+        "clusterrolebindings (and get/list on nodes and servicecidrs, get on namespaces): a",
+        "cluster admin's job.",
     ]
     if with_ephemeral:
         lines += [

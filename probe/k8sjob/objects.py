@@ -304,6 +304,8 @@ def cluster_role(name: str = CLUSTER_ROLE) -> Obj:
                 "resources": ["servicecidrs"],
                 "verbs": ["get", "list"],
             },
+            # whether a namespace without DR Services exists (404) at all
+            {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get"]},
         ],
     }
 

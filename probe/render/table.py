@@ -39,6 +39,8 @@ from probe.model import (
 from probe.render.wide import section
 
 WIDTH = 80
+MIN_WORD = 8  # an elided name or address keeps at least this many columns
+CONTINUED = "      "  # a checklist line's continuation, under its hint
 GROUPS = ("Local cluster", "DNS", "Reachability", "Recommendation", "NetworkPolicies")
 # a finding's group, by the hundreds of its id (VP1xx local, VP2xx DNS, VP3xx
 # reachability, VP4xx Services of the local cluster, VP5xx recommendation caveats)
@@ -78,11 +80,14 @@ class Style:
     def dot(self) -> str:
         return "·" if self.unicode else "-"
 
+    def room(self, kind: str, indent: int = 2) -> int:
+        """Columns left for the text of a checklist line after its indent and mark."""
+        return WIDTH - indent - len(_strip_ansi(self.mark(kind))) - 1
+
     def item(self, kind: str, text: str, indent: int = 2) -> str:
-        """One checklist line, `  ✔ text`, cut to WIDTH columns before it is coloured."""
-        mark = self.mark(kind)
-        width = WIDTH - indent - len(_strip_ansi(mark)) - 1
-        return f"{' ' * indent}{mark} {elide(text, width)}"
+        """One checklist line, `  ✔ text`, cut to WIDTH columns before it is coloured
+        (callers fit their text in `room` first: this cut is the last resort)."""
+        return f"{' ' * indent}{self.mark(kind)} {elide(text, self.room(kind, indent))}"
 
 
 def render_table(report: Report, verbose: bool = False, style: Style | None = None) -> str:
@@ -95,12 +100,9 @@ def render_table(report: Report, verbose: bool = False, style: Style | None = No
     lines += reach_group(report, verbose, style)
     lines += recommendation_group(report, verbose, style)
     if verbose:
-        from probe.render.wide import probe_table
-
-        lines += ["", *probe_table(report).splitlines()]
+        lines += ["", *probe_rows(report)]
         if report.timings:
-            timings = ", ".join(f"{k} {v:.0f} ms" for k, v in report.timings.items())
-            lines.append(fit(f"Timings: {timings}"))
+            lines += packed("Timings: ", [f"{k} {v:.0f} ms" for k, v in report.timings.items()])
     lines.append(verdict)
     text = "\n".join(lines) + "\n"
     # ASCII terminals: one-character stand-ins keep every line within WIDTH
@@ -127,19 +129,28 @@ def verdict_line(report: Report, style: Style) -> str:
 
 
 def header(report: Report, style: Style) -> str:
+    """`voltprobe V · context C, namespace N · mode M [· from ...]` in one line: names
+    elided in the middle, the no-cluster reason (a sentence) shortened between words."""
     kube = section(report.local, "kubernetes")
+    mode = report.options.get("mode", "-") if isinstance(report.options, dict) else "-"
+    vantage = report.vantage  # the probes left from there, not from where this ran
+    after = [f"mode {mode}"]
+    if vantage is not None:
+        after.append(f"from {vantage.kind} {elide_words(f'{vantage.namespace}/{vantage.pod}', 30)}")
     if kube.get("available"):
         context = report.cluster.context
-        source = f"context {context}" if context else kube.get("source")
-        where = f"{source}, namespace {kube.get('namespace') or '-'}"
-    else:
-        where = f"no cluster ({kube.get('reason') or 'not read'})"
-    mode = report.options.get("mode", "-") if isinstance(report.options, dict) else "-"
-    parts = [f"voltprobe {report.version}", where, f"mode {mode}"]
-    if report.vantage is not None:  # the probes left from there, not from where this ran
-        v = report.vantage
-        parts.append(f"from {v.kind} {v.namespace}/{v.pod}")
-    return f" {style.dot} ".join(parts)
+        source = f"context {elide_words(context, 30)}" if context else kube.get("source")
+        where = f"{source}, namespace {elide_words(str(kube.get('namespace') or '-'), 24)}"
+        return f" {style.dot} ".join([f"voltprobe {report.version}", where, *after])
+
+    def line(why: str) -> str:
+        return f" {style.dot} ".join([f"voltprobe {report.version}", f"no cluster ({why})", *after])
+
+    why = str(kube.get("reason") or "not read")
+    over = len(line(why)) - WIDTH
+    return line(
+        why if over <= 0 else textwrap.shorten(why, max(len(why) - over, 12), placeholder="…")
+    )
 
 
 # -- groups ---------------------------------------------------------------------------
@@ -175,9 +186,29 @@ def _checks_in(report: Report, group: int) -> tuple[list[str], list[tuple[str, s
 
 
 def finding_lines(finding: Finding, style: Style) -> list[str]:
+    """`  x VPxxx title: subject, subject, +N more`, then the hint. Whole units only: the
+    subjects that do not fit become `+N more`; when not even one fits after the title, they
+    go on a line of their own; a title longer than the line wraps (never cut)."""
     kind = finding.severity.value
-    subjects = f": {elide_list(finding.subjects)}" if finding.subjects else ""
-    lines = [style.item(kind, f"{finding.id} {finding.title}{subjects}")]
+    room = style.room(kind)
+    head = f"{finding.id} {finding.title}"
+    subjects = finding.subjects
+    listed = fits_list(subjects, room - len(head) - 2) if subjects else ""
+    if len(head) <= room and listed is not None:
+        lines = [style.item(kind, f"{head}: {listed}" if listed else head)]
+    else:
+        title = textwrap.wrap(head, room, break_on_hyphens=False)
+        more = [CONTINUED + t for t in textwrap.wrap(" ".join(title[1:]), WIDTH - len(CONTINUED))]
+        lines = [style.item(kind, title[0]), *more]
+        if subjects:
+            last = _strip_ansi(lines[-1])
+            after = fits_list(subjects, WIDTH - len(last) - 2) if len(lines) > 1 else None
+            if after is not None:
+                lines[-1] += f": {after}"
+            else:
+                room = WIDTH - len(CONTINUED)
+                cap = room - (len(f", +{len(subjects) - 1} more") if len(subjects) > 1 else 0)
+                lines.append(CONTINUED + elide_list(subjects, room, item_width=cap))
     if finding.severity is not Severity.INFO:
         lines.append(f"      hint: voltprobe explain {finding.id}")
     return lines
@@ -190,15 +221,26 @@ def checks_lines(report: Report, group: int, verbose: bool, style: Style) -> lis
     if verbose:
         titles = {c.id: c.title for c in report.passed_checks}
         lines += [style.item("pass", f"{i} {titles[i]}") for i in passed]
-        lines += [style.item("skip", f"{i} skipped: {why}") for i, why in skipped]
+        lines += [
+            line for i, why in skipped for line in item_lines(style, "skip", f"{i} skipped: {why}")
+        ]
         return lines
     if passed:
         lines.append(style.item("pass", f"{len(passed)} check(s) passed"))
     by_reason: dict[str, list[str]] = defaultdict(list)
     for check_id, why in skipped:
         by_reason[why].append(check_id)
-    lines += [style.item("skip", f"{len(ids)} skipped: {why}") for why, ids in by_reason.items()]
+    for why, ids in by_reason.items():
+        lines += item_lines(style, "skip", f"{len(ids)} skipped: {why}")
     return lines
+
+
+def item_lines(style: Style, kind: str, text: str) -> list[str]:
+    """A checklist line whose text (a sentence: a skip's reason) wraps between words onto
+    continuation lines instead of being cut."""
+    first, *rest = textwrap.wrap(text, style.room(kind), break_on_hyphens=False) or [""]
+    more = textwrap.wrap(" ".join(rest), WIDTH - len(CONTINUED), break_on_hyphens=False)
+    return [style.item(kind, first), *(CONTINUED + line for line in more)]
 
 
 def titled(title: str, body: list[str], style: Style) -> list[str]:
@@ -212,8 +254,14 @@ def local_group(report: Report, verbose: bool, style: Style) -> list[str]:
     body = []
     kube = section(report.local, "kubernetes")
     if kube.get("available") and not report.local.get("services"):
-        namespace = kube.get("namespace") or "-"
-        body.append(style.item("warning", f"no Volt DR Service in namespace {namespace}"))
+        namespace = elide_words(str(kube.get("namespace") or "-"), 40)
+        if kube.get("namespaceExists") is False:
+            body.append(style.item("warning", f"namespace {namespace} does not exist"))
+        else:
+            body.append(style.item("warning", f"no Volt DR Service in namespace {namespace}"))
+            if kube.get("namespaceUnread"):
+                unread = elide(str(kube["namespaceUnread"]), 30)
+                body.append(f"{CONTINUED}could not read whether it exists ({unread})")
         body.append("      hint: -n NAMESPACE of the Volt cluster (kubectl get svc -A | grep dr)")
     body += checks_lines(report, 0, verbose, style)
     return titled("Local cluster", body, style)
@@ -246,12 +294,18 @@ def reach_group(report: Report, verbose: bool, style: Style) -> list[str]:
         ok = [p for p in probed if p.state is ProbeState.OPEN]
         bad = [p for p in rows if p.state is not ProbeState.OPEN]
         kind = "pass" if rows and not bad else "error"
-        shown = elide_list(
-            [f"{p.target if p.address is None else format_endpoint(p.address, p.port)} "
-             f"{short_reason(p.state.value, p.reason)}" for p in bad]
-        )  # fmt: skip
         count = f"{len(ok)}/{len(probed)} open" if probed else "nothing to probe"
-        body.append(style.item(kind, f"{family.value}  {count}  {shown}".rstrip()))
+        head = f"{family.value}  {count}  "
+        room = style.room(kind) - len(head)
+        # whole units: the endpoint (or name) is elided in the middle, the state token never
+        items = []
+        for p in bad:
+            token = short_reason(p.state.value, p.reason)
+            where = p.target if p.address is None else format_endpoint(p.address, p.port)
+            cap = room - len(token) - 1 - (0 if len(bad) == 1 else len(f", +{len(bad)} more"))
+            items.append(f"{elide_words(where, max(cap, MIN_WORD))} {token}")
+        shown = elide_list(items, room, item_width=None)
+        body.append(style.item(kind, f"{head}{shown}".rstrip()))
         after = data_path_line(report, family, style)
         if after:
             body.append(fit(after))
@@ -314,9 +368,14 @@ def wrapped(first: str, text: str) -> list[str]:
 # -- fitting text in WIDTH columns ----------------------------------------------------
 
 
+def reason_token(state: str, reason: str) -> str:
+    """A reason's first token, nmap-style (`admin-prohibited`); the state when empty."""
+    return reason.split(":", 1)[0].split(" ", 1)[0].strip() or state
+
+
 def short_reason(state: str, reason: str) -> str:
     """nmap-style: `filtered (no-response)`; a long reason keeps its first token."""
-    token = reason.split(":", 1)[0].split(" ", 1)[0].strip() or state
+    token = reason_token(state, reason)
     return state if token == state else f"{state} ({token})"
 
 
@@ -330,20 +389,122 @@ def elide(text: str, width: int) -> str:
     return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
 
 
-def elide_list(items: list[str] | tuple[str, ...], width: int = 56) -> str:
-    """Items joined by commas; when too long, the first ones and `+N more`."""
+def elide_words(text: str, width: int) -> str:
+    """`text` (a name, an address, `name endpoint`) in at most `width` columns: its longest
+    words elided in the middle, one ellipsis per word, none below MIN_WORD columns; the
+    whole text is cut in the middle only when that is not enough."""
+    words = text.split(" ")
+    widths = [len(w) for w in words]
+
+    def total() -> int:
+        return sum(widths) + len(words) - 1
+
+    while total() > width:
+        index = max(range(len(words)), key=lambda i: widths[i])
+        if widths[index] <= MIN_WORD:
+            return elide(text, width)
+        # down to the next widest word first, so that long words end up alike
+        floor = max([MIN_WORD, *(n for i, n in enumerate(widths) if i != index)])
+        widths[index] -= min(total() - width, max(1, widths[index] - floor))
+    return " ".join(elide(w, n) for w, n in zip(words, widths, strict=True))
+
+
+def fits_list(
+    items: list[str] | tuple[str, ...], width: int, item_width: int | None = 40
+) -> str | None:
+    """Items joined by commas in `width` columns: all of them, or the first ones (each
+    elided by `elide_words` to `item_width`) and `+N more`; None when not even one fits."""
     text = ", ".join(items)
     if len(text) <= width:
         return text
     kept: list[str] = []
     for item in items:
         rest = len(items) - len(kept) - 1
-        candidate = ", ".join([*kept, elide(item, 40)])
-        if len(candidate) + len(f", +{rest} more") > width:
+        unit = item if item_width is None else elide_words(item, item_width)
+        candidate = ", ".join([*kept, unit])
+        if len(candidate) + (len(f", +{rest} more") if rest else 0) > width:
             break
-        kept.append(elide(item, 40))
+        kept.append(unit)
+    if not kept:
+        return None
     more = len(items) - len(kept)
-    return ", ".join(kept) + (f", +{more} more" if kept else f"{more} items")
+    return ", ".join(kept) + (f", +{more} more" if more else "")
+
+
+def elide_list(
+    items: list[str] | tuple[str, ...], width: int = 56, item_width: int | None = 40
+) -> str:
+    """`fits_list`, or `N items` when not even one item fits."""
+    listed = fits_list(items, width, item_width)
+    return f"{len(items)} items" if listed is None else listed
+
+
+def packed(prefix: str, tokens: list[str], sep: str = ", ") -> list[str]:
+    """`prefix` and the tokens joined by `sep`, broken between tokens only (never inside
+    one), continuation lines indented under the first token; each line fits WIDTH."""
+    indent = " " * len(prefix)
+    lines: list[str] = []
+    line = prefix
+    for index, token in enumerate(tokens):
+        token += sep.rstrip() if index < len(tokens) - 1 else ""
+        if line.strip() and len(line) + len(token) > WIDTH:
+            lines.append(line.rstrip())
+            line = indent
+        line += elide(token, WIDTH - len(indent)) + " "
+    lines.append(line.rstrip())
+    return lines
+
+
+def fit_columns(
+    headers: list[str], rows: list[list[str]], elastic: dict[int, int], width: int = WIDTH
+) -> list[str]:
+    """A plain table (headers, dashes, rows) in `width` columns. Only the `elastic`
+    columns (index -> narrowest width) are narrowed, their cells elided in the middle by
+    `elide_words`, the widest first; the others (states, tokens, numbers) are never cut.
+    Columns are two spaces apart, one when that is what it takes."""
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    gap = 2
+    for gap, floor in ((2, 0), (1, 0), (1, MIN_WORD)):
+        least = {i: floor or max(n, len(headers[i])) for i, n in elastic.items()}
+        while sum(widths) + gap * (len(widths) - 1) > width:
+            open_ = [i for i in least if widths[i] > least[i]]
+            if not open_:
+                break
+            widths[max(open_, key=lambda i: widths[i] - least[i])] -= 1
+        if sum(widths) + gap * (len(widths) - 1) <= width:
+            break
+    sep = " " * gap
+
+    def line(cells: list[str]) -> str:
+        shown = [
+            elide_words(c, w) if i in elastic else c
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return fit(sep.join(c.ljust(w) for c, w in zip(shown, widths, strict=True)).rstrip())
+
+    return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+
+
+def probe_rows(report: Report) -> list[str]:
+    """`-v`'s probe table in WIDTH columns: targets and addresses elided in the middle,
+    the reason as its nmap token, METHOD only when the rows differ in it (the title says
+    which), AFTER with a data path. `-o wide` and the JSON have every row in full."""
+    methods = sorted({p.method.value for p in report.probes})
+    after = report.after_handshake() if report.data_path else None
+    headers = ["TARGET", "FAMILY", "ADDRESS", "PORT", "STATE", "REASON", "RTT ms"]
+    headers += ["METHOD"] if len(methods) > 1 else []
+    headers += ["AFTER"] if after is not None else []
+    rows = []
+    for p in report.probes:
+        cells = [p.target, p.family.value, p.address or "-", str(p.port), p.state.value]
+        cells += [reason_token(p.state.value, p.reason)]
+        cells += ["-" if p.rtt_ms is None else f"{p.rtt_ms:.2f}"]
+        cells += [p.method.value] if len(methods) > 1 else []
+        cells += [after.get((p.address or "", p.port), "-")] if after is not None else []
+        rows.append(cells)
+    by = f"{methods[0]} probes" if len(methods) == 1 else "probes"
+    title = f"Probe rows ({by}; full reasons in -o wide)"
+    return [title, *fit_columns(headers, rows, {0: 12, 2: 15})] if rows else []
 
 
 def wrap_lines(text: str, width: int = WIDTH) -> str:

@@ -100,6 +100,10 @@ def local_block(local: dict[str, Any]) -> str:
         head = f"Local: Kubernetes not used ({kube.get('reason')})"
     pods = section(local, "pods")
     lines = [head]
+    if kube.get("namespaceExists") is False:
+        lines.append(f"  namespace {kube.get('namespace')} does not exist")
+    elif kube.get("namespaceUnread"):
+        lines.append(f"  could not read whether the namespace exists ({kube['namespaceUnread']})")
     probe_families = ", ".join(str(f) for f in pods.get("probeFamilies") or []) or "none"
     lines.append(
         f"  probing from: {probe_families} (from {pods.get('probeFamiliesSource') or '-'})"
