@@ -98,7 +98,7 @@ def test_a_passing_run_collapses_and_offers_both_helm_forms() -> None:
     assert "--set 'cluster.serviceSpec.dr.ipFamilies={IPv4}'" in text
     assert "    cluster:\n      serviceSpec:\n        dr:\n          ipFamilies:\n" in text
     verbose = render(passing(), "table", verbose=True)
-    assert "VP302 Nothing listens on the DR port" in verbose  # a passed check, listed
+    assert "VP302 not found: Nothing listens on the DR port" in verbose  # a passed check, listed
     assert "check(s) passed" not in verbose
 
 

@@ -220,7 +220,12 @@ def checks_lines(report: Report, group: int, verbose: bool, style: Style) -> lis
     passed, skipped = _checks_in(report, group)
     if verbose:
         titles = {c.id: c.title for c in report.passed_checks}
-        lines += [style.item("pass", f"{i} {titles[i]}") for i in passed]
+        # a passed check's title names the problem it looks for: say it was not found
+        lines += [
+            line
+            for i in passed
+            for line in item_lines(style, "pass", f"{i} not found: {titles[i]}")
+        ]
         lines += [
             line for i, why in skipped for line in item_lines(style, "skip", f"{i} skipped: {why}")
         ]
