@@ -141,12 +141,24 @@ def _load(text: str) -> Any:
             return load_json(text, "the file")
         except DocumentError as exc:
             why = str(exc).removeprefix("the file: ")
-            raise ReportFormatError(f"not valid JSON (cut off or edited?): {why}") from None
+            if why.startswith("not valid JSON"):
+                why = why.replace("not valid JSON", "not valid JSON, cut off or edited?", 1)
+            raise ReportFormatError(why) from None
     import yaml
 
+    from probe.jsondoc import MAX_DEPTH, MAX_NODES, depth
+
     try:
-        return yaml.safe_load(text)
+        document = yaml.safe_load(text)
+    except RecursionError:  # PyYAML composes nested nodes recursively
+        raise ReportFormatError(f"nested deeper than {MAX_DEPTH} levels") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ReportFormatError(f"neither JSON nor YAML{where}") from None
+    found = depth(document)  # the same bounds as JSON's
+    if found > MAX_DEPTH:
+        raise ReportFormatError(f"nested deeper than {MAX_DEPTH} levels")
+    if found < 0:
+        raise ReportFormatError(f"more than {MAX_NODES} values (YAML aliases?)")
+    return document

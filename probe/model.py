@@ -423,14 +423,22 @@ class ProbeResult:
     def from_json(cls, doc: Any, where: str = "") -> ProbeResult:
         rtt = _optional(doc, "rttMs", NUMBER, where)
         icmp = doc.get("icmp")
+        family = _enum(Family, doc, "family", where)
+        address = _optional(doc, "address", str, where)
+        if address is not None:  # a hand-edited row must still say one thing
+            parsed = parse_ip(address)
+            if parsed is None:
+                raise ReportFormatError(f"{where}.address {address[:60]!r} is not an IP address")
+            if parsed[0] is not family:
+                raise ReportFormatError(f"{where}.address {address} is not an {family} address")
         return cls(
             _field(doc, "target", str, where),
-            _enum(Family, doc, "family", where),
+            family,
             _field(doc, "port", int, where),
             _enum(ProbeState, doc, "state", where),
             _field(doc, "reason", str, where),
             _enum(Method, doc, "method", where),
-            _optional(doc, "address", str, where),
+            address,
             None if rtt is None else float(rtt),
             None if icmp is None else IcmpError.from_json(icmp, f"{where}.icmp"),
             _optional(doc, "synAckMss", int, where),
@@ -864,11 +872,12 @@ class ClusterLabel:
     def from_json(cls, doc: Any, where: str = "cluster") -> ClusterLabel:
         if doc is None:  # a report of 0.1 has no cluster section
             return cls()
-        return cls(
-            _optional(_object(doc, where), "name", str, where),
-            _optional(doc, "peer", str, where),
-            _optional(doc, "context", str, where),
-        )
+        names = [_optional(_object(doc, where), k, str, where) for k in ("name", "peer", "context")]
+        for key, name in zip(("name", "peer", "context"), names, strict=True):
+            # names land in headings, table lines and log lines: one visible line only
+            if name is not None and not name.isprintable():
+                raise ReportFormatError(f"{where}.{key} must be printable text on one line")
+        return cls(*names)
 
 
 def _object(doc: Any, where: str) -> dict[str, Any]:

@@ -368,3 +368,25 @@ def test_a_context_without_any_kubeconfig_says_there_is_none(tmp_path: Path) -> 
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert "there is no kubeconfig" in done.stderr and "does not exist" in done.stderr
+
+
+def test_who_probed_whom_must_pair(tmp_path: Path) -> None:
+    """A cluster does not probe itself, and --peer-cluster must agree with the name in
+    --peer-report: either would make a report the merge cannot pair."""
+    itself = run_cli(
+        "check", "--peer", "127.0.0.1:1", NO_KUBE, "--cluster", "a", "--peer-cluster", "a"
+    )
+    assert itself.returncode == 2 and "does not probe itself" in itself.stderr
+    from tests.support.reports import lb_service, local
+
+    inventory = {
+        "schema": "voltprobe/v1",
+        "kind": "inventory",
+        "version": "0.2.0",
+        "cluster": {"name": "y"},
+        "local": local(lb_service("127.0.0.1", "::1")),
+    }
+    path = tmp_path / "y.json"
+    path.write_text(json.dumps(inventory))
+    other = run_cli("check", NO_KUBE, "--peer-report", str(path), "--peer-cluster", "q")
+    assert other.returncode == 2 and "is the report of cluster y" in other.stderr, other.stderr

@@ -30,6 +30,14 @@ def write(tmp_path: Path, name: str, doc: dict[str, Any] | str) -> str:
     return str(path)
 
 
+def edited(text: str, section: str, index: int | None, key: str, value: Any) -> str:
+    """`text` (a JSON report) with one field of one section changed, as by hand."""
+    document = json.loads(text)
+    part = document[section] if index is None else document[section][index]
+    part[key] = value
+    return json.dumps(document)
+
+
 def merged_of(*docs: tuple[str, dict[str, Any]]) -> Any:
     return merge([Input(name, parse_document(json.dumps(doc), name)) for name, doc in docs])
 
@@ -155,8 +163,16 @@ def test_the_merge_does_not_guess_around_two_reports_of_one_direction(tmp_path: 
         (lambda text: text.replace('"probes"', '"probez"'), "probes is missing"),
         (lambda text: "", "empty file"),
         (lambda text: "\x00\xff", "not UTF-8"),
+        # a reviewer's 1.8 KB YAML crashed PyYAML's recursive composer (a traceback)
+        (lambda text: "x: " + "[" * 900 + "]" * 900, "nested deeper than 64 levels"),
+        (lambda text: "x:\n" + "".join("  " * i + "- \n" for i in range(200)), "nested deeper"),
+        (lambda text: "a: &a [1, 2]\nb: [*a, *a]\n", "no `schema` field"),
+        # hand-edited rows that contradict themselves, and a name that would break lines
+        (lambda text: edited(text, "probes", 0, "address", "not-an-ip"), "not an IP address"),
+        (lambda text: edited(text, "probes", 0, "family", "IPv6"), "is not an IPv6 address"),
+        (lambda text: edited(text, "cluster", None, "name", "a\n```"), "printable"),
     ],
-)
+)  # fmt: skip
 def test_bad_input_names_the_file_and_the_problem_exit_2(
     tmp_path: Path, mangle: Any, expected: str
 ) -> None:

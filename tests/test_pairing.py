@@ -101,5 +101,9 @@ def test_several_contexts_take_per_context_options_and_refuse_ambiguity() -> Non
     ):
         with pytest.raises(UsageError):
             plan_clusters(*bad)
+    with pytest.raises(UsageError, match="'c' is not a --context of this run"):
+        plan_clusters(["a", "b"], [], [], ["c=x"])
     done = run_cli("job", "run", "--context", "a", "--context", "b", "-o", "values")
     assert done.returncode == 2 and "merged result" in done.stderr
+    done = run_cli("job", "run", "--context", "a", "--context", "b", "--peer-cluster", "zz")
+    assert done.returncode == 2 and "drop --peer-cluster" in done.stderr

@@ -48,6 +48,15 @@ MAX_RATE = 50_000
 MAX_CONCURRENCY = 4096
 
 
+def check_cluster_names(cluster: str | None, peer: str | None) -> None:
+    """Who probed whom must pair with the other side's report: a cluster does not probe
+    itself. Raises UsageError."""
+    if cluster and peer and cluster == peer:
+        raise UsageError(
+            f"--peer-cluster {peer} is this cluster's own name: a cluster does not probe itself"
+        )
+
+
 def check_resolv_conf(path: str) -> None:
     """A --resolv-conf the user named must be one dnspython can read, with a nameserver:
     a typo is exit 2 before any work. Raises UsageError."""
@@ -300,11 +309,12 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         check_selection(kube)
     if args.resolv_conf != CHECK_DEFAULTS.resolv_conf:
         check_resolv_conf(args.resolv_conf)
-    targets, peer_names, peer_sources = peer_report_targets(args.peer_report)
+    targets, peer_names, peer_sources = peer_report_targets(args.peer_report, args.peer_cluster)
     if args.peer:
         targets = parse_peers(args.peer, args.port) + targets
     context = kube_context(kube)
     peer = args.peer_cluster or (peer_names[0] if len(peer_names) == 1 else None)
+    check_cluster_names(args.cluster or context, peer)
     return CheckOptions(
         targets=unique_targets(targets),
         cluster=ClusterLabel(args.cluster or context, peer, context),
@@ -332,10 +342,12 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
 
 
 def peer_report_targets(
-    paths: list[str],
+    paths: list[str], peer_cluster: str | None = None
 ) -> tuple[tuple[Target, ...], list[str], tuple[str, ...]]:
     """The targets every --peer-report advertises, the peer clusters' names, and the
-    addresses their DR connections may come from (for this side's NetworkPolicies)."""
+    addresses their DR connections may come from (for this side's NetworkPolicies).
+    A report that names its cluster otherwise than `peer_cluster` (--peer-cluster) is
+    refused: the two could not be paired. Raises UsageError."""
     from probe.documents import read_document
     from probe.merge.matrix import Input
     from probe.merge.peers import peer_sources, peer_targets
@@ -345,6 +357,12 @@ def peer_report_targets(
     sources: list[str] = []
     for path in paths:
         peer = Input(path, read_document(path))
+        label = peer.document.cluster.name
+        if peer_cluster and label and label != peer_cluster:
+            raise UsageError(
+                f"--peer-cluster {peer_cluster}, but {path} is the report of cluster {label}: "
+                "drop --peer-cluster, or give that cluster's report"
+            )
         targets.extend(peer_targets(path, peer.document, peer.cluster))
         names.append(peer.cluster)
         sources.extend(peer_sources(peer.document))

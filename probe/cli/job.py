@@ -387,11 +387,12 @@ def run_many(args: argparse.Namespace) -> int:
     from probe.render import without_controls
     from probe.render.merged import MERGED_FORMATS, render_merged
 
-    if args.peer:
-        raise UsageError(
-            "with several --context the targets are each cluster's advertised DR endpoints: "
-            "drop --peer"
-        )
+    for given, option in ((args.peer, "--peer"), (args.peer_cluster, "--peer-cluster")):
+        if given:
+            raise UsageError(
+                "with several --context the targets (and their names) are each cluster's "
+                f"advertised DR endpoints: drop {option}"
+            )
     if args.output not in MERGED_FORMATS:
         raise UsageError(
             f"-o {args.output}: the merged result is one of {', '.join(MERGED_FORMATS)}"

@@ -19,6 +19,7 @@ cluster's advertised ones, marked as the responder's, and it is deleted after th
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -62,6 +63,11 @@ def per_context(
             if context in own:
                 raise UsageError(f"{option} {context}=... given twice")
             own[context] = rest
+        elif sep and not os.path.exists(value):  # CTX=VALUE for a context not in the run
+            raise UsageError(
+                f"{option} {value}: {context!r} is not a --context of this run "
+                f"({', '.join(contexts)})"
+            )
         elif common is not None:
             raise UsageError(f"{option} given twice: use {option} CTX=VALUE per context")
         else:
