@@ -579,6 +579,15 @@ def test_extract_says_what_is_missing(log: str, why: str) -> None:
         logs.extract(log)
 
 
+def test_kubectl_logs_timestamps_are_read_through() -> None:
+    """`kubectl logs --timestamps` prefixes every line with an RFC 3339 time."""
+    text = report_log()
+    stamped = "\n".join(
+        f"2026-11-30T17:00:0{i % 10}.123456789Z {line}" for i, line in enumerate(text.split("\n"))
+    )
+    assert logs.extract(stamped) == logs.extract(text)
+
+
 def test_a_malformed_field_names_its_path() -> None:
     odd = report_log().replace('"exitCode": 0', '"exitCode": "0"')
     with pytest.raises(logs.NoReport, match="exitCode is missing or not a number"):

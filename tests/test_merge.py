@@ -306,3 +306,12 @@ def test_the_merged_table_fits_80_columns_even_with_unknown_directions() -> None
         assert max(len(line) for line in text.splitlines()) <= 80, text
         lines = text.splitlines()
         assert lines[0] == lines[-1]  # the verdict first and last
+
+
+def test_a_cell_reason_that_starts_with_its_state_is_not_repeated() -> None:
+    from probe.merge.cells import _row_text
+    from probe.model import Method, ProbeResult, ProbeState
+
+    row = ProbeResult("b", Family.IPV6, 5555, ProbeState.NO_ROUTE, "no-route (ENETUNREACH)",
+                      Method.RAW, B6)  # fmt: skip
+    assert _row_text(row) == f"[{B6}]:5555 no-route (ENETUNREACH)"

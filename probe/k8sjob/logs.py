@@ -8,6 +8,8 @@ so everything is located by whole marker lines, never by position. Pure function
 
 from __future__ import annotations
 
+import re
+
 from probe.jsondoc import DocumentError, load_json, printable
 from probe.model import REPORT_BEGIN, REPORT_END, Report, ReportFormatError
 
@@ -28,9 +30,16 @@ def extract(log: str) -> Report:
         raise NoReport(str(exc)) from None
 
 
+# `kubectl logs --timestamps` puts an RFC 3339 time before every line
+_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d) ")
+
+
 def report_text(log: str) -> str:
-    """The text between the last complete pair of marker lines; raises NoReport."""
+    """The text between the last complete pair of marker lines (a log of two runs gives
+    the later one), with `kubectl logs --timestamps` prefixes removed; raises NoReport."""
     lines = log.replace("\r\n", "\n").split("\n")
+    if not any(line.strip() == REPORT_BEGIN for line in lines):
+        lines = [_TIMESTAMP.sub("", line, count=1) for line in lines]
     begins = [i for i, line in enumerate(lines) if line.strip() == REPORT_BEGIN]
     if not begins:
         raise NoReport("no report marker in the log (the check did not get to the end)")

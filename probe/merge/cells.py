@@ -214,6 +214,8 @@ def _fail(
 
 def _row_text(row: ProbeResult) -> str:
     where = format_endpoint(row.address, row.port) if row.address else row.target
+    if row.reason.startswith(row.state.value):  # 'no-route (ENETUNREACH)' says it already
+        return f"{where} {row.reason}"
     return f"{where} {row.state} ({row.reason})"
 
 
