@@ -34,6 +34,8 @@ ENV_ORDER = ("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "VOLTDB_OPTS", "JAVA_OPTS"
 ARGS = "args"  # the containers' command and args
 _PRECEDENCE = ("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", ARGS, "VOLTDB_OPTS", "JAVA_OPTS")
 _FLAG = re.compile(r"-Djava\.net\.(preferIPv4Stack|preferIPv6Addresses)=(\S*)")
+# `java @path` reads more options from a file (JDK 9+ launcher): unknown to us
+_ARGFILE = re.compile(r"(?:^|\s)(@[\w./-]+)")
 
 
 class JvmPrefer(str, enum.Enum):
@@ -135,6 +137,8 @@ def flags_of(sources: Iterable[tuple[str, str | None]]) -> tuple[JvmPrefer, str,
         if text is None:
             unreadable.append(source)
             continue
+        for argfile in _ARGFILE.findall(text):  # java @file: options this check cannot read
+            unreadable.append(f"{source} (java argument file {argfile})")
         for name, raw in _FLAG.findall(text):
             value = raw.strip("'\"\\")  # shell quoting around the flag or its value
             if name == "preferIPv4Stack":
@@ -143,7 +147,8 @@ def flags_of(sources: Iterable[tuple[str, str | None]]) -> tuple[JvmPrefer, str,
                 v6 = value
             setters.append(source)
     unknown = (
-        f"{', '.join(unreadable)} set from a ConfigMap/Secret/field this check cannot read"
+        f"{', '.join(unreadable)}: set where this check cannot read (a ConfigMap, Secret, "
+        "field or file)"
         if unreadable
         else ""
     )

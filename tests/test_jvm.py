@@ -95,6 +95,14 @@ def test_values_from_elsewhere_are_unknown_not_ipv4_first(container: dict[str, A
     assert jvm_view([(info.name, info.jvm_sources)], "ipv6").prefer is JvmPrefer.IPV6
 
 
+def test_a_java_argument_file_makes_the_order_unknown() -> None:
+    """`java @/etc/voltdb/jvm.options ...` may set java.net.prefer* where the check cannot
+    read: unknown, not IPv4 first."""
+    prefer, _setters, unknown = flags_of([("args", "java @/etc/voltdb/jvm.options -cp x Main")])
+    assert prefer is JvmPrefer.IPV4 and "@/etc/voltdb/jvm.options" in unknown
+    assert flags_of([("args", "mail ops@example.com")])[2] == ""  # not an argument file
+
+
 def test_pods_that_disagree_are_unknown_and_readable_pods_win_over_the_option() -> None:
     v6 = (("JAVA_TOOL_OPTIONS", "-Djava.net.preferIPv6Addresses=true"),)
     assert "disagree" in jvm_view([("a", v6), ("b", ())], None).unknown
