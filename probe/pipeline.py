@@ -224,8 +224,11 @@ def _gather(
     learned.timings["resolve"] = _ms(started)
     _check(stop)
     if not inventory.done():
-        where = "the Kubernetes API" if options.kube.enabled else "this host's interfaces"
-        progress(f"reading the local cluster from {where}")
+        where = "this host's interfaces"
+        if options.kube.enabled:
+            context = options.cluster.context
+            where = f"the Kubernetes API (context {context})" if context else "the Kubernetes API"
+        progress(f"waiting for the local cluster's inventory from {where}")
     learned.inventory, learned.timings["inventory"] = _wait_inventory(options, inventory, stop)
     endpoints, unprobed = plan_endpoints(options, learned.dns, prep.default_method())
     learned.probes = tuple(_in_target_order(options, unprobed))  # kept if probing fails
