@@ -5,11 +5,19 @@ Markdown environment, and each command's -o help naming only its own formats."""
 from __future__ import annotations
 
 import argparse
+import json
 import re
+import xml.etree.ElementTree as ET
+from typing import Any
 
 import pytest
 
 from probe.cli import build_parser
+from probe.documents import parse_document
+from probe.merge.matrix import Input, Merged, merge
+from probe.model import Family
+from probe.render.merged import render_merged
+from tests.support.reports import V4, V6, lb_service, local, report
 
 ALL_FORMATS = ("table", "wide", "short", "json", "yaml", "values", "markdown", "junit")
 
@@ -31,3 +39,46 @@ def test_output_help_names_only_the_commands_own_formats(command: str) -> None:
     assert named <= set(output.choices), (command, named - set(output.choices))
     if command != "check":  # check's help describes its human formats only
         assert named == set(output.choices), (command, set(output.choices) - named)
+
+
+# -- JUnit follows the merge's reasoning -----------------------------------------------
+
+X4, X6, Y4, Y6 = "192.0.2.40", "2001:db8::40", "198.51.100.50", "2001:db8:1::50"
+
+
+def merged_of(*docs: tuple[str, dict[str, Any]]) -> Merged:
+    return merge([Input(name, parse_document(json.dumps(doc), name)) for name, doc in docs])
+
+
+def junit_of(merged: Merged) -> dict[str, ET.Element]:
+    root = ET.fromstring(render_merged(merged, "junit"))
+    return {str(c.get("name")): c for c in root.iter("testcase")}
+
+
+def test_junit_skips_a_family_the_destination_cannot_serve_even_when_it_is_open() -> None:
+    # x cannot give its Services an IPv4 address; y reaches x over IPv4 but not IPv6
+    x_local = local(lb_service(X4, X6), services_cap={V4: "no", V6: "yes"})
+    x = report("x", "y", {Y4: "open", Y6: "open"}, x_local)
+    y = report("y", "x", {X4: "open", X6: "filtered"}, local(lb_service(Y4, Y6)))
+    merged = merged_of(("x.json", x), ("y.json", y))
+    assert merged.cluster("x").ip_families == ()  # the merge: IPv4 does not qualify
+    assert "x cannot give Services an IPv4 address" in " ".join(merged.cluster("x").rationale)
+    cases = junit_of(merged)
+    v4 = cases["y -> x IPv4"].find("skipped")
+    assert v4 is not None, ET.tostring(cases["y -> x IPv4"])
+    assert "x cannot serve IPv4: x cannot give Services an IPv4 address" in v4.get("message", "")
+    assert cases["y -> x IPv6"].find("failure") is not None  # needed, and filtered
+
+
+def test_junit_says_cannot_serve_rather_than_not_needed_when_that_family_fails() -> None:
+    # x cannot serve IPv6 and y's IPv6 to x is filtered; IPv4 works and is recommended
+    x_local = local(lb_service(X4, X6), services_cap={V4: "yes", V6: "no"})
+    x = report("x", "y", {Y4: "open", Y6: "open"}, x_local)
+    y = report("y", "x", {X4: "open", X6: "filtered"}, local(lb_service(Y4, Y6)))
+    merged = merged_of(("x.json", x), ("y.json", y))
+    assert merged.cluster("x").ip_families == (Family.IPV4,)
+    skipped = junit_of(merged)["y -> x IPv6"].find("skipped")
+    assert skipped is not None
+    message = skipped.get("message", "")
+    assert message.startswith("x cannot serve IPv6: x cannot give Services an IPv6 address")
+    assert "not needed" not in message

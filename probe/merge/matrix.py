@@ -126,6 +126,8 @@ class ClusterResult:
     disagreements: tuple[str, ...] = ()
     undecided: bool = False  # no family, and only because a direction was not measured
     allocatable: tuple[Family, ...] = FAMILIES  # families the cluster can give its Services
+    # why each family not in `allocatable` cannot be served: ((family, reason), ...)
+    unservable: tuple[tuple[Family, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -352,6 +354,7 @@ def _recommend(cluster: _Cluster, directions: Sequence[Direction]) -> ClusterRes
     problems: dict[Family, list[str]] = {}
     only_unknown: dict[Family, bool] = {}
     allocatable = []
+    unservable = []
     for family in FAMILIES:
         found: list[str] = []
         capability = _capability(cluster.local, family)
@@ -364,6 +367,8 @@ def _recommend(cluster: _Cluster, directions: Sequence[Direction]) -> ClusterRes
             hard = True
         if not hard:
             allocatable.append(family)
+        else:
+            unservable.append((family, "; ".join(found)))
         unknown_only = not hard
         for direction in incoming:
             cell = direction.cell(family)
@@ -415,6 +420,7 @@ def _recommend(cluster: _Cluster, directions: Sequence[Direction]) -> ClusterRes
         disagreements=tuple(_disagreements(cluster, chosen)) if chosen else (),
         undecided=undecided,
         allocatable=tuple(allocatable),
+        unservable=tuple(unservable),
     )
 
 
