@@ -82,3 +82,46 @@ def test_junit_says_cannot_serve_rather_than_not_needed_when_that_family_fails()
     message = skipped.get("message", "")
     assert message.startswith("x cannot serve IPv6: x cannot give Services an IPv6 address")
     assert "not needed" not in message
+
+
+# -- the mode actually used, and why ---------------------------------------------------
+
+RAW_NOTE = "raw SYN probing is not allowed here: not root (uid 1000) and no CAP_NET_RAW"
+
+
+def with_mode(doc: dict[str, Any], mode: str, method: str, note: str = "") -> dict[str, Any]:
+    doc["options"]["mode"] = mode
+    if note:
+        doc["options"]["rawNotUsed"] = note
+    for row in doc["probes"]:
+        row["method"] = method
+    return doc
+
+
+def environment_rows(markdown: str) -> dict[str, str]:
+    """{cluster: its row} of the merged Markdown's environment table."""
+    section = markdown.split("## Environment")[1].split("## Matrix")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line]
+    return {row.split(" | ")[0][2:]: row for row in rows[1:]}
+
+
+def test_markdown_environment_says_the_mode_used_and_why() -> None:
+    x = with_mode(report("x", "y", {Y4: "open"}, local(lb_service(X4))), "auto", "connect", RAW_NOTE)
+    y = with_mode(report("y", "x", {X4: "open"}, local(lb_service(Y4))), "auto", "raw")
+    merged = merged_of(("x.json", x), ("y.json", y))
+    assert merged.environments[0].methods == ("connect",)
+    rows = environment_rows(render_merged(merged, "markdown"))
+    assert f"| auto → connect ({RAW_NOTE}) |" in rows["x"], rows["x"]
+    assert "| auto → raw (raw sockets could be opened) |" in rows["y"], rows["y"]
+    z = with_mode(report("x", "y", {Y4: "open"}, local(lb_service(X4))), "connect", "connect")
+    rows = environment_rows(render_merged(merged_of(("x.json", z), ("y.json", y)), "markdown"))
+    assert "| connect (as asked) |" in rows["x"], rows["x"]
+
+
+def test_single_report_markdown_says_the_mode_used_and_why() -> None:
+    from probe.render import render
+
+    x = with_mode(report("x", "y", {Y4: "open"}, local(lb_service(X4))), "auto", "connect", RAW_NOTE)
+    document = parse_document(json.dumps(x), "x.json")
+    text = render(document, "markdown", False)  # type: ignore[arg-type]
+    assert f"| mode | auto → connect ({RAW_NOTE}) |" in text, text

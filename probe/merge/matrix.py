@@ -96,6 +96,7 @@ class Environment:
     timeout: float | None
     dns_timeout: float | None
     verdict: str
+    methods: tuple[str, ...] = ()  # how its probes were sent (raw, connect), first use first
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -110,6 +111,7 @@ class Environment:
             "timeout": self.timeout,
             "dnsTimeout": self.dns_timeout,
             "verdict": self.verdict,
+            "methods": list(self.methods),
         }
 
 
@@ -633,6 +635,7 @@ def _environment(item: Input) -> Environment:
             timeout=float(timeout) if isinstance(timeout, (int, float)) else None,
             dns_timeout=float(dns_timeout) if isinstance(dns_timeout, (int, float)) else None,
             verdict=doc.verdict,
+            methods=tuple(dict.fromkeys(p.method.value for p in doc.probes if p.address)),
         )
     return Environment(
         cluster=item.cluster,
