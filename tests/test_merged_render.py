@@ -106,7 +106,9 @@ def environment_rows(markdown: str) -> dict[str, str]:
 
 
 def test_markdown_environment_says_the_mode_used_and_why() -> None:
-    x = with_mode(report("x", "y", {Y4: "open"}, local(lb_service(X4))), "auto", "connect", RAW_NOTE)
+    x = with_mode(
+        report("x", "y", {Y4: "open"}, local(lb_service(X4))), "auto", "connect", RAW_NOTE
+    )
     y = with_mode(report("y", "x", {X4: "open"}, local(lb_service(Y4))), "auto", "raw")
     merged = merged_of(("x.json", x), ("y.json", y))
     assert merged.environments[0].methods == ("connect",)
@@ -121,7 +123,9 @@ def test_markdown_environment_says_the_mode_used_and_why() -> None:
 def test_single_report_markdown_says_the_mode_used_and_why() -> None:
     from probe.render import render
 
-    x = with_mode(report("x", "y", {Y4: "open"}, local(lb_service(X4))), "auto", "connect", RAW_NOTE)
+    x = with_mode(
+        report("x", "y", {Y4: "open"}, local(lb_service(X4))), "auto", "connect", RAW_NOTE
+    )
     document = parse_document(json.dumps(x), "x.json")
     text = render(document, "markdown", False)  # type: ignore[arg-type]
     assert f"| mode | auto → connect ({RAW_NOTE}) |" in text, text
