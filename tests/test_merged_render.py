@@ -120,7 +120,7 @@ def test_markdown_environment_says_the_mode_used_and_why() -> None:
     assert "| auto → raw (raw sockets could be opened) |" in rows["y"], rows["y"]
     z = with_mode(report("x", "y", {Y4: "open"}, local(lb_service(X4))), "connect", "connect")
     rows = environment_rows(render_merged(merged_of(("x.json", z), ("y.json", y)), "markdown"))
-    assert "| connect (as asked) |" in rows["x"], rows["x"]
+    assert "| connect | probe 2 s" in rows["x"], rows["x"]  # asked for, and used
 
 
 def test_single_report_markdown_says_the_mode_used_and_why() -> None:
