@@ -107,15 +107,21 @@ def add_timeout_option(parser: Any) -> None:
     )
 
 
-def add_report_options(parser: Any, formats: tuple[str, ...], default: str) -> None:
-    """-o and -v: the report's format on stdout and how much of it."""
+def add_report_options(
+    parser: Any, formats: tuple[str, ...], default: str, output_help: str | None = None
+) -> None:
+    """-o and -v: the report's format on stdout and how much of it. `output_help` says
+    what the command's own formats are (default: check's table, wide, short, values)."""
+    described = output_help or (
+        "table is a checklist that fits 80 columns, wide every detail, short one line per "
+        "problem, values only the Helm snippet"
+    )
     parser.add_argument(
         "-o",
         "--output",
         choices=formats,
         default=default,
-        help=f"report format on stdout (default {default}): table is a checklist that fits 80 "
-        "columns, wide every detail, short one line per problem, values only the Helm snippet",
+        help=f"report format on stdout (default {default}): {described}",
     )
     parser.add_argument(
         "-v",

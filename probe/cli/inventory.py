@@ -40,7 +40,13 @@ def add_parser(commands: Any) -> None:
     add_cluster_name_option(parser)
     add_cluster_options(parser, "namespace of the Volt cluster (default: the context's)")
     parser.add_argument("--release", help="Helm release name of the Volt cluster")
-    add_report_options(parser, FORMATS, "json")
+    add_report_options(
+        parser,
+        FORMATS,
+        "json",
+        "json and yaml the voltprobe/v1 inventory document (for check --peer-report and "
+        "report), table what the cluster advertises, for reading",
+    )
     parser.set_defaults(func=run)
 
 

@@ -52,7 +52,15 @@ def add_parser(commands: Any) -> None:
         action="store_true",
         help="compare two runs of the same cluster: OLD NEW (states, findings, recommendation)",
     )
-    add_report_options(parser, FORMATS, "table")
+    add_report_options(
+        parser,
+        FORMATS,
+        "table",
+        "table is the direction x family matrix and each cluster's Helm snippet in 80 "
+        "columns, markdown a ticket, junit one test case per direction x family for CI "
+        "gates, json and yaml the merged result (one report alone: that report in the "
+        "format)",
+    )
     add_fail_on_option(parser)
     parser.set_defaults(func=run)
 

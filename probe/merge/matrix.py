@@ -96,6 +96,7 @@ class Environment:
     timeout: float | None
     dns_timeout: float | None
     verdict: str
+    methods: tuple[str, ...] = ()  # how its probes were sent (raw, connect), first use first
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -110,6 +111,7 @@ class Environment:
             "timeout": self.timeout,
             "dnsTimeout": self.dns_timeout,
             "verdict": self.verdict,
+            "methods": list(self.methods),
         }
 
 
@@ -126,6 +128,8 @@ class ClusterResult:
     disagreements: tuple[str, ...] = ()
     undecided: bool = False  # no family, and only because a direction was not measured
     allocatable: tuple[Family, ...] = FAMILIES  # families the cluster can give its Services
+    # why each family not in `allocatable` cannot be served: ((family, reason), ...)
+    unservable: tuple[tuple[Family, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -352,6 +356,7 @@ def _recommend(cluster: _Cluster, directions: Sequence[Direction]) -> ClusterRes
     problems: dict[Family, list[str]] = {}
     only_unknown: dict[Family, bool] = {}
     allocatable = []
+    unservable = []
     for family in FAMILIES:
         found: list[str] = []
         capability = _capability(cluster.local, family)
@@ -364,6 +369,8 @@ def _recommend(cluster: _Cluster, directions: Sequence[Direction]) -> ClusterRes
             hard = True
         if not hard:
             allocatable.append(family)
+        else:
+            unservable.append((family, "; ".join(found)))
         unknown_only = not hard
         for direction in incoming:
             cell = direction.cell(family)
@@ -415,6 +422,7 @@ def _recommend(cluster: _Cluster, directions: Sequence[Direction]) -> ClusterRes
         disagreements=tuple(_disagreements(cluster, chosen)) if chosen else (),
         undecided=undecided,
         allocatable=tuple(allocatable),
+        unservable=tuple(unservable),
     )
 
 
@@ -627,6 +635,7 @@ def _environment(item: Input) -> Environment:
             timeout=float(timeout) if isinstance(timeout, (int, float)) else None,
             dns_timeout=float(dns_timeout) if isinstance(dns_timeout, (int, float)) else None,
             verdict=doc.verdict,
+            methods=tuple(dict.fromkeys(p.method.value for p in doc.probes if p.address)),
         )
     return Environment(
         cluster=item.cluster,

@@ -1,10 +1,10 @@
 """`-o junit`: JUnit XML for CI gates, one test case per direction x family.
 
 A family the destination needs and that does not work fails, with the finding; a family
-it does not need (another is recommended), cannot serve or does not offer is skipped with
-the reason, so
-a single-stack pipeline is not always red; a direction that was not measured is an
-error. Renders a merged result or a single check report (one direction).
+it cannot serve (the merge's `ClusterResult.unservable`, whatever the network did), does
+not need (another is recommended) or does not offer is skipped with the reason, so a
+single-stack pipeline is not always red; a direction that was not measured is an error.
+Renders a merged result or a single check report (one direction).
 """
 
 from __future__ import annotations
@@ -36,7 +36,13 @@ def merged_cases(merged: Merged) -> list[Case]:
         for family in FAMILIES:
             cell = direction.cell(family)
             name = f"{suite} {family}"
-            if cell.ok:
+            unservable = dict(target.unservable)
+            if family not in target.allocatable:
+                # the merge's own reason: whatever the network does, XDCR cannot use it
+                why = unservable.get(family) or f"its Services or pods are not {family}"
+                message = f"{target.name} cannot serve {family}: {why} ({cell.summary()})"
+                cases.append(Case(suite, name, "skipped", message))
+            elif cell.ok:
                 cases.append(Case(suite, name, "pass", text=cell.detail))
             elif cell.status is CellStatus.UNKNOWN:
                 cases.append(Case(suite, name, "error", f"not measured: {cell.detail}"))
@@ -44,9 +50,6 @@ def merged_cases(merged: Merged) -> list[Case]:
                 chosen = target.ip_families[0]
                 why = f"not needed: {target.name} is recommended {chosen}"
                 cases.append(Case(suite, name, "skipped", f"{why} ({cell.summary()})"))
-            elif family not in target.allocatable:
-                why = f"{target.name} cannot serve {family} (its Services or pods are not {family})"
-                cases.append(Case(suite, name, "skipped", why))
             elif cell.status is CellStatus.NONE:
                 why = f"{target.name} {cell.detail}: nothing to test in {family}"
                 cases.append(Case(suite, name, "skipped", why))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from probe.checks.registry import Registry
@@ -34,11 +35,27 @@ def _yaml_block(values: dict[str, Any]) -> list[str]:
     return ["```yaml", yaml.safe_dump(values, sort_keys=False).rstrip(), "```"]
 
 
+def mode_text(mode: str | None, methods: Sequence[str], note: str) -> str:
+    """The mode asked for, how the probes were sent and why: `auto → connect (raw SYN
+    probing is not allowed here: no CAP_NET_RAW)`, `connect` (asked, and used), `-` when
+    unknown.
+    `methods`: the probe rows' methods, first use first; `note`: the report's rawNotUsed."""
+    if not mode:
+        return "-"
+    if not methods:
+        return f"{mode} → nothing probed" + (f" ({note})" if note else "")
+    used = " and ".join(methods)
+    if used == mode and not note:  # --mode connect or raw, done as asked
+        return mode
+    why = note or ("raw sockets could be opened" if used == "raw" else "")
+    return f"{mode} → {used}" + (f" ({why})" if why else "")
+
+
 def _environment(report: Report) -> list[str]:
     kube = report.local.get("kubernetes") or {}
     options = report.options
-    mode = str(options.get("mode") or "-")
-    note = options.get("rawNotUsed")
+    methods = list(dict.fromkeys(p.method.value for p in report.probes if p.address))
+    mode = mode_text(options.get("mode"), methods, str(options.get("rawNotUsed") or ""))
     lines = [
         "| | |",
         "|---|---|",
@@ -47,7 +64,7 @@ def _environment(report: Report) -> list[str]:
         f"| peer cluster | {_cell(report.cluster.peer)} |",
         f"| Kubernetes | {_cell(kube.get('version'))} ({_cell(kube.get('source'))}; "
         f"{_cell(kube.get('reason'))}) |",
-        f"| mode | {_cell(mode)}{_cell(' (raw not used: ' + str(note) + ')') if note else ''} |",
+        f"| mode | {_cell(mode)} |",
         f"| timeouts | probe {_cell(options.get('timeout'))} s, DNS "
         f"{_cell(options.get('dnsTimeout'))} s |",
     ]
@@ -103,7 +120,7 @@ def merged_markdown(merged: Merged, verbose: bool = False) -> str:
     lines.append("| cluster | file | voltprobe | context | Kubernetes | mode | timeouts |")
     lines.append("|---|---|---|---|---|---|---|")
     for e in merged.environments:
-        mode = (e.mode or "-") + (f" (raw not used: {e.mode_note})" if e.mode_note else "")
+        mode = mode_text(e.mode, e.methods, e.mode_note)
         timeouts = f"probe {e.timeout:g} s, DNS {e.dns_timeout:g} s" if e.timeout else "-"
         if e.kind == "inventory":
             mode = "inventory only"
