@@ -108,10 +108,19 @@ def add_timeout_option(parser: Any) -> None:
 
 
 def add_report_options(
-    parser: Any, formats: tuple[str, ...], default: str, output_help: str | None = None
+    parser: Any,
+    formats: tuple[str, ...],
+    default: str,
+    output_help: str | None = None,
+    verbose_help: str | None = (
+        "progress on stderr; every check, info findings, probe rows and timings in the table"
+    ),
+    color: bool = True,
 ) -> None:
-    """-o and -v: the report's format on stdout and how much of it. `output_help` says
-    what the command's own formats are (default: check's table, wide, short, values)."""
+    """-o, -v and --no-color: the report's format on stdout, how much of it, and its
+    colour. `output_help` says what the command's own formats are (default: check's
+    table, wide, short, values); a command whose output has no verbose form or no colour
+    passes `verbose_help=None` or `color=False` and gets no option that would do nothing."""
     described = output_help or (
         "table is a checklist that fits 80 columns, wide every detail, short one line per "
         "problem, values only the Helm snippet"
@@ -123,17 +132,16 @@ def add_report_options(
         default=default,
         help=f"report format on stdout (default {default}): {described}",
     )
-    parser.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        help="progress on stderr; every check, info findings, probe rows and timings in the table",
-    )
-    parser.add_argument(
-        "--no-color",
-        action="store_true",
-        help="no colour in the table (also when NO_COLOR is set or stdout is not a terminal)",
-    )
+    if verbose_help is not None:
+        parser.add_argument("-v", "--verbose", action="store_true", help=verbose_help)
+    else:
+        parser.set_defaults(verbose=False)
+    if color:
+        parser.add_argument(
+            "--no-color",
+            action="store_true",
+            help="no colour in the table (also when NO_COLOR is set or stdout is not a terminal)",
+        )
 
 
 def add_fail_on_option(parser: Any) -> None:

@@ -46,6 +46,8 @@ def add_parser(commands: Any) -> None:
         "json",
         "json and yaml the voltprobe/v1 inventory document (for check --peer-report and "
         "report), table what the cluster advertises, for reading",
+        verbose_help=None,
+        color=False,
     )
     parser.set_defaults(func=run)
 

@@ -60,6 +60,8 @@ def add_parser(commands: Any) -> None:
         "columns, markdown a ticket, junit one test case per direction x family for CI "
         "gates, json and yaml the merged result (one report alone: that report in the "
         "format)",
+        verbose_help="every detail in the table: full cluster names, every check",
+        color=False,
     )
     add_fail_on_option(parser)
     parser.set_defaults(func=run)
