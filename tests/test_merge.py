@@ -315,3 +315,20 @@ def test_a_cell_reason_that_starts_with_its_state_is_not_repeated() -> None:
     row = ProbeResult("b", Family.IPV6, 5555, ProbeState.NO_ROUTE, "no-route (ENETUNREACH)",
                       Method.RAW, B6)  # fmt: skip
     assert _row_text(row) == f"[{B6}]:5555 no-route (ENETUNREACH)"
+
+
+def test_a_cluster_with_both_kinds_of_dr_service_gets_both_helm_keys() -> None:
+    """A discovery DR Service and per-pod DR Services: both ipFamilies keys, as `check`
+    gives them (a reviewer's merge printed the per-pod key only)."""
+    per_pod = {**lb_service(A4, A6, name="volt-dr-0"), "perPod": True}
+    a_local = local(lb_service(A4, A6), per_pod)
+    a = report("a", "b", {B4: "open", B6: "filtered"}, a_local, recommended=(V4,))
+    b = report("b", "a", {A4: "filtered", A6: "open"}, B_LOCAL, recommended=(V6,))
+    merged = merged_of(("a.json", a), ("b.json", b))
+    result = merged.cluster("a")
+    assert result.helm_key == (
+        "cluster.serviceSpec.dr.ipFamilies and cluster.serviceSpec.perpod.dr.ipFamilies"
+    )
+    spec = result.helm_values["cluster"]["serviceSpec"]
+    assert spec["dr"]["ipFamilies"] == ["IPv6"] and spec["perpod"]["dr"]["ipFamilies"] == ["IPv6"]
+    assert merged.cluster("b").helm_key == "cluster.serviceSpec.dr.ipFamilies"

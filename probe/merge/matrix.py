@@ -472,20 +472,30 @@ def _service_family(cluster: _Cluster) -> Family | None:
 
 
 def _helm_key(cluster: _Cluster) -> str:
+    """The ipFamilies key(s) of a cluster, as `check` gives them (probe.recommend
+    .helm_keys): the cluster-wide DR Service's, the per-pod ones', or both ("a and b")
+    when both kinds exist, from its own reports and the Services it advertises."""
+    keys: set[str] = set()
     for item in cluster.reports:
         assert isinstance(item.document, Report)
-        if item.document.recommendation.helm_key == PERPOD_DR_KEY:
-            return PERPOD_DR_KEY
-    services = (cluster.local or {}).get("services") or []
-    if any(isinstance(s, dict) and s.get("perPod") for s in services):
-        return PERPOD_DR_KEY
-    return DR_KEY
+        keys.update(k for k in item.document.recommendation.helm_key.split(" and ") if k)
+    services = [
+        s
+        for s in (cluster.local or {}).get("services") or []
+        if isinstance(s, dict) and not s.get("responder")  # job run's, gone after the run
+    ]
+    if any(s.get("perPod") for s in services):
+        keys.add(PERPOD_DR_KEY)
+    if any(not s.get("perPod") for s in services):
+        keys.add(DR_KEY)
+    return " and ".join(k for k in (DR_KEY, PERPOD_DR_KEY) if k in keys) or DR_KEY
 
 
 def _values(key: str, family: Family, source: str | None) -> dict[str, Any]:
     """The Helm values for one cluster: its ipFamilies and, when known, connection.source."""
     values: dict[str, Any] = {}
-    _put(values, key, [family.value])
+    for one in key.split(" and "):
+        _put(values, one, [family.value])
     if source:
         _put(values, SOURCE_KEY, source)
     return values
