@@ -161,4 +161,10 @@ def _load(text: str) -> Any:
         raise ReportFormatError(f"nested deeper than {MAX_DEPTH} levels")
     if found < 0:
         raise ReportFormatError(f"more than {MAX_NODES} values (YAML aliases?)")
+    import json
+
+    try:  # .nan and .inf are YAML, not JSON numbers: a report must hold the same as JSON
+        json.dumps(document, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ReportFormatError(f"not a JSON-compatible document: {exc}") from None
     return document

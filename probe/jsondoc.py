@@ -56,7 +56,8 @@ def load_json(
     if len(text) > max_bytes:
         raise DocumentError(f"{what}: larger than {max_bytes // 1024 // 1024} MiB")
     try:
-        document = json.loads(text)
+        # NaN and Infinity are not JSON (RFC 8259 6), though Python's decoder takes them
+        document = json.loads(text, parse_constant=_not_json)
     except RecursionError:
         raise DocumentError(f"{what}: nested deeper than {max_depth} levels") from None
     except (ValueError, UnicodeDecodeError) as exc:
@@ -67,6 +68,10 @@ def load_json(
     if found < 0:
         raise DocumentError(f"{what}: more than {MAX_NODES} values")
     return document
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON number")
 
 
 def printable(document: Any) -> Any:

@@ -171,6 +171,10 @@ def test_the_merge_does_not_guess_around_two_reports_of_one_direction(tmp_path: 
         (lambda text: edited(text, "probes", 0, "address", "not-an-ip"), "not an IP address"),
         (lambda text: edited(text, "probes", 0, "family", "IPv6"), "is not an IPv6 address"),
         (lambda text: edited(text, "cluster", None, "name", "a\n```"), "printable"),
+        (lambda text: text.replace('"timeout": 2.0', '"timeout": NaN'), "NaN is not a JSON number"),
+        (lambda text: text.replace('"rttMs": 0.5', '"rttMs": Infinity'), "Infinity is not"),
+        (lambda text: yaml.safe_dump(json.loads(text)).replace("rttMs: 0.5", "rttMs: .nan"),
+         "not a JSON-compatible document"),
     ],
 )  # fmt: skip
 def test_bad_input_names_the_file_and_the_problem_exit_2(
@@ -332,3 +336,15 @@ def test_a_cluster_with_both_kinds_of_dr_service_gets_both_helm_keys() -> None:
     spec = result.helm_values["cluster"]["serviceSpec"]
     assert spec["dr"]["ipFamilies"] == ["IPv6"] and spec["perpod"]["dr"]["ipFamilies"] == ["IPv6"]
     assert merged.cluster("b").helm_key == "cluster.serviceSpec.dr.ipFamilies"
+
+
+def test_no_route_to_some_addresses_of_a_working_family_is_not_called_incapable() -> None:
+    """b reaches one of a's IPv4 addresses and has no route to the other: the cause is a
+    missing route, not 'b's pods are not IPv4-capable' (a reviewer's misleading merge)."""
+    from probe.merge.cells import likely_cause
+    from probe.model import Method, ProbeResult, ProbeState
+
+    row = ProbeResult("a", Family.IPV4, 5555, ProbeState.NO_ROUTE, "no-route (ENETUNREACH)",
+                      Method.CONNECT, A4)  # fmt: skip
+    assert "route is missing, the family itself works" in likely_cause([row], "b", True)
+    assert "not IPv4-capable" in likely_cause([row], "b", False)

@@ -168,7 +168,9 @@ def _measure(
         return _fail(report, family, Stage.DNS, opened, total, failed, cause)
     closed = [r for r in probed.values() if r.state is not ProbeState.OPEN]
     if closed:
-        return _fail(report, family, Stage.TCP, opened, total, closed, likely_cause(closed, source))
+        reaches = any(r.state is ProbeState.OPEN and r.family is family for r in report.probes)
+        cause = likely_cause(closed, source, reaches)
+        return _fail(report, family, Stage.TCP, opened, total, closed, cause)
     if missing:
         shown = ", ".join(e.endpoint for e in missing[:4])
         more = f" and {len(missing) - 4} more" if len(missing) > 4 else ""
@@ -219,8 +221,12 @@ def _row_text(row: ProbeResult) -> str:
     return f"{where} {row.state} ({row.reason})"
 
 
-def likely_cause(rows: Sequence[ProbeResult], source: str = "the source") -> str:
-    """The most likely cause of failed TCP probes, from their most common state."""
+def likely_cause(
+    rows: Sequence[ProbeResult], source: str = "the source", family_works: bool = False
+) -> str:
+    """The most likely cause of failed TCP probes, from their most common state.
+    `family_works`: the source reached other addresses in this family (then a missing
+    route is to these addresses, not the source's family)."""
     state = Counter(r.state for r in rows).most_common(1)[0][0]
     family = rows[0].family
     port = rows[0].port
@@ -237,6 +243,11 @@ def likely_cause(rows: Sequence[ProbeResult], source: str = "the source") -> str
         return (
             f"a reset: the address answers, but nothing listens on port {port} in {family} "
             "(the DR Service has no endpoints in that family, or DR is not armed)"
+        )
+    if state is ProbeState.NO_ROUTE and family_works:
+        return (
+            f"{source} has no route to these {family} addresses, though it reaches other "
+            f"{family} addresses: a route is missing, the family itself works"
         )
     if state is ProbeState.NO_ROUTE:
         return f"{source} has no {family} route or address: its pods are not {family}-capable"
