@@ -390,3 +390,18 @@ def test_who_probed_whom_must_pair(tmp_path: Path) -> None:
     path.write_text(json.dumps(inventory))
     other = run_cli("check", NO_KUBE, "--peer-report", str(path), "--peer-cluster", "q")
     assert other.returncode == 2 and "is the report of cluster y" in other.stderr, other.stderr
+
+
+@pytest.mark.parametrize("output", ["markdown", "table", "wide", "short"])
+def test_an_ascii_only_stdout_gets_the_whole_report(output: str) -> None:
+    """PYTHONIOENCODING=ascii: what the encoding cannot show is escaped, the report is
+    still delivered (a reviewer's markdown ended with exit 3 on an arrow)."""
+    port = closed_port()
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    done = subprocess.run(
+        [sys.executable, "-m", "probe", "check", "--peer", f"127.0.0.1:{port}", NO_KUBE,
+         "--mode", "connect", "-o", output],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "cannot write" not in done.stderr and done.stdout

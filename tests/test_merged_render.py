@@ -116,8 +116,8 @@ def test_markdown_environment_says_the_mode_used_and_why() -> None:
     merged = merged_of(("x.json", x), ("y.json", y))
     assert merged.environments[0].methods == ("connect",)
     rows = environment_rows(render_merged(merged, "markdown"))
-    assert f"| auto → connect ({RAW_NOTE}) |" in rows["x"], rows["x"]
-    assert "| auto → raw (raw sockets could be opened) |" in rows["y"], rows["y"]
+    assert f"| auto -> connect ({RAW_NOTE}) |" in rows["x"], rows["x"]
+    assert "| auto -> raw (raw sockets could be opened) |" in rows["y"], rows["y"]
     z = with_mode(report("x", "y", {Y4: "open"}, local(lb_service(X4))), "connect", "connect")
     rows = environment_rows(render_merged(merged_of(("x.json", z), ("y.json", y)), "markdown"))
     assert "| connect | probe 2 s" in rows["x"], rows["x"]  # asked for, and used
@@ -131,7 +131,7 @@ def test_single_report_markdown_says_the_mode_used_and_why() -> None:
     )
     document = parse_document(json.dumps(x), "x.json")
     text = render(document, "markdown", False)  # type: ignore[arg-type]
-    assert f"| mode | auto → connect ({RAW_NOTE}) |" in text, text
+    assert f"| mode | auto -> connect ({RAW_NOTE}) |" in text, text
 
 
 # -- the 80-column matrix with realistic cluster names ---------------------------------
@@ -272,3 +272,13 @@ def test_substitute_replaces_whole_names_only() -> None:
     assert substitute(text, labels) == (
         "east's DR; east->y; not us-east-2, eu.us-east nor us-east.example; east:"
     )
+
+
+def test_markdown_is_ascii_so_any_stdout_takes_it() -> None:
+    """A ticket may be written through an ASCII-only stdout (PYTHONIOENCODING=ascii): the
+    markdown's own words are ASCII (a reviewer's run ended with exit 3 on an arrow)."""
+    from pathlib import Path
+
+    import probe.render.markdown as markdown
+
+    assert Path(markdown.__file__).read_text(encoding="utf-8").isascii()

@@ -36,19 +36,19 @@ def _yaml_block(values: dict[str, Any]) -> list[str]:
 
 
 def mode_text(mode: str | None, methods: Sequence[str], note: str) -> str:
-    """The mode asked for, how the probes were sent and why: `auto → connect (raw SYN
+    """The mode asked for, how the probes were sent and why: `auto -> connect (raw SYN
     probing is not allowed here: no CAP_NET_RAW)`, `connect` (asked, and used), `-` when
     unknown.
     `methods`: the probe rows' methods, first use first; `note`: the report's rawNotUsed."""
     if not mode:
         return "-"
     if not methods:
-        return f"{mode} → nothing probed" + (f" ({note})" if note else "")
+        return f"{mode} -> nothing probed" + (f" ({note})" if note else "")
     used = " and ".join(methods)
     if used == mode and not note:  # --mode connect or raw, done as asked
         return mode
     why = note or ("raw sockets could be opened" if used == "raw" else "")
-    return f"{mode} → {used}" + (f" ({why})" if why else "")
+    return f"{mode} -> {used}" + (f" ({why})" if why else "")
 
 
 def _environment(report: Report) -> list[str]:
