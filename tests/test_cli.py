@@ -263,6 +263,19 @@ def test_an_unusable_lens_configuration_leaves_getaddrinfo_in_charge() -> None:
 # namespace must never call (it would query this machine's nameservers).
 
 
+def test_explain_fits_80_columns_for_every_check(capsys: pytest.CaptureFixture[str]) -> None:
+    """`voltprobe explain VPxxx` is the hint on every table line: readable at 80 columns,
+    without the docstrings' source indentation."""
+    from probe.checks import DEFAULT_REGISTRY
+    from probe.cli import main
+
+    for spec in DEFAULT_REGISTRY.specs():
+        assert main(["explain", spec.id]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert max(len(line) for line in lines) <= 80, spec.id
+        assert not any(line.startswith("    ") for line in lines), spec.id
+
+
 def test_explain_prints_text_and_remedy() -> None:
     done = run_cli("explain", "vp304")
     assert done.returncode == 0

@@ -34,7 +34,15 @@ def run(args: argparse.Namespace) -> int:
     found = DEFAULT_REGISTRY.get(args.check_id)
     if found is None:
         raise UsageError(f"unknown check id {args.check_id!r}: `voltprobe explain` lists them")
-    print(f"{found.id}: {found.title} (severity: {found.severity.value})\n")
-    print(found.explain + "\n")
-    print(f"Remedy: {found.remedy}")
+    print(_paragraph(f"{found.id}: {found.title} (severity: {found.severity.value})") + "\n")
+    print(_paragraph(found.explain) + "\n")
+    print(_paragraph(f"Remedy: {found.remedy}"))
     return 0
+
+
+def _paragraph(text: str) -> str:
+    """A docstring or remedy as one paragraph in 80 columns (docstrings keep their
+    source indentation after the first line)."""
+    import textwrap
+
+    return textwrap.fill(" ".join(text.split()), width=80, break_on_hyphens=False)
