@@ -122,7 +122,7 @@ def family_problems(facts: Facts, family: Family) -> list[str]:
     failed = [r for r in rows if r.state is not ProbeState.OPEN]
     if failed:
         shown = ", ".join(
-            f"{format_endpoint(r.address or '', r.port)} {r.state} ({r.reason})" for r in failed[:4]
+            f"{format_endpoint(r.address or '', r.port)} {r.state_and_reason()}" for r in failed[:4]
         )
         more = f" and {len(failed) - 4} more" if len(failed) > 4 else ""
         problems.append(f"{len(failed)} of {len(rows)} {family} endpoints not open: {shown}{more}")

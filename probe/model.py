@@ -402,6 +402,13 @@ class ProbeResult:
     # balancer or proxy on the way, which may clamp it)
     mss: int | None = None
 
+    def state_and_reason(self) -> str:
+        """'filtered (no-response)'; a reason that already starts with the state
+        ('no-route (ENETUNREACH)') is said once."""
+        if self.reason.startswith(self.state.value):
+            return self.reason
+        return f"{self.state} ({self.reason})"
+
     def to_json(self) -> dict[str, Any]:
         row: dict[str, Any] = {
             "target": self.target,

@@ -216,9 +216,7 @@ def _fail(
 
 def _row_text(row: ProbeResult) -> str:
     where = format_endpoint(row.address, row.port) if row.address else row.target
-    if row.reason.startswith(row.state.value):  # 'no-route (ENETUNREACH)' says it already
-        return f"{where} {row.reason}"
-    return f"{where} {row.state} ({row.reason})"
+    return f"{where} {row.state_and_reason()}"
 
 
 def likely_cause(

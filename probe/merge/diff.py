@@ -78,7 +78,7 @@ def _compare(kind: str, old: dict[str, str], new: dict[str, str]) -> list[Change
 
 
 def _probes(report: Report) -> dict[str, str]:
-    return {_probe_key(p): f"{p.state} ({p.reason})" for p in report.probes}
+    return {_probe_key(p): p.state_and_reason() for p in report.probes}
 
 
 def _probe_key(row: ProbeResult) -> str:
