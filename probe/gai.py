@@ -150,9 +150,9 @@ class SystemLookups:
 
     def wait_late(self, hosts: Sequence[str], deadline: float) -> dict[str, GaiResult]:
         """One result per host of `hosts` (timed out by `collect`): its answer if it
-        arrived or arrives before `deadline` (time.monotonic()), else `timed_out` with the whole
-        time waited. Answers of other hosts that arrive meanwhile are dropped: their
-        results are already final. Never raises."""
+        arrived, or arrives before `deadline` (time.monotonic()), else `timed_out` with
+        the whole time waited. Answers of other hosts that arrive meanwhile are dropped:
+        their results are already final. Never raises."""
         wanted: set[str] = set(hosts)
         late = {h: r for h, r in self._after_time.items() if h in wanted}
         while wanted - late.keys():
