@@ -261,3 +261,12 @@ def test_a_probe_the_stop_left_unanswered_is_not_an_unexpected_failure() -> None
         vp307.severity is Severity.INFO and "not answered before the run stopped" in vp307.message
     )
     assert "unexpected" not in vp307.message
+
+
+def test_filtered_at_a_short_connect_timeout_says_a_local_drop_looks_the_same() -> None:
+    facts = two_pods(S.FILTERED, S.OPEN, S.OPEN, S.OPEN)
+    short = replace(facts, options=replace(facts.options, timeout=1.0))
+    (vp303,) = [f for f in all_findings(short) if f.id == "VP303"]
+    assert "OUTPUT drop rule on this host" in vp303.message
+    (vp303,) = [f for f in all_findings(facts) if f.id == "VP303"]  # the default 2 s
+    assert "OUTPUT drop" not in vp303.message

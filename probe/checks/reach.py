@@ -41,6 +41,9 @@ def subjects_of(rows: Iterable[ProbeResult]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(subjects))
 
 
+SYN_RETRANSMIT_SECONDS = 1.1  # Linux retransmits an unanswered SYN after 1 s (RFC 6298 2.1)
+
+
 def rows_where(
     facts: Facts, wanted: Callable[[ProbeResult], bool]
 ) -> Iterator[tuple[Family, list[ProbeResult]]]:
@@ -236,8 +239,15 @@ def filtered(facts: Facts, choice: Choice) -> Iterable[Hit]:
     local_etp = [
         s.name for s in facts.inventory.dr_services if s.external_traffic_policy == "Local"
     ]
+    # connect() sees a local OUTPUT drop only at the SYN's first retransmission (~1 s)
+    short = facts.options.timeout < SYN_RETRANSMIT_SECONDS
     for label, rows in groups_where(facts, lambda r: r.state is ProbeState.FILTERED):
         message = f"{len(rows)} {label} DR endpoint(s) gave no answer: {describe(rows)}"
+        if short and any(r.method is Method.CONNECT for r in rows):
+            message += (
+                f" (at --timeout {facts.options.timeout:g} connect() cannot tell this from an "
+                "OUTPUT drop rule on this host: rerun with --timeout 2 or --mode raw)"
+            )
         if local_etp:
             message += (
                 f"; local DR Service(s) {', '.join(local_etp)} use externalTrafficPolicy: Local"

@@ -26,6 +26,7 @@ from probe.probers.verdict import (
     connect_errno_state,
     describe_icmp,
     errno_name,
+    no_route_reason,
 )
 from probe.progress import Tally
 from probe.stop import current as current_stop
@@ -144,7 +145,10 @@ async def probe_endpoint(endpoint: Endpoint, timeout: float) -> ProbeResult:
         if err != errno.EINPROGRESS:
             # refused at once: local routing (no-route) or a local firewall
             state = connect_errno_state(err, True)
-            reason = LOCAL_DENY_REASON if state is ProbeState.LOCAL_DENY else errno_name(err)
+            reason = {
+                ProbeState.LOCAL_DENY: LOCAL_DENY_REASON,
+                ProbeState.NO_ROUTE: no_route_reason(err),
+            }.get(state, errno_name(err))
             return result(state, reason)
         loop = asyncio.get_running_loop()
         writable: asyncio.Future[None] = loop.create_future()

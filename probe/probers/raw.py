@@ -46,6 +46,7 @@ from probe.probers.verdict import (
     connect_errno_state,
     describe_icmp,
     errno_name,
+    no_route_reason,
 )
 from probe.progress import Tally
 from probe.stop import current as current_stop
@@ -433,11 +434,10 @@ def _result(
 
 def _local_error(endpoint: Endpoint, err: int, at_send: bool) -> ProbeResult:
     """The kernel refused before anything left: no route, or sendto() failed."""
-    if not at_send and err in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL):
-        reason = f"no-route ({errno_name(err)}: no route from this host, nothing sent)"
-        return _result(endpoint, ProbeState.NO_ROUTE, reason)
-    where = "sendto" if at_send else "route lookup"
     state = connect_errno_state(err, True)
+    if state is ProbeState.NO_ROUTE:
+        return _result(endpoint, state, no_route_reason(err))
     if state is ProbeState.LOCAL_DENY:
         return _result(endpoint, state, LOCAL_DENY_REASON)
+    where = "sendto" if at_send else "route lookup"
     return _result(endpoint, state, f"{errno_name(err)} ({where})")

@@ -68,6 +68,9 @@ _UNREACHABLE = {errno.EHOSTUNREACH, errno.EACCES, errno.EHOSTDOWN, errno.ENETDOW
 # refused by this host before anything was sent: a netfilter/nftables OUTPUT rule, a
 # cgroup BPF program or an LSM (the kernel returns EPERM, or EACCES, to the caller)
 _LOCAL_DENY = {errno.EPERM, errno.EACCES}
+# raised at once by connect() or sendto(): this host's routing table said so, nothing
+# was sent (`ip route add unreachable ...` gives EHOSTUNREACH, `blackhole` EINVAL)
+_LOCAL_ROUTE_VERDICT = {errno.EHOSTUNREACH, errno.EINVAL}
 # the reason of a probe the run's stop (deadline, SIGTERM, Ctrl-C) left unanswered
 STOPPED = "not answered before the run stopped"
 # the one reason both probers give for local-deny, so raw and connect rows agree
@@ -77,7 +80,8 @@ LOCAL_DENY_REASON = "local-rule (a rule on this host refused to send; nothing le
 def connect_errno_state(err: int, synchronous: bool) -> ProbeState:
     """Map a connect() errno to a state.
 
-    ENETUNREACH raised synchronously by connect() is a local routing verdict
+    ENETUNREACH, EHOSTUNREACH (an `unreachable` route) or EINVAL (a `blackhole`
+    route) raised synchronously by connect() or sendto() is a local routing verdict
     (no-route, nothing sent); the same errno arriving later came from an ICMP
     error and means the path is unreachable. EPERM/EACCES raised synchronously (by
     connect() or sendto()) is a local rule (local-deny); EACCES arriving later is an
@@ -89,6 +93,8 @@ def connect_errno_state(err: int, synchronous: bool) -> ProbeState:
         return ProbeState.FILTERED
     if synchronous and err in _LOCAL_DENY:
         return ProbeState.LOCAL_DENY
+    if synchronous and err in _LOCAL_ROUTE_VERDICT:
+        return ProbeState.NO_ROUTE
     if err in _LOCAL_NO_ROUTE:
         return (
             ProbeState.NO_ROUTE
@@ -100,5 +106,12 @@ def connect_errno_state(err: int, synchronous: bool) -> ProbeState:
     return ProbeState.ERROR
 
 
+def no_route_reason(err: int) -> str:
+    """The one reason both probers give when this host's routing refused to send."""
+    return f"no-route ({errno_name(err)}: no route from this host, nothing sent)"
+
+
 def errno_name(err: int) -> str:
-    return errno.errorcode.get(err, f"errno {err}")
+    """'EHOSTUNREACH'; EINVAL, which a route of type blackhole gives, says so."""
+    name = errno.errorcode.get(err, f"errno {err}")
+    return f"{name} (a blackhole route?)" if err == errno.EINVAL else name

@@ -375,6 +375,28 @@ def test_a_local_output_rule_is_local_deny_in_both_modes(
     assert_every_failure_explained(run, report)
 
 
+@pytest.mark.parametrize("method", [Method.CONNECT, Method.RAW], ids=str)
+@pytest.mark.parametrize("kind", ["unreachable", "blackhole"])
+def test_a_local_route_that_refuses_is_no_route_in_both_modes(
+    j: JvmLab, method: Method, kind: str
+) -> None:
+    """`ip route add unreachable|blackhole` for the peer's addresses: this host's routing
+    refused, nothing was sent; no finding may blame a router (VP305) or call it an
+    unexpected error (VP307)."""
+    routes = [(pod4(1) + "/32", "-4"), (pod6(1) + "/128", "-6")]
+    for prefix, version in routes:
+        j.prober.ip(version, "route", "add", kind, prefix)
+    try:
+        run, report = check(j, "--peer", f"{pod4(1)},[{pod6(1)}]", method=method)
+    finally:
+        for prefix, version in routes:
+            j.prober.ip(version, "route", "del", kind, prefix)
+    assert {r["state"] for r in report["probes"]} == {"no-route"}, run.describe()
+    assert {r["reason"].split(" ")[0] for r in report["probes"]} == {"no-route"}
+    found = {f["id"] for f in report["findings"]}
+    assert "VP306" in found and not found & {"VP305", "VP307"}, run.describe()
+
+
 def test_a_local_tcp_reset_rule_is_local_deny_in_raw_mode_and_said_in_connect_mode(
     j: JvmLab,
 ) -> None:
