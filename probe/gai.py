@@ -37,13 +37,11 @@ POLL = 0.05  # seconds between looks at the clock while waiting for answers
 Lookup = Callable[[str], tuple[list[tuple[Family, str]], str]]
 
 
-def system_lookup(host: str) -> tuple[list[tuple[Family, str]], str]:
-    """getaddrinfo(host, AF_UNSPEC, SOCK_STREAM, AI_CANONNAME): the addresses in the C
+def system_lookup(host: str, af: int = socket.AF_UNSPEC) -> tuple[list[tuple[Family, str]], str]:
+    """getaddrinfo(host, af, SOCK_STREAM, AI_CANONNAME): the addresses in the C
     library's order (RFC 6724 sorting, /etc/gai.conf), without duplicates, and the
     canonical name it settled on ('' when none). Raises socket.gaierror."""
-    infos = socket.getaddrinfo(
-        host, None, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, socket.AI_CANONNAME
-    )
+    infos = socket.getaddrinfo(host, None, af, socket.SOCK_STREAM, 0, socket.AI_CANONNAME)
     canonical = next((info[3] for info in infos if info[3]), "")
     seen: dict[str, Family] = {}
     for af, _type, _proto, _canon, sockaddr in infos:
@@ -52,6 +50,12 @@ def system_lookup(host: str) -> tuple[list[tuple[Family, str]], str]:
         elif af == socket.AF_INET6:
             seen.setdefault(str(sockaddr[0]), Family.IPV6)
     return [(family, address) for address, family in seen.items()], canonical
+
+
+def system_lookup_ipv4(host: str) -> tuple[list[tuple[Family, str]], str]:
+    """getaddrinfo with AF_INET: what a JVM run with -Djava.net.preferIPv4Stack=true asks
+    (Inet4AddressImpl: A records only, no AAAA query at all). Raises socket.gaierror."""
+    return system_lookup(host, socket.AF_INET)
 
 
 @dataclass(frozen=True)

@@ -214,12 +214,14 @@ def _gather(
     started = time.perf_counter()
     names = Tally(len({t.host for t in options.targets if not t.is_literal}), "names resolved")
     progress(f"resolving {len(options.targets)} peer endpoint(s)", names if names.total else None)
+    ipv4_only = options.jvm_prefer == "ipv4-stack"  # A records only, as that JVM asks
     learned.dns = resolve_targets(
         options.targets,
         options.resolv_conf,
         options.dns_timeout,
         late_until=_late_dns_until(options, stop),
         answered=names,
+        ipv4_only=ipv4_only,
     )
     learned.timings["resolve"] = _ms(started)
     _check(stop)
@@ -230,6 +232,21 @@ def _gather(
             where = f"the Kubernetes API (context {context})" if context else "the Kubernetes API"
         progress(f"waiting for the local cluster's inventory from {where}")
     learned.inventory, learned.timings["inventory"] = _wait_inventory(options, inventory, stop)
+    if names.total and _jvm_asks_a_only(options, learned.inventory) != ipv4_only:
+        # the Volt pods' own JVM flags, read with the inventory, decide how it resolves
+        ipv4_only = not ipv4_only
+        how = "A records only" if ipv4_only else "A and AAAA"
+        progress(f"resolving again as the Volt pods' JVM does ({how})")
+        started = time.perf_counter()
+        learned.dns = resolve_targets(
+            options.targets,
+            options.resolv_conf,
+            options.dns_timeout,
+            late_until=_late_dns_until(options, stop),
+            ipv4_only=ipv4_only,
+        )
+        learned.timings["resolve"] += _ms(started)
+        _check(stop)
     endpoints, unprobed = plan_endpoints(options, learned.dns, prep.default_method())
     learned.probes = tuple(_in_target_order(options, unprobed))  # kept if probing fails
     check_bounds(endpoints)
@@ -248,6 +265,16 @@ def _gather(
         started = time.perf_counter()
         learned.data_path = probing.measure(options, learned.probes)
         learned.timings["dataPath"] = _ms(started)
+
+
+def _jvm_asks_a_only(options: CheckOptions, inventory: Inventory) -> bool:
+    """Whether VoltDB's JVM surely runs with preferIPv4Stack=true (the Volt pods' flags,
+    else --jvm-prefer): it then resolves with AF_INET, never asking for AAAA."""
+    from probe.jvm import JvmPrefer, jvm_view
+
+    pods = [(p.name, p.jvm_sources) for p in inventory.volt_pods]
+    view = jvm_view(pods, options.jvm_prefer)
+    return view.prefer is JvmPrefer.IPV4_STACK and len(view.orders()) == 1
 
 
 def _late_dns_until(options: CheckOptions, stop: RunStop) -> float:

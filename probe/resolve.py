@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from probe.errors import CannotRunError
-from probe.gai import GaiResult, Lookup, SystemLookups, system_lookup
+from probe.gai import GaiResult, Lookup, SystemLookups, system_lookup, system_lookup_ipv4
 from probe.model import FAMILIES, DnsAnswer, DnsLens, DnsOutcome, Family, Target
 from probe.stop import current as current_stop
 
@@ -39,6 +39,11 @@ WELL_KNOWN_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052 2.1
 IPV4ONLY_ARPA = "ipv4only.arpa"  # RFC 7050: its AAAA reveals a DNS64 server's prefix
 IPV4ONLY_ADDRESSES = (ipaddress.IPv4Address("192.0.0.170"), ipaddress.IPv4Address("192.0.0.171"))
 RFC6052_LENGTHS = (32, 40, 48, 56, 64, 96)
+# the IPv6 answer of a name resolved as a preferIPv4Stack JVM resolves it
+NOT_ASKED = (
+    "not looked up: VoltDB's JVM runs with -Djava.net.preferIPv4Stack=true and asks for A "
+    "records only"
+)
 _FAILED = (
     DnsOutcome.NXDOMAIN,
     DnsOutcome.SERVFAIL,
@@ -69,6 +74,7 @@ def resolve_targets(
     lookup: Lookup = system_lookup,
     late_until: float | None = None,
     answered: Tally | None = None,
+    ipv4_only: bool = False,
 ) -> tuple[DnsAnswer, ...]:
     """One DnsAnswer per (target, family); IP literals get a `literal` answer.
 
@@ -81,7 +87,9 @@ def resolve_targets(
     and the JVM waits for that answer. `lookup` is the system resolver (a test may pass
     its own). A lens resolver configuration that cannot be read (no nameserver, say)
     leaves the lens off, said in each answer's detail: getaddrinfo still decides.
-    `answered` counts the names whose getaddrinfo ended."""
+    `answered` counts the names whose getaddrinfo ended. `ipv4_only`: resolve as a JVM
+    run with preferIPv4Stack=true does (getaddrinfo with AF_INET: no AAAA is asked, so a
+    broken AAAA costs nothing); each name's IPv6 answer then says it was not asked."""
     answers = list(
         {
             t.text: DnsAnswer(t.text, t.literal_family, DnsOutcome.LITERAL, (t.host,))
@@ -92,8 +100,10 @@ def resolve_targets(
     # one lookup per name: the same name on two ports is asked once
     names = {t.text: t for t in targets if not t.is_literal}
     if names:
+        if ipv4_only and lookup is system_lookup:
+            lookup = system_lookup_ipv4
         answers += _resolve_names(
-            list(names.values()), resolv_conf, lifetime, lookup, late_until, answered
+            list(names.values()), resolv_conf, lifetime, lookup, late_until, answered, ipv4_only
         )
     order = {t.text: i for i, t in enumerate(targets)}
     return tuple(sorted(answers, key=lambda a: (order[a.target], a.family.value)))
@@ -106,6 +116,7 @@ def _resolve_names(
     lookup: Lookup,
     late_until: float | None,
     answered: Tally | None,
+    ipv4_only: bool = False,
 ) -> list[DnsAnswer]:
     hosts = list(dict.fromkeys(t.host for t in names))
     lookups = SystemLookups(hosts, lookup, answered)
@@ -117,7 +128,10 @@ def _resolve_names(
     # the run's deadline (or a signal) cuts every wait here, as it cuts the probers'
     run = current_stop()
     system = lookups.collect(lifetime, time.monotonic() + run.bound(STAGE_TIMEOUTS * lifetime))
-    lenses, prefixes = _lens_all(hosts, system, resolver, lifetime) if resolver else ({}, ())
+    families = (Family.IPV4,) if ipv4_only else FAMILIES
+    lenses, prefixes = (
+        _lens_all(hosts, system, resolver, lifetime, families) if resolver else ({}, ())
+    )
     late = [
         host
         for host in hosts
@@ -132,7 +146,13 @@ def _resolve_names(
         system.update(lookups.wait_late(late, late_until))
     answers: list[DnsAnswer] = []
     for target in names:
+        if ipv4_only:
+            answers.append(
+                DnsAnswer(target.text, Family.IPV6, DnsOutcome.NO_ADDRESS, detail=NOT_ASKED)
+            )
         for family, other in ((Family.IPV4, Family.IPV6), (Family.IPV6, Family.IPV4)):
+            if ipv4_only and family is Family.IPV6:
+                continue
             lens, other_lens = lenses.get((target.host, family)), lenses.get((target.host, other))
             answer = combine(target, family, system[target.host], lens, other_lens)
             answers.append(replace(answer, detail=answer.detail + lens_off))
@@ -157,7 +177,7 @@ def combine(
     other family but DNS knows the name in neither type (`other_lens` failed too), the
     answer came from /etc/hosts or another source: the missing family is no-address."""
     # on the wire, an IPv4-mapped AAAA (::ffff:a.b.c.d) is IPv4: the kernel dials it over
-    # IPv4 and Java turns it into an Inet4Address, so it counts as an IPv4 address
+    # IPv4 (Java lists it as IPv6 but connects over IPv4), so it counts as IPv4 here
     wire = [(_wire_family(f, a), _unmapped(a), i) for i, (f, a) in enumerate(system.addresses)]
     usable = tuple(dict.fromkeys(a for f, a, _i in wire if f is family))
     ignored = tuple(a for f, a in system.addresses if f is family and _ipv4_mapped(a))
@@ -253,13 +273,17 @@ def _wire_family(family: Family, address: str) -> Family:
 
 
 def _lens_all(
-    hosts: list[str], system: dict[str, GaiResult], resolver: Resolver, lifetime: float
+    hosts: list[str],
+    system: dict[str, GaiResult],
+    resolver: Resolver,
+    lifetime: float,
+    families: tuple[Family, ...] = FAMILIES,
 ) -> tuple[dict[tuple[str, Family], DnsLens], tuple[str, ...]]:
     """The lens for every name, and the DNS64 prefixes the network announces (RFC 7050),
     within one more `lifetime` (+0.5 s): queries not done by then give no lens."""
     import asyncio  # here: IP-literal peers need no event loop (~40 ms of imports)
 
-    keys = [(h, f) for h in hosts for f in (Family.IPV4, Family.IPV6)]
+    keys = [(h, f) for h in hosts for f in families]
     want_prefix = any(
         f is Family.IPV6 for result in system.values() for f, _address in result.addresses
     )

@@ -182,8 +182,8 @@ def test_vp201_name_fails_names_each_family_outcome() -> None:
 @pytest.mark.parametrize(
     "v4, v6, expected",
     [
-        (("192.0.2.2",), (), "A records only"),
-        ((), ("2001:db8::2",), "AAAA records only"),
+        (("192.0.2.2",), (), "IPv4 addresses only"),
+        ((), ("2001:db8::2",), "IPv6 addresses only"),
         (("192.0.2.2",), ("2001:db8::2",), None),
     ],
 )

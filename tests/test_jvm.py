@@ -263,3 +263,25 @@ def test_the_inventory_reads_the_volt_pods_jvm_flags_through_the_real_client(
     assert inventory.to_json()["pods"]["volt"][0]["jvmSources"] == [
         ["VOLTDB_OPTS", "-Xmx4g -Djava.net.preferIPv6Addresses=true"]
     ]
+
+
+def test_the_pipeline_resolves_a_only_when_that_jvm_surely_runs() -> None:
+    """The Volt pods' preferIPv4Stack=true (or --jvm-prefer ipv4-stack with no pods to
+    say otherwise) makes the check resolve as that JVM: A records only. Pods that
+    disagree, or an unreadable setting, do not."""
+    from probe.options import CheckOptions
+    from probe.pipeline import _jvm_asks_a_only
+
+    stack = (("JAVA_TOOL_OPTIONS", "-Djava.net.preferIPv4Stack=true"),)
+    inventory = replace(cluster(), volt_pods=volt_pods("-Djava.net.preferIPv4Stack=true"))
+    assert _jvm_asks_a_only(CheckOptions(), inventory)
+    assert _jvm_asks_a_only(CheckOptions(jvm_prefer="ipv4-stack"), cluster())
+    # readable pods win over the option
+    assert not _jvm_asks_a_only(
+        CheckOptions(jvm_prefer="ipv4-stack"), replace(cluster(), volt_pods=volt_pods(""))
+    )
+    mixed = (
+        PodInfo("volt", "volt-0", ("10.0.0.1",), jvm_sources=stack),
+        PodInfo("volt", "volt-1", ("10.0.0.2",), jvm_sources=()),
+    )
+    assert not _jvm_asks_a_only(CheckOptions(), replace(cluster(), volt_pods=mixed))

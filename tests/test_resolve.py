@@ -326,3 +326,37 @@ def test_the_runs_deadline_cuts_the_dns_stage(tmp_path: Path) -> None:
         release.set()
     assert time.monotonic() - started < 0.9
     assert {a.outcome for a in answers} == {DnsOutcome.TIMEOUT}
+
+
+def test_ipv4_only_resolution_asks_no_aaaa_and_says_so(tmp_path: Path) -> None:
+    """A preferIPv4Stack JVM resolves with AF_INET: the IPv6 answer is not a failure, it
+    was never asked; the lens asks no AAAA either."""
+    from probe.resolve import NOT_ASKED
+
+    conf = tmp_path / "resolv.conf"
+    conf.write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+
+    def lookup(host: str) -> tuple[list[tuple[Family, str]], str]:
+        return [(V4, "192.0.2.5")], host
+
+    answers = resolve_targets(parse_peers(["peer"]), str(conf), 1.0, lookup, ipv4_only=True)
+    by_family = {a.family: a for a in answers}
+    assert by_family[V4].addresses == ("192.0.2.5",)
+    assert (by_family[V6].outcome, by_family[V6].detail, by_family[V6].lens) == (
+        DnsOutcome.NO_ADDRESS, NOT_ASKED, None,
+    )  # fmt: skip
+
+
+def test_the_system_lookup_for_that_jvm_is_af_inet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """getaddrinfo is asked with AF_INET (no AAAA query at all), not AF_UNSPEC filtered."""
+    from probe import gai
+
+    asked: list[int] = []
+
+    def fake(host: str, port: object, af: int, *rest: object) -> list[object]:
+        asked.append(af)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("192.0.2.6", 0))]
+
+    monkeypatch.setattr(gai.socket, "getaddrinfo", fake)
+    assert gai.system_lookup_ipv4("peer") == ([(V4, "192.0.2.6")], "")
+    assert asked == [socket.AF_INET]

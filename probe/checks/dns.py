@@ -10,6 +10,7 @@ from probe.checks.registry import Hit, check
 from probe.choice import Choice
 from probe.facts import Facts
 from probe.model import FAMILIES, DnsAnswer, DnsOutcome, Family, ProbeState, Severity
+from probe.resolve import NOT_ASKED
 
 _FAILED = (
     DnsOutcome.NXDOMAIN,
@@ -177,7 +178,7 @@ def resolver_disagrees(facts: Facts, choice: Choice) -> Iterable[Hit]:
     requires=("named-targets",),
     remedy=(
         "An AAAA record with ::ffff:a.b.c.d is not an IPv6 address on the wire: the kernel "
-        "dials it over IPv4 (and Java makes it an Inet4Address), so it was probed as the "
+        "dials it over IPv4 (Java, too, though it lists it as IPv6), so it was probed as the "
         "IPv4 address it maps, never as IPv6. Remove it, or publish the peer's real IPv6 "
         "address."
     ),
@@ -259,7 +260,8 @@ def ambiguous_peer(facts: Facts, choice: Choice) -> Iterable[Hit]:
     ),
 )
 def single_family_name(facts: Facts, choice: Choice) -> Iterable[Hit]:
-    """A name with only A (or only AAAA) records can only be dialled in that family.
+    """A name with addresses in one family only (A or AAAA records, /etc/hosts, an
+    IPv4-mapped AAAA) can only be dialled in that family.
     In Kubernetes a Service's DNS records follow its ipFamilies: a SingleStack IPv4
     Service has no AAAA record (CoreDNS answers NOERROR with no data)."""
     for target in facts.targets:
@@ -270,12 +272,17 @@ def single_family_name(facts: Facts, choice: Choice) -> Iterable[Hit]:
         if v4 is None or v6 is None:
             continue
         if v4.outcome is DnsOutcome.OK and v6.outcome is DnsOutcome.NO_ADDRESS:
+            if v6.detail == NOT_ASKED:  # a preferIPv4Stack JVM never asks for AAAA
+                yield Hit(f"{target.text}: IPv6 {NOT_ASKED}", (target.text,))
+                continue
             yield Hit(
-                f"{target.text} has A records only ({', '.join(v4.addresses)})", (target.text,)
+                f"{target.text} has IPv4 addresses only ({', '.join(v4.addresses)})",
+                (target.text,),
             )
         elif v6.outcome is DnsOutcome.OK and v4.outcome is DnsOutcome.NO_ADDRESS:
             yield Hit(
-                f"{target.text} has AAAA records only ({', '.join(v6.addresses)})", (target.text,)
+                f"{target.text} has IPv6 addresses only ({', '.join(v6.addresses)})",
+                (target.text,),
             )
 
 

@@ -217,6 +217,19 @@ def test_one_type_silent_is_waited_out_as_glibc_and_the_jvm_do(j: JvmLab, dns_ti
     assert run.seconds < 3 * float(dns_timeout) + 6, run.describe()  # a hang guard
 
 
+def test_a_prefer_ipv4_stack_jvm_never_asks_for_the_silent_aaaa(j: JvmLab) -> None:
+    # that JVM resolves with AF_INET (A records only): no AAAA timeout to wait out, no
+    # AAAA failure to report; its IPv6 answer says it was not asked
+    run, report = check(j, "--peer", "silent6", "--dns-timeout", "1", "--jvm-prefer", "ipv4-stack")
+    v4, v6 = dns_of(report, "silent6", V4), dns_of(report, "silent6", V6)
+    assert v4["outcome"] == "ok" and v4["ms"] < 1000, run.describe()
+    assert v6["outcome"] == "no-address" and "preferIPv4Stack" in v6["detail"]
+    assert run.exit_code == 0 and report["recommendation"]["ipFamilies"] == [V4]
+    assert not findings(report, "VP204") and not findings(report, "VP201")
+    (vp202,) = findings(report, "VP202")
+    assert "not looked up" in vp202["message"]
+
+
 def test_a_run_deadline_shorter_than_glibc_says_so_not_that_the_name_is_missing(
     j: JvmLab,
 ) -> None:
