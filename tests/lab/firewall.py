@@ -31,16 +31,21 @@ class Action(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Rule:
-    """Drop or reject packets to the peer. None means "any" for family, address and port."""
+    """Drop or reject packets to the peer. None means "any" for family, address, port and
+    interface (`interface`: the peer's link they arrive on, so a rule can drop one
+    neighbour's packets and not another's)."""
 
     action: Action
     family: Family | None = None
     address: str | None = None  # destination address on the peer
     port: int | None = DEFAULT_DR_PORT
     protocol: str = "tcp"
+    interface: str | None = None
 
     def nft(self) -> str:
         parts: list[str] = []
+        if self.interface is not None:
+            parts.append(f'iifname "{self.interface}"')
         if self.address is not None:
             parts.append(f"{'ip6' if ':' in self.address else 'ip'} daddr {self.address}")
         elif self.family is not None:
@@ -60,8 +65,9 @@ def drop(
     family: Family | None = None,
     address: str | None = None,
     port: int | None = DEFAULT_DR_PORT,
+    interface: str | None = None,
 ) -> Rule:
-    return Rule(Action.DROP, family, address, port)
+    return Rule(Action.DROP, family, address, port, interface=interface)
 
 
 def reject(

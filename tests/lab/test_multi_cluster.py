@@ -18,11 +18,12 @@ load-balancer controller gives its Service one ingress address per family
 
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ pytestmark = pytest.mark.lab
 DR_PORT = 5555
 A4, A6, B4, B6 = "198.51.100.1", "2001:db8:0:a::1", "203.0.113.1", "2001:db8:0:b::1"
 RA4, RA6, RB4, RB6 = "198.51.100.9", "2001:db8:0:a::9", "203.0.113.9", "2001:db8:0:b::9"
+C4, C6, RC4, RC6 = "192.0.2.129", "2001:db8:0:c::1", "192.0.2.137", "2001:db8:0:c::9"
 OWNED = ("serviceaccounts", "roles", "rolebindings", "jobs")
 RBAC = "rbac.authorization.k8s.io/v1"
 
@@ -73,28 +75,67 @@ def clusters(lab_run: LabRun) -> Iterator[Clusters]:
 
 
 def _build(made: Resources) -> Clusters:
-    a, b = made.namespace("ca"), made.namespace("cb")
-    for ns in (a, b):
-        ns.sysctl(NO_DAD)
-        ns.sysctl({k: v for k, v in NO_ICMP_RATE_LIMIT.items() if ns.has_sysctl(k)})
-    add_veth(a, "va0", b, "vb0")
-    add_address(a, "192.0.2.41/29", "va0")
-    add_address(b, "192.0.2.42/29", "vb0")
-    add_address(a, "2001:db8:1:5::1/64", "va0")
-    add_address(b, "2001:db8:1:5::2/64", "vb0")
-    for ns, v4, v6, r4, r6 in ((a, A4, A6, RA4, RA6), (b, B4, B6, RB4, RB6)):
-        for address in (f"{v4}/32", f"{v6}/128", f"{r4}/32", f"{r6}/128"):
-            add_address(ns, address, "lo")
-    add_route(a, "203.0.113.0/24", "192.0.2.42")
-    add_route(a, "2001:db8:0:b::/64", "2001:db8:1:5::2")
-    add_route(b, "198.51.100.0/24", "192.0.2.41")
-    add_route(b, "2001:db8:0:a::/64", "2001:db8:1:5::1")
-    # the DR listeners bind their own addresses only: the responder's are its process's
-    start_serve(made, a, DR_PORT, ready_address=A4, binds=(A4, A6))
-    start_serve(made, b, DR_PORT, ready_address=B4, binds=(B4, B6))
+    spaces = build_clusters(made, ("a", "b"))
+    a, b = spaces["a"], spaces["b"]
     # one way: a cannot reach b over IPv6
     firewall.apply(b, [firewall.drop(address=B6), firewall.drop(address=RB6)])
     return Clusters(made, a, b)
+
+
+@dataclass(frozen=True)
+class Site:
+    """One simulated cluster's addresses on its loopback: the DR load balancer ingress
+    (v4, v6), the responder's (r4, r6), and the prefixes routed to it."""
+
+    v4: str
+    v6: str
+    r4: str
+    r6: str
+    prefixes: tuple[str, str]
+
+
+SITES = {
+    "a": Site(A4, A6, RA4, RA6, ("198.51.100.0/24", "2001:db8:0:a::/64")),
+    "b": Site(B4, B6, RB4, RB6, ("203.0.113.0/24", "2001:db8:0:b::/64")),
+    "c": Site(C4, C6, RC4, RC6, ("192.0.2.128/25", "2001:db8:0:c::/64")),
+}
+
+
+def link_name(names: Sequence[str], here: str, there: str) -> str:
+    """The interface in `here`'s namespace on its link to `there` (see build_clusters)."""
+    pairs = list(itertools.combinations(names, 2))
+    k = pairs.index((here, there) if (here, there) in pairs else (there, here))
+    return f"v{here}{k}"
+
+
+def build_clusters(made: Resources, names: Sequence[str]) -> dict[str, Namespace]:
+    """A namespace per cluster of `names` (keys of SITES), each pair joined by its own
+    veth: pair k (in itertools.combinations order) on 192.0.2.(40+8k)/29 and
+    2001:db8:1:(5+k)::/64, the first cluster .1/::1, interfaces v<name><k>; routes to
+    the other clusters' prefixes, and `voltprobe serve` on each cluster's DR addresses."""
+    spaces = {name: made.namespace(f"c{name}") for name in names}
+    for ns in spaces.values():
+        ns.sysctl(NO_DAD)
+        ns.sysctl({k: v for k, v in NO_ICMP_RATE_LIMIT.items() if ns.has_sysctl(k)})
+    for k, (x, y) in enumerate(itertools.combinations(names, 2)):
+        add_veth(spaces[x], link_name(names, x, y), spaces[y], link_name(names, y, x))
+        ends = {
+            x: (f"192.0.2.{41 + 8 * k}", f"2001:db8:1:{5 + k}::1"),
+            y: (f"192.0.2.{42 + 8 * k}", f"2001:db8:1:{5 + k}::2"),
+        }
+        for here, there in ((x, y), (y, x)):
+            v4, v6 = ends[here]
+            add_address(spaces[here], f"{v4}/29", link_name(names, here, there))
+            add_address(spaces[here], f"{v6}/64", link_name(names, here, there))
+            for prefix, via in zip(SITES[there].prefixes, ends[there], strict=True):
+                add_route(spaces[here], prefix, via)
+    for name, ns in spaces.items():
+        site = SITES[name]
+        for address in (f"{site.v4}/32", f"{site.v6}/128", f"{site.r4}/32", f"{site.r6}/128"):
+            add_address(ns, address, "lo")
+        # the DR listeners bind their own addresses only: the responder's are its process's
+        start_serve(made, ns, DR_PORT, ready_address=site.v4, binds=(site.v4, site.v6))
+    return spaces
 
 
 def flavour(name: str, v4: str, v6: str | None) -> objects.Flavour:
@@ -115,20 +156,36 @@ def flavour(name: str, v4: str, v6: str | None) -> objects.Flavour:
 
 
 @contextmanager
-def two_apis(
-    tmp_path: Path, dual_stack_dr: bool
-) -> Iterator[tuple[FakeApiServer, FakeApiServer, Path]]:
-    with FakeApiServer(token=DEFAULT_TOKEN) as api_a, FakeApiServer(token=DEFAULT_TOKEN) as api_b:
-        api_a.load(flavour("xdcr-a", A4, A6 if dual_stack_dr else None))
-        api_b.load(flavour("xdcr-b", B4, B6 if dual_stack_dr else None))
+def fake_apis(
+    tmp_path: Path, flavours: Mapping[str, objects.Flavour]
+) -> Iterator[tuple[dict[str, FakeApiServer], Path]]:
+    """A fake API server per context (the keys of `flavours`) and one kubeconfig naming them."""
+    with ExitStack() as stack:
+        apis = {name: stack.enter_context(FakeApiServer(token=DEFAULT_TOKEN)) for name in flavours}
+        for name, loaded in flavours.items():
+            apis[name].load(loaded)
         kubeconfig = write_kubeconfig(
             tmp_path / "kubeconfig",
             [
-                KubeContext("a", api_a.url, DEFAULT_TOKEN, objects.NAMESPACE),
-                KubeContext("b", api_b.url, DEFAULT_TOKEN, objects.NAMESPACE),
+                KubeContext(name, api.url, DEFAULT_TOKEN, objects.NAMESPACE)
+                for name, api in apis.items()
             ],
         )
-        yield api_a, api_b, kubeconfig
+        yield apis, kubeconfig
+
+
+@contextmanager
+def two_apis(
+    tmp_path: Path, dual_stack_dr: bool
+) -> Iterator[tuple[FakeApiServer, FakeApiServer, Path]]:
+    with fake_apis(
+        tmp_path,
+        {
+            "a": flavour("xdcr-a", A4, A6 if dual_stack_dr else None),
+            "b": flavour("xdcr-b", B4, B6 if dual_stack_dr else None),
+        },
+    ) as (apis, kubeconfig):
+        yield apis["a"], apis["b"], kubeconfig
 
 
 @pytest.fixture
