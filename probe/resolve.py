@@ -434,6 +434,13 @@ async def query(resolver: Resolver, host: str, family: Family, search: bool) -> 
     except dns.resolver.NoAnswer as exc:
         return lens(DnsOutcome.NO_ADDRESS, detail=f"no {_RDTYPE[family]} record: {exc}")
     except dns.resolver.LifetimeTimeout as exc:
+        refused = await refusing_nameservers(resolver, host, family)
+        if refused:  # a closed port, not a slow server: glibc is told at once, we were not
+            return lens(
+                DnsOutcome.NAMESERVER_UNREACHABLE,
+                detail=f"nothing listens on {', '.join(refused)}: the port refused (ICMP "
+                "port unreachable)",
+            )
         return lens(DnsOutcome.TIMEOUT, detail=str(exc))
     except dns.resolver.NoNameservers as exc:
         outcome = (
@@ -445,6 +452,41 @@ async def query(resolver: Resolver, host: str, family: Family, search: bool) -> 
     addresses = tuple(dict.fromkeys(rr.to_text() for rr in result))
     name = f"{result.qname}".rstrip(".")
     return lens(DnsOutcome.OK, addresses, name, name, str(result.nameserver or servers))
+
+
+REFUSED_WAIT = 0.3  # seconds: a closed port answers with an ICMP error at once
+
+
+async def refusing_nameservers(resolver: Resolver, host: str, family: Family) -> list[str]:
+    """The nameservers, when every one of them refuses a query on a connected UDP socket
+    (ECONNREFUSED: ICMP port unreachable, nothing listens on port 53); [] otherwise.
+    dnspython's unconnected sockets never see that error and wait out their timeout,
+    where glibc's connected ones fail at once (EAI_AGAIN). One query per nameserver."""
+    import asyncio
+    import socket
+
+    import dns.message
+
+    wire = dns.message.make_query(host, _RDTYPE[family]).to_wire()
+    loop = asyncio.get_running_loop()
+    refused: list[str] = []
+    for server in resolver.nameservers:
+        address = str(server)
+        port = int(resolver.nameserver_ports.get(address, resolver.port))
+        af = socket.AF_INET6 if ":" in address else socket.AF_INET
+        with socket.socket(af, socket.SOCK_DGRAM) as sock:
+            sock.setblocking(False)
+            try:
+                sock.connect((address, port))
+                await loop.sock_sendall(sock, wire)
+                await asyncio.wait_for(loop.sock_recv(sock, 512), REFUSED_WAIT)
+            except ConnectionRefusedError:
+                refused.append(f"{address}:{port}")
+                continue
+            except (OSError, asyncio.TimeoutError):
+                return []
+            return []  # it answered: not refused
+    return refused
 
 
 def _all_unreachable(exc: Exception) -> bool:

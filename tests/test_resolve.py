@@ -360,3 +360,28 @@ def test_the_system_lookup_for_that_jvm_is_af_inet(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(gai.socket, "getaddrinfo", fake)
     assert gai.system_lookup_ipv4("peer") == ([(V4, "192.0.2.6")], "")
     assert asked == [socket.AF_INET]
+
+
+def test_a_nameserver_whose_port_is_closed_is_unreachable_not_slow(tmp_path: Path) -> None:
+    """Nothing listens on the nameserver's port: glibc learns it at once (EAI_AGAIN);
+    the lens says the nameserver is unreachable, not that DNS timed out."""
+    port = _closed_udp_port()
+    conf = tmp_path / "resolv.conf"
+    conf.write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+    import asyncio
+
+    from probe.resolve import make_resolver, query
+
+    resolver = make_resolver(str(conf), 1.0)
+    resolver.port = port
+    resolver.nameservers = ["127.0.0.1"]  # made again, with the port above
+
+    lens = asyncio.run(query(resolver, "peer.example.", V4, search=False))
+    assert lens.outcome is DnsOutcome.NAMESERVER_UNREACHABLE, lens
+    assert f"127.0.0.1:{port}" in lens.detail
+
+
+def _closed_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
