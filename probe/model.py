@@ -174,6 +174,7 @@ class DnsOutcome(str, enum.Enum):
     NO_ADDRESS = "no-address"  # NOERROR without data (NODATA)
     NXDOMAIN = "nxdomain"
     SERVFAIL = "servfail"
+    REFUSED = "refused"  # every server answered REFUSED (RCODE 5, RFC 1035 4.1.1): policy
     TIMEOUT = "timeout"
     NAMESERVER_UNREACHABLE = "nameserver-unreachable"  # no nameserver could be sent to
     ERROR = "error"

@@ -47,6 +47,7 @@ NOT_ASKED = (
 _FAILED = (
     DnsOutcome.NXDOMAIN,
     DnsOutcome.SERVFAIL,
+    DnsOutcome.REFUSED,
     DnsOutcome.TIMEOUT,
     DnsOutcome.NAMESERVER_UNREACHABLE,
 )
@@ -443,9 +444,11 @@ async def query(resolver: Resolver, host: str, family: Family, search: bool) -> 
             )
         return lens(DnsOutcome.TIMEOUT, detail=str(exc))
     except dns.resolver.NoNameservers as exc:
-        outcome = (
-            DnsOutcome.NAMESERVER_UNREACHABLE if _all_unreachable(exc) else DnsOutcome.SERVFAIL
-        )
+        outcome = DnsOutcome.SERVFAIL
+        if _all_unreachable(exc):
+            outcome = DnsOutcome.NAMESERVER_UNREACHABLE
+        elif _all_refused(exc):  # a policy (an ACL, a view), not a failing server
+            outcome = DnsOutcome.REFUSED
         return lens(outcome, detail=_servers_said(exc))
     except dns.exception.DNSException as exc:
         return lens(DnsOutcome.ERROR, detail=f"{type(exc).__name__}: {exc}")
@@ -496,6 +499,12 @@ def _all_unreachable(exc: Exception) -> bool:
     return bool(errors) and all(
         isinstance(error[3], OSError) and not isinstance(error[3], TimeoutError) for error in errors
     )
+
+
+def _all_refused(exc: Exception) -> bool:
+    """Every nameserver answered with RCODE REFUSED."""
+    errors = getattr(exc, "kwargs", {}).get("errors", [])
+    return bool(errors) and all(str(error[3]) == "REFUSED" for error in errors)
 
 
 def _servers_said(exc: Exception) -> str:

@@ -15,6 +15,7 @@ from probe.resolve import NOT_ASKED
 _FAILED = (
     DnsOutcome.NXDOMAIN,
     DnsOutcome.SERVFAIL,
+    DnsOutcome.REFUSED,
     DnsOutcome.TIMEOUT,
     DnsOutcome.NAMESERVER_UNREACHABLE,
     DnsOutcome.ERROR,

@@ -27,7 +27,13 @@ def resolve_host(
     addresses = tuple(address for a in answers for address in a.addresses)
     if answers[0].outcome is DnsOutcome.ERROR and answers[0].detail == answers[1].detail:
         return addresses, answers[0].detail  # one cause for both, e.g. no resolv.conf
-    failed = (DnsOutcome.TIMEOUT, DnsOutcome.SERVFAIL, DnsOutcome.ERROR)
+    failed = (
+        DnsOutcome.TIMEOUT,
+        DnsOutcome.SERVFAIL,
+        DnsOutcome.REFUSED,
+        DnsOutcome.NAMESERVER_UNREACHABLE,
+        DnsOutcome.ERROR,
+    )
     errors = [
         f"{'A' if a.family.value == 'IPv4' else 'AAAA'}: {a.detail or a.outcome}"
         for a in answers

@@ -5,7 +5,7 @@ answers, wildcards, IPv4-mapped AAAA records, a DNS64 prefix under ipv4only.arpa
     authdns.py ZONE.json ADDRESS [ADDRESS...]     (run inside a lab namespace)
 
 ZONE.json maps a name (lower case, no trailing dot; `*.zone` for a wildcard) to
-{"A": ..., "AAAA": ...}, each a list of addresses or one of "NXDOMAIN", "SERVFAIL",
+{"A": ..., "AAAA": ...}, each a list of addresses or one of "NXDOMAIN", "SERVFAIL", "REFUSED",
 "SILENT" (no answer). A type missing from an existing name is NOERROR with no data;
 a name missing from the zone is NXDOMAIN. UDP only, port 53; it answers nothing else.
 """
@@ -58,7 +58,7 @@ def answer(zone: dict[str, Any], wire: bytes) -> bytes | None:
     value = entry.get(rdtype)
     if value == "SILENT":
         return None
-    if value in ("NXDOMAIN", "SERVFAIL"):
+    if value in ("NXDOMAIN", "SERVFAIL", "REFUSED"):
         response.set_rcode(dns.rcode.from_text(value))
         return response.to_wire()
     if isinstance(value, list) and value:

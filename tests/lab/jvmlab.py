@@ -43,6 +43,7 @@ ZONE = {
     "*.corp.example": {"A": [pod4(2)], "AAAA": [pod6(2)]},  # another machine
     "servfail6.b.example": {"A": [pod4(1)], "AAAA": "SERVFAIL"},
     "silent6.b.example": {"A": [pod4(1)], "AAAA": "SILENT"},
+    "refused6.b.example": {"A": [pod4(1)], "AAAA": "REFUSED"},
     "mapped.b.example": {"A": [pod4(1)], "AAAA": [f"::ffff:{pod4(1)}"]},
     "mapped-only.b.example": {"AAAA": [f"::ffff:{pod4(1)}"]},
     "nat64.b.example": {"A": [pod4(3)], "AAAA": [nat64(pod4(3))]},

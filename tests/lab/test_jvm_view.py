@@ -190,6 +190,14 @@ def test_differential_voltprobe_addresses_equal_getaddrinfo_in_the_same_namespac
 # --- DNS findings that fit the evidence -------------------------------------------------
 
 
+def test_one_type_refused_says_refused_not_servfail(j: JvmLab) -> None:
+    run, report = check(j, "--peer", "refused6")
+    assert run.exit_code == 0 and report["recommendation"]["ipFamilies"] == [V4], run.describe()
+    assert dns_of(report, "refused6", V6)["outcome"] == "refused"
+    (vp204,) = findings(report, "VP204")
+    assert "refused after" in vp204["message"]
+
+
 def test_one_type_servfail_is_its_own_warning_on_a_passing_run(j: JvmLab) -> None:
     run, report = check(j, "--peer", "servfail6")
     assert run.exit_code == 0 and report["recommendation"]["ipFamilies"] == [V4]
