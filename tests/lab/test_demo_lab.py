@@ -32,5 +32,5 @@ def test_demo_without_ipv6_loopback_passes_on_ipv4(lab: Lab) -> None:
     rows = {row["family"]: row for row in report["probes"]}
     assert rows["IPv4"]["state"] == "open"
     assert rows["IPv6"]["state"] == "no-route"
-    assert rows["IPv6"]["reason"].startswith("EADDRNOTAVAIL")
+    assert rows["IPv6"]["reason"].startswith("no-route (EADDRNOTAVAIL")
     assert report["recommendation"]["ipFamilies"] == ["IPv4"]
