@@ -202,8 +202,6 @@ def _gather(
 ) -> None:
     """Run the stages in order, keeping each one's result in `learned` as soon as it exists;
     between stages, a requested stop ends the run (RunStopped)."""
-    from probe.resolve import resolve_targets
-
     startup = process_age_ms()
     if startup is not None:
         learned.timings["startup"] = startup
@@ -215,14 +213,7 @@ def _gather(
     names = Tally(len({t.host for t in options.targets if not t.is_literal}), "names resolved")
     progress(f"resolving {len(options.targets)} peer endpoint(s)", names if names.total else None)
     ipv4_only = options.jvm_prefer == "ipv4-stack"  # A records only, as that JVM asks
-    learned.dns = resolve_targets(
-        options.targets,
-        options.resolv_conf,
-        options.dns_timeout,
-        late_until=_late_dns_until(options, stop),
-        answered=names,
-        ipv4_only=ipv4_only,
-    )
+    learned.dns = _resolve(options, stop, ipv4_only, names)
     learned.timings["resolve"] = _ms(started)
     _check(stop)
     if not inventory.done():
@@ -238,13 +229,7 @@ def _gather(
         how = "A records only" if ipv4_only else "A and AAAA"
         progress(f"resolving again as the Volt pods' JVM does ({how})")
         started = time.perf_counter()
-        learned.dns = resolve_targets(
-            options.targets,
-            options.resolv_conf,
-            options.dns_timeout,
-            late_until=_late_dns_until(options, stop),
-            ipv4_only=ipv4_only,
-        )
+        learned.dns = _resolve(options, stop, ipv4_only)
         learned.timings["resolve"] += _ms(started)
         _check(stop)
     endpoints, unprobed = plan_endpoints(options, learned.dns, prep.default_method())
@@ -265,6 +250,22 @@ def _gather(
         started = time.perf_counter()
         learned.data_path = probing.measure(options, learned.probes)
         learned.timings["dataPath"] = _ms(started)
+
+
+def _resolve(
+    options: CheckOptions, stop: RunStop, ipv4_only: bool, names: Tally | None = None
+) -> tuple[DnsAnswer, ...]:
+    """The peer names resolved as VoltDB's JVM resolves them (probe.resolve)."""
+    from probe.resolve import resolve_targets
+
+    return resolve_targets(
+        options.targets,
+        options.resolv_conf,
+        options.dns_timeout,
+        late_until=_late_dns_until(options, stop),
+        answered=names,
+        ipv4_only=ipv4_only,
+    )
 
 
 def _jvm_asks_a_only(options: CheckOptions, inventory: Inventory) -> bool:
