@@ -184,6 +184,18 @@ class DnsOutcome(str, enum.Enum):
         return self.value
 
 
+# a lookup that failed (the name, the server or the path), not a name without records
+DNS_FAILURES = frozenset(
+    {
+        DnsOutcome.NXDOMAIN,
+        DnsOutcome.SERVFAIL,
+        DnsOutcome.REFUSED,
+        DnsOutcome.TIMEOUT,
+        DnsOutcome.NAMESERVER_UNREACHABLE,
+    }
+)
+
+
 class Severity(str, enum.Enum):
     ERROR = "error"
     WARNING = "warning"

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from probe.errors import CannotRunError
 from probe.gai import GaiResult, Lookup, SystemLookups, system_lookup, system_lookup_ipv4
-from probe.model import FAMILIES, DnsAnswer, DnsLens, DnsOutcome, Family, Target
+from probe.model import DNS_FAILURES, FAMILIES, DnsAnswer, DnsLens, DnsOutcome, Family, Target
 from probe.stop import current as current_stop
 
 if TYPE_CHECKING:
@@ -43,13 +43,6 @@ RFC6052_LENGTHS = (32, 40, 48, 56, 64, 96)
 NOT_ASKED = (
     "not looked up: VoltDB's JVM runs with -Djava.net.preferIPv4Stack=true and asks for A "
     "records only"
-)
-_FAILED = (
-    DnsOutcome.NXDOMAIN,
-    DnsOutcome.SERVFAIL,
-    DnsOutcome.REFUSED,
-    DnsOutcome.TIMEOUT,
-    DnsOutcome.NAMESERVER_UNREACHABLE,
 )
 
 
@@ -221,7 +214,7 @@ def combine(
         and other_lens is not None
         and other_lens.outcome is not DnsOutcome.OK
     )
-    if lens is not None and lens.outcome in _FAILED and not not_from_dns:
+    if lens is not None and lens.outcome in DNS_FAILURES and not not_from_dns:
         said = system.error or f"no {_RDTYPE[family]} address"
         return answer(lens.outcome, f"getaddrinfo: {said}{lens_text}")
     if ignored:

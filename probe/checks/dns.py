@@ -9,17 +9,10 @@ from probe.checks.reach import describe
 from probe.checks.registry import Hit, check
 from probe.choice import Choice
 from probe.facts import Facts
-from probe.model import FAMILIES, DnsAnswer, DnsOutcome, Family, ProbeState, Severity
+from probe.model import DNS_FAILURES, FAMILIES, DnsAnswer, DnsOutcome, Family, ProbeState, Severity
 from probe.resolve import NOT_ASKED
 
-_FAILED = (
-    DnsOutcome.NXDOMAIN,
-    DnsOutcome.SERVFAIL,
-    DnsOutcome.REFUSED,
-    DnsOutcome.TIMEOUT,
-    DnsOutcome.NAMESERVER_UNREACHABLE,
-    DnsOutcome.ERROR,
-)
+_FAILED = DNS_FAILURES | {DnsOutcome.ERROR}
 _RDTYPE = {Family.IPV4: "A", Family.IPV6: "AAAA"}
 SLOW_LOOKUP_MS = 1000.0  # a getaddrinfo this slow is worth saying: the JVM waits for it
 

@@ -18,7 +18,7 @@ def resolve_host(
     hostname: str, timeout: float, resolv_conf: str = RESOLV_CONF
 ) -> tuple[tuple[str, ...], str]:
     """Addresses of `hostname` in both families (A and AAAA at once), and what failed."""
-    from probe.model import DnsOutcome
+    from probe.model import DNS_FAILURES, DnsOutcome
     from probe.resolve import resolve_name
 
     answers = resolve_name(hostname, resolv_conf, timeout)
@@ -27,13 +27,7 @@ def resolve_host(
     addresses = tuple(address for a in answers for address in a.addresses)
     if answers[0].outcome is DnsOutcome.ERROR and answers[0].detail == answers[1].detail:
         return addresses, answers[0].detail  # one cause for both, e.g. no resolv.conf
-    failed = (
-        DnsOutcome.TIMEOUT,
-        DnsOutcome.SERVFAIL,
-        DnsOutcome.REFUSED,
-        DnsOutcome.NAMESERVER_UNREACHABLE,
-        DnsOutcome.ERROR,
-    )
+    failed = DNS_FAILURES | {DnsOutcome.ERROR}  # NXDOMAIN has returned above
     errors = [
         f"{'A' if a.family.value == 'IPv4' else 'AAAA'}: {a.detail or a.outcome}"
         for a in answers
