@@ -34,6 +34,7 @@ from probe.model import (
     Report,
 )
 from probe.options import CheckOptions
+from probe.probers.verdict import stopped_row
 from probe.progress import Say, Tally
 from probe.stop import RunStop, activate
 
@@ -60,7 +61,6 @@ PATH_QUALITY_CONCURRENCY = 64
 # seconds the run waits, once stopped, for the stage in progress to hand back what it has
 # (the probers return within ~0.1 s); a stage blocked in a call is left behind
 STOP_GRACE = 1.0
-NOT_PROBED = "not probed: the run stopped first"
 POLL = 0.1  # seconds between looks at the RunStop while the stages run
 
 
@@ -406,7 +406,10 @@ def rows_per_target(
     by_key = {(row.address or "", row.port): row for row in probed}
     rows = []
     for endpoint in endpoints:
-        found = by_key.get((endpoint.address, endpoint.port)) or _not_probed(endpoint)
+        # nothing from the prober for it: the run stopped first
+        found = by_key.get((endpoint.address, endpoint.port)) or stopped_row(
+            endpoint, Method.CONNECT
+        )
         rows.append(
             ProbeResult(
                 endpoint.target,
@@ -422,19 +425,6 @@ def rows_per_target(
             )
         )
     return rows
-
-
-def _not_probed(endpoint: Endpoint) -> ProbeResult:
-    """The row of an endpoint the prober gave nothing for (the run stopped first)."""
-    return ProbeResult(
-        endpoint.target,
-        endpoint.family,
-        endpoint.port,
-        ProbeState.ERROR,
-        NOT_PROBED,
-        Method.CONNECT,
-        endpoint.address,
-    )
 
 
 def _timed_inventory(options: CheckOptions) -> tuple[Inventory, float]:

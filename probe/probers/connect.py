@@ -22,11 +22,11 @@ from pathlib import Path
 from probe.model import Endpoint, Family, IcmpError, Method, ProbeResult, ProbeState, parse_ip
 from probe.probers.verdict import (
     LOCAL_DENY_REASON,
-    STOPPED,
     connect_errno_state,
     describe_icmp,
     errno_name,
     no_route_reason,
+    stopped_row,
 )
 from probe.progress import Tally
 from probe.stop import current as current_stop
@@ -80,21 +80,9 @@ class ConnectProber:
                 await asyncio.wait(pending)
                 break
         return [
-            _stopped(endpoint) if task.cancelled() else task.result()
+            stopped_row(endpoint, Method.CONNECT) if task.cancelled() else task.result()
             for endpoint, task in zip(endpoints, tasks, strict=True)
         ]
-
-
-def _stopped(endpoint: Endpoint) -> ProbeResult:
-    return ProbeResult(
-        endpoint.target,
-        endpoint.family,
-        endpoint.port,
-        ProbeState.ERROR,
-        STOPPED,
-        Method.CONNECT,
-        endpoint.address,
-    )
 
 
 async def probe_endpoint(endpoint: Endpoint, timeout: float) -> ProbeResult:

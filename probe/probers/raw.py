@@ -42,11 +42,11 @@ from probe.probers.rawsockets import (
 )
 from probe.probers.verdict import (
     LOCAL_DENY_REASON,
-    STOPPED,
     connect_errno_state,
     describe_icmp,
     errno_name,
     no_route_reason,
+    stopped_row,
 )
 from probe.progress import Tally
 from probe.stop import current as current_stop
@@ -395,7 +395,7 @@ class Batch:
                 continue
             evidence = self.evidence[probe]
             if evidence is None and self.stopped:
-                rows.append(_result(endpoint, ProbeState.ERROR, STOPPED))
+                rows.append(stopped_row(endpoint, Method.RAW))
             elif evidence is None:
                 reason = "no-response"
                 if quick:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import errno
 
-from probe.model import Family, IcmpError, ProbeState
+from probe.model import Endpoint, Family, IcmpError, Method, ProbeResult, ProbeState
 
 # ICMPv4 type 3 (destination unreachable) codes, RFC 792 / RFC 1812
 _ICMP4_UNREACH = {
@@ -73,6 +73,22 @@ _LOCAL_DENY = {errno.EPERM, errno.EACCES}
 _LOCAL_ROUTE_VERDICT = {errno.EHOSTUNREACH, errno.EINVAL}
 # the reason of a probe the run's stop (deadline, SIGTERM, Ctrl-C) left unanswered
 STOPPED = "not answered before the run stopped"
+
+
+def stopped_row(endpoint: Endpoint, method: Method) -> ProbeResult:
+    """The row of a probe the run's stop left unanswered (or never sent): one reason,
+    STOPPED, whichever prober or stage made it (VP307 says it as such)."""
+    return ProbeResult(
+        endpoint.target,
+        endpoint.family,
+        endpoint.port,
+        ProbeState.ERROR,
+        STOPPED,
+        method,
+        endpoint.address,
+    )
+
+
 # the one reason both probers give for local-deny, so raw and connect rows agree
 LOCAL_DENY_REASON = "local-rule (a rule on this host refused to send; nothing left it)"
 
