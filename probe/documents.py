@@ -71,18 +71,14 @@ def read_document(path: str) -> Document:
 
     Raises UsageError (exit 2) with one line `PATH: problem` when the file cannot be read
     or is not a voltprobe/v1 report or inventory."""
-    import sys
+    from probe.jsondoc import DocumentError, read_bounded
 
     try:
-        if path == "-":
-            data = sys.stdin.buffer.read(MAX_BYTES + 1)
-        else:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_BYTES + 1)
+        data = read_bounded(path, MAX_BYTES)
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if len(data) > MAX_BYTES:
-        raise UsageError(f"{path}: larger than {MAX_BYTES >> 20} MiB: not a voltprobe report")
+    except DocumentError as exc:
+        raise UsageError(f"{path}: {exc}: not a voltprobe report") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

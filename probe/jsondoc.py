@@ -5,16 +5,13 @@ naming it, never a RecursionError or a walk that does not end.
     load_json(text, what)   -> Any      raises DocumentError ("<what>: <why>")
     depth(value)            -> int      nesting of dicts and lists, iteratively
     printable(document)     -> Any      the same document, control characters escaped
-    read_report(path)       -> Report   raises UsageError (exit 2) naming the file
+    read_bounded(path)      -> bytes    raises OSError, DocumentError (too large)
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from probe.model import Report
+from typing import Any
 
 MAX_BYTES = 16 * 1024 * 1024  # a report of 4,096 probes and its findings is a few MiB
 MAX_DEPTH = 64  # a voltprobe report nests about 8 levels
@@ -104,21 +101,17 @@ def printable(document: Any) -> Any:
     return root
 
 
-def read_report(path: str) -> Report:
-    """The voltprobe report in the file `path` (`--report-file` output); UsageError
-    (exit 2) naming the file when it cannot be read or is not a voltprobe/v1 report."""
-    from probe.errors import UsageError, sanitize
-    from probe.model import Report, ReportFormatError
+def read_bounded(path: str, limit: int = MAX_BYTES) -> bytes:
+    """The bytes of the file at `path` ('-': stdin), reading no more than `limit` + 1.
+    Raises OSError when it cannot be read, DocumentError ('larger than N MiB') when it
+    holds more than `limit` bytes."""
+    import sys
 
-    shown = sanitize(path)
-    try:
+    if path == "-":
+        data = sys.stdin.buffer.read(limit + 1)
+    else:
         with open(path, "rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise UsageError(f"report {shown}: {exc.strerror}") from None
-    try:
-        return Report.from_json(printable(load_json(data, f"report {shown}")))
-    except DocumentError as exc:
-        raise UsageError(sanitize(str(exc))) from None
-    except ReportFormatError as exc:
-        raise UsageError(f"report {shown}: not a voltprobe report: {sanitize(str(exc))}") from None
+            data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise DocumentError(f"larger than {limit >> 20} MiB")
+    return data

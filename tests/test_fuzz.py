@@ -133,18 +133,18 @@ def test_a_report_nested_deeper_than_the_decoder_is_no_report() -> None:
             logs.extract(f"{REPORT_BEGIN}\n{nested(levels)}\n{REPORT_END}\n")
 
 
-def test_read_report_names_the_file(tmp_path: Path) -> None:
+def test_read_document_names_the_file(tmp_path: Path) -> None:
+    from probe.documents import read_document
     from probe.errors import UsageError
-    from probe.jsondoc import read_report
 
     good = tmp_path / "good.json"
     good.write_text(json.dumps(seed_report()))
-    assert read_report(str(good)).exit_code == 1
+    assert read_document(str(good)).exit_code == 1
     for name, text in (("cut.json", json.dumps(seed_report())[:200]), ("deep.json", nested(5000))):
         bad = tmp_path / name
         bad.write_text(text)
-        with pytest.raises(UsageError, match=f"report {bad}: "):
-            read_report(str(bad))
+        with pytest.raises(UsageError, match=f"{bad}: "):
+            read_document(str(bad))
 
 
 # -- kubeconfig -----------------------------------------------------------------------

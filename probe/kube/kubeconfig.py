@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 
 from probe.errors import UsageError, sanitize
+from probe.jsondoc import DocumentError, read_bounded
 from probe.jsondoc import depth as document_depth
 
 MAX_BYTES = 4 * 1024 * 1024  # kubeconfigs with embedded certificates are tens of KiB
@@ -40,12 +41,11 @@ def check_kubeconfig(path: str) -> None:
         return
     shown = f"kubeconfig {sanitize(path)}"
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
+        data = read_bounded(path, MAX_BYTES)
     except OSError as exc:
         raise UsageError(f"{shown}: {exc.strerror}") from None
-    if len(data) > MAX_BYTES:
-        raise UsageError(f"{shown}: larger than {MAX_BYTES // 1024 // 1024} MiB")
+    except DocumentError as exc:
+        raise UsageError(f"{shown}: {exc}") from None
     problem = kubeconfig_problem(data)
     if problem:
         raise UsageError(f"{shown}: {sanitize(problem)}")
