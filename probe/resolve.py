@@ -298,8 +298,9 @@ def _lens_all(
         for task in [*tasks.values(), prefix_task]:
             task.cancel()  # a no-op for those already done
         lenses = {k: t.result() for k, t in tasks.items() if t.done() and not t.cancelled()}
+        explained = await refusals_explained(resolver, list(lenses.values()))
         done = prefix_task.done() and not prefix_task.cancelled()
-        return lenses, prefix_task.result() if done else ()
+        return dict(zip(lenses, explained, strict=True)), prefix_task.result() if done else ()
 
     return asyncio.run(all_lenses())
 
@@ -380,23 +381,18 @@ def resolve_name(
             DnsAnswer(hostname, Family.IPV6, DnsOutcome.ERROR, detail=str(exc)),
         )
 
-    async def both() -> tuple[DnsAnswer, DnsAnswer]:
-        v4, v6 = await asyncio.gather(
-            _lookup(resolver, target, Family.IPV4, search),
-            _lookup(resolver, target, Family.IPV6, search),
+    async def both() -> list[DnsLens]:
+        lenses = await asyncio.gather(
+            query(resolver, target.host, Family.IPV4, search),
+            query(resolver, target.host, Family.IPV6, search),
         )
-        return v4, v6
+        return await refusals_explained(resolver, list(lenses))
 
-    return asyncio.run(both())
-
-
-async def _lookup(
-    resolver: Resolver, target: Target, family: Family, search: bool = True
-) -> DnsAnswer:
-    lens = await query(resolver, target.host, family, search)
-    return DnsAnswer(
-        target.text, family, lens.outcome, lens.addresses, lens.detail, lens.elapsed_ms
+    v4, v6 = (
+        DnsAnswer(target.text, family, lens.outcome, lens.addresses, lens.detail, lens.elapsed_ms)
+        for family, lens in zip((Family.IPV4, Family.IPV6), asyncio.run(both()), strict=True)
     )
+    return v4, v6
 
 
 async def query(resolver: Resolver, host: str, family: Family, search: bool) -> DnsLens:
@@ -428,13 +424,6 @@ async def query(resolver: Resolver, host: str, family: Family, search: bool) -> 
     except dns.resolver.NoAnswer as exc:
         return lens(DnsOutcome.NO_ADDRESS, detail=f"no {_RDTYPE[family]} record: {exc}")
     except dns.resolver.LifetimeTimeout as exc:
-        refused = await refusing_nameservers(resolver, host, family)
-        if refused:  # a closed port, not a slow server: glibc is told at once, we were not
-            return lens(
-                DnsOutcome.NAMESERVER_UNREACHABLE,
-                detail=f"nothing listens on {', '.join(refused)}: the port refused (ICMP "
-                "port unreachable)",
-            )
         return lens(DnsOutcome.TIMEOUT, detail=str(exc))
     except dns.resolver.NoNameservers as exc:
         outcome = DnsOutcome.SERVFAIL
@@ -453,7 +442,27 @@ async def query(resolver: Resolver, host: str, family: Family, search: bool) -> 
 REFUSED_WAIT = 0.3  # seconds: a closed port answers with an ICMP error at once
 
 
-async def refusing_nameservers(resolver: Resolver, host: str, family: Family) -> list[str]:
+async def refusals_explained(resolver: Resolver, lenses: list[DnsLens]) -> list[DnsLens]:
+    """`lenses`, each timeout turned into nameserver-unreachable when every nameserver
+    refuses a query outright (`refusing_nameservers`): asked once for all of them, so a
+    silent server gets one extra query per run, not one per lookup."""
+    timed_out = [lens for lens in lenses if lens.outcome is DnsOutcome.TIMEOUT]
+    if not timed_out:
+        return lenses
+    refused = await refusing_nameservers(resolver, timed_out[0].name)
+    if not refused:
+        return lenses
+    # a closed port, not a slow server: glibc is told at once, dnspython was not
+    detail = f"nothing listens on {', '.join(refused)}: the port refused (ICMP port unreachable)"
+    return [
+        replace(lens, outcome=DnsOutcome.NAMESERVER_UNREACHABLE, detail=detail)
+        if lens.outcome is DnsOutcome.TIMEOUT
+        else lens
+        for lens in lenses
+    ]
+
+
+async def refusing_nameservers(resolver: Resolver, host: str) -> list[str]:
     """The nameservers, when every one of them refuses a query on a connected UDP socket
     (ECONNREFUSED: ICMP port unreachable, nothing listens on port 53); [] otherwise.
     dnspython's unconnected sockets never see that error and wait out their timeout,
@@ -463,7 +472,7 @@ async def refusing_nameservers(resolver: Resolver, host: str, family: Family) ->
 
     import dns.message
 
-    wire = dns.message.make_query(host, _RDTYPE[family]).to_wire()
+    wire = dns.message.make_query(host, "A").to_wire()
     loop = asyncio.get_running_loop()
     refused: list[str] = []
     for server in resolver.nameservers:

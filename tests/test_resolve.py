@@ -370,14 +370,22 @@ def test_a_nameserver_whose_port_is_closed_is_unreachable_not_slow(tmp_path: Pat
     conf.write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
     import asyncio
 
-    from probe.resolve import make_resolver, query
+    from probe.resolve import make_resolver, query, refusals_explained
 
     resolver = make_resolver(str(conf), 1.0)
     resolver.port = port
     resolver.nameservers = ["127.0.0.1"]  # made again, with the port above
 
-    lens = asyncio.run(query(resolver, "peer.example.", V4, search=False))
+    async def lens_of_both() -> list[DnsLens]:
+        lenses = [
+            await query(resolver, "peer.example.", V4, search=False),
+            await query(resolver, "peer.example.", V6, search=False),
+        ]
+        return await refusals_explained(resolver, lenses)
+
+    lens, other = asyncio.run(lens_of_both())
     assert lens.outcome is DnsOutcome.NAMESERVER_UNREACHABLE, lens
+    assert other.outcome is DnsOutcome.NAMESERVER_UNREACHABLE, other
     assert f"127.0.0.1:{port}" in lens.detail
 
 
