@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from probe.model import DnsAnswer, Family, Target
+from probe.model import DnsAnswer, Family, Target, unmapped_ipv4
 
 if TYPE_CHECKING:
     from probe.facts import Facts
@@ -217,7 +217,7 @@ def ordered_addresses(
         return [(f, a) for f, a in four if not (v4 and a in v4.from_mapped)]
     six = [(Family.IPV6, a) for a in (v6.addresses if v6 else ())]
     # Java keeps an IPv4-mapped AAAA among its IPv6 addresses, but dials it over IPv4
-    six += [(Family.IPV4, _unmapped(a)) for a in (v6.ignored if v6 else ())]
+    six += [(Family.IPV4, unmapped_ipv4(a) or a) for a in (v6.ignored if v6 else ())]
     if prefer is JvmPrefer.IPV6:
         return _once(six + four)
     if prefer is JvmPrefer.SYSTEM and six and four and v6 and v6.addresses:
@@ -250,10 +250,3 @@ def first_address(facts: Facts, target: Target, view: JvmView) -> tuple[Family, 
         facts.answer(target, Family.IPV4), facts.answer(target, Family.IPV6), view.prefer
     )
     return order[0] if order else None
-
-
-def _unmapped(address: str) -> str:
-    import ipaddress
-
-    mapped = ipaddress.IPv6Address(address).ipv4_mapped
-    return str(mapped) if mapped else address

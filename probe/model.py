@@ -141,6 +141,16 @@ def parse_ip(text: str) -> tuple[Family, str] | None:
     return None
 
 
+def unmapped_ipv4(address: str) -> str | None:
+    """'192.0.2.1' for the IPv4-mapped '::ffff:192.0.2.1' (RFC 4291 2.5.5.2), the form
+    the kernel dials it in; None for any other address."""
+    import ipaddress  # here: model is imported at start-up, mapped addresses are rare
+
+    ip = ipaddress.ip_address(address)
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    return str(mapped) if mapped else None
+
+
 FAMILIES: tuple[Family, ...] = (Family.IPV4, Family.IPV6)
 
 

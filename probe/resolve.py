@@ -22,7 +22,16 @@ from typing import TYPE_CHECKING
 
 from probe.errors import CannotRunError
 from probe.gai import GaiResult, Lookup, SystemLookups, system_lookup, system_lookup_ipv4
-from probe.model import DNS_FAILURES, FAMILIES, DnsAnswer, DnsLens, DnsOutcome, Family, Target
+from probe.model import (
+    DNS_FAILURES,
+    FAMILIES,
+    DnsAnswer,
+    DnsLens,
+    DnsOutcome,
+    Family,
+    Target,
+    unmapped_ipv4,
+)
 from probe.stop import current as current_stop
 
 if TYPE_CHECKING:
@@ -251,15 +260,12 @@ def describe_lens(lens: DnsLens) -> str:
 
 
 def _ipv4_mapped(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    return isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None
+    return unmapped_ipv4(address) is not None
 
 
 def _unmapped(address: str) -> str:
     """'::ffff:192.0.2.1' -> '192.0.2.1'; any other address unchanged."""
-    ip = ipaddress.ip_address(address)
-    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
-    return str(mapped) if mapped else address
+    return unmapped_ipv4(address) or address
 
 
 def _wire_family(family: Family, address: str) -> Family:

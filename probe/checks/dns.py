@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
 
 from probe.checks.reach import describe
 from probe.checks.registry import Hit, check
 from probe.choice import Choice
 from probe.facts import Facts
-from probe.model import DNS_FAILURES, FAMILIES, DnsAnswer, DnsOutcome, Family, ProbeState, Severity
+from probe.model import (
+    DNS_FAILURES,
+    FAMILIES,
+    DnsAnswer,
+    DnsOutcome,
+    Family,
+    ProbeState,
+    Severity,
+    unmapped_ipv4,
+)
 from probe.resolve import NOT_ASKED
 
 _FAILED = DNS_FAILURES | {DnsOutcome.ERROR}
@@ -140,9 +148,7 @@ def resolver_disagrees(facts: Facts, choice: Choice) -> Iterable[Hit]:
     DNS has records getaddrinfo did not return."""
     for text, answers in _named_answers(facts):
         # the IPv4 form of a mapped AAAA is in the IPv4 answer, not in any A record
-        from_aaaa = {
-            str(ipaddress.IPv6Address(a).ipv4_mapped) for a in answers[Family.IPV6].ignored
-        }
+        from_aaaa = {unmapped_ipv4(a) for a in answers[Family.IPV6].ignored}
         for family, answer in answers.items():
             lens = answer.lens
             if lens is None or DnsOutcome.TIMEOUT in (lens.outcome, answer.outcome):
